@@ -1,0 +1,63 @@
+"""The ``privqml`` command line.
+
+Each sub-command lives in ``privqml/commands/<name>.py`` and exposes ``register(app)``; heavy
+imports (TensorFlow, TFQ) happen inside the command bodies so that ``privqml --help`` and
+``privqml bound`` start fast. Input errors (:class:`privqml.errors.PrivqmlError`) are printed
+as one clear message with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from privqml.errors import PrivqmlError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# One entry per sub-command module in privqml/commands/ (append, keep the order).
+_COMMAND_MODULES: tuple[str, ...] = (
+    "bound",
+)
+
+app = typer.Typer(
+    name="privqml",
+    help="Gradient-norm bounds, verification and DP-SGD for quantum machine-learning models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(f"privqml.commands.{_name}").register(app)
+
+err_console = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except PrivqmlError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click's own exits (bad usage)
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""privqml.theory — deterministic gradient-norm bounds for parametrised Cirq circuits (SymPy).
+
+Knows nothing of TensorFlow: importing it loads Cirq, SymPy and NumPy only.
+"""
+
+from privqml.theory.ansatz import DEFAULT_INPUT_DOMAIN, Ansatz, Readout
+from privqml.theory.builtins import BUILTIN_ANSATZE, builtin_ansatz, hea, load_ansatz, native, parse_observables, reupload
+from privqml.theory.spectra import AngleSlot, CanonicalCircuit, EigenSpectrum, canonicalize, eigen_spectrum
+
+__all__ = [
+    "DEFAULT_INPUT_DOMAIN",
+    "Ansatz",
+    "Readout",
+    "BUILTIN_ANSATZE",
+    "builtin_ansatz",
+    "hea",
+    "load_ansatz",
+    "native",
+    "parse_observables",
+    "reupload",
+    "AngleSlot",
+    "CanonicalCircuit",
+    "EigenSpectrum",
+    "canonicalize",
+    "eigen_spectrum",
+]

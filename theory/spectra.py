@@ -1,0 +1,237 @@
+"""Generator spectra of parametrised Cirq gates, and the canonical circuit of angle slots.
+
+Every parametrised gate is brought to a product of *EigenGates*, U(t) = Σ_λ e^{iπ t (λ + s)} P_λ,
+where t is the gate's exponent (a SymPy expression in weights and inputs, in half-turns), λ its
+eigen half-turns, P_λ the eigenprojectors and s the global shift. As a function of t, an
+expectation value Tr[O U(t) ρ U(t)†] is a trigonometric polynomial whose frequencies are
+π|λ_i − λ_j| (Wierichs et al., "General parameter-shift rules for quantum gradients",
+Quantum 6, 677 (2022)). Its largest frequency, the *spread*
+
+    Ω = π · (max λ − min λ)   [radians of phase per unit exponent],
+
+is the type of the entire function t ↦ f(t), so Bernstein's inequality gives
+|∂f/∂t| ≤ Ω · (o_max − o_min)/2. ``cirq.rx(θ)`` has exponent θ/π and Ω = π per unit
+exponent, i.e. 1 per radian; ``cirq.X**t`` has Ω = π per unit t.
+
+Strategies, tried in this order for each operation (STYLE.md rule 1):
+
+1. ``fixed``: the operation has no parameter (including parameter-free noise channels);
+2. ``eigengate``: an ``EigenGate`` whose exponent is the only parameter — generic, from
+   ``_eigen_components()``;
+3. ``decompose``: ``cirq.decompose_once`` into operations that the strategies accept
+   (PhasedXPow, PhasedXZ, FSim, PhasedFSim, controlled gates, circuit operations…).
+
+An operation that none accepts raises :class:`~privqml.errors.UnsupportedGateError` naming the
+gate, the operation and why each strategy declined.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from typing import Optional
+
+import cirq
+import numpy as np
+import sympy
+
+from privqml.errors import UnsupportedGateError
+from privqml.theory.ansatz import Ansatz
+
+
+@dataclasses.dataclass(frozen=True)
+class EigenSpectrum:
+    """Eigen half-turns of an EigenGate and the spread they imply.
+
+    Attributes:
+        half_turns: the distinct eigen half-turns λ (global shift excluded).
+        spread: Ω = π (max λ − min λ), radians per unit exponent.
+        frequencies: distinct positive differences π|λ_i − λ_j|, the frequencies of an
+            expectation value as a function of the exponent, in radians per unit exponent.
+    """
+
+    half_turns: tuple[float, ...]
+    spread: float
+    frequencies: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class AngleSlot:
+    """One parametrised EigenGate occurrence of the canonical circuit.
+
+    Attributes:
+        index: position among the slots, in circuit order.
+        operation: the canonical operation (an EigenGate with a symbolic exponent).
+        exponent: its exponent, a SymPy expression in the ansatz's weights and inputs
+            (half-turns).
+        spectrum: the gate's eigen spectrum; ``spectrum.spread`` is Ω per unit exponent.
+        source: the user's operation this slot comes from (itself, or the one decomposed).
+        strategy: ``"eigengate"`` or ``"decompose"``.
+    """
+
+    index: int
+    operation: cirq.Operation
+    exponent: sympy.Expr
+    spectrum: EigenSpectrum
+    source: cirq.Operation
+    strategy: str
+
+    @property
+    def spread(self) -> float:
+        return self.spectrum.spread
+
+    @property
+    def qubits(self) -> tuple[cirq.Qid, ...]:
+        return tuple(self.operation.qubits)
+
+
+@dataclasses.dataclass(frozen=True)
+class CanonicalCircuit:
+    """The ansatz circuit rewritten so that every parametrised operation is an angle slot.
+
+    Attributes:
+        operations: the canonical operations in circuit order (fixed ones and slots).
+        slot_of: for each entry of ``operations``, the index of its slot, or -1 if fixed.
+        slots: the angle slots, in circuit order.
+    """
+
+    operations: tuple[cirq.Operation, ...]
+    slot_of: tuple[int, ...]
+    slots: tuple[AngleSlot, ...]
+
+    def circuit(self) -> cirq.Circuit:
+        return cirq.Circuit(self.operations)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spectrum_from_half_turns(half_turns: tuple[float, ...]) -> EigenSpectrum:
+    values = sorted(set(round(h, 12) for h in half_turns))
+    spread = math.pi * (values[-1] - values[0]) if values else 0.0
+    freqs = sorted(
+        {round(math.pi * abs(a - b), 12) for a in values for b in values if abs(a - b) > 1e-12}
+    )
+    return EigenSpectrum(tuple(values), spread, tuple(freqs))
+
+
+def eigen_spectrum(gate: cirq.EigenGate) -> EigenSpectrum:
+    """Spectrum of an EigenGate from its eigen-components (independent of the exponent)."""
+    components = gate._eigen_components()  # noqa: SLF001 - the documented EigenGate protocol
+    return _spectrum_from_half_turns(tuple(float(h) for h, _ in components))
+
+
+def generator_matrix(gate: cirq.EigenGate) -> np.ndarray:
+    """H = π Σ_λ λ P_λ, the generator per unit exponent: U(t) ∝ exp(iπ t Σ λ P_λ) = exp(i t H)."""
+    components = gate._eigen_components()  # noqa: SLF001
+    return math.pi * sum(float(h) * np.asarray(p, dtype=complex) for h, p in components)
+
+
+def _exponent_only_eigengate(op: cirq.Operation) -> Optional[str]:
+    """None if ``op`` is an EigenGate parametrised only through its exponent, else why not."""
+    gate = op.gate
+    if not isinstance(gate, cirq.EigenGate):
+        return f"{type(gate).__name__ if gate is not None else type(op).__name__} is not an EigenGate"
+    if cirq.is_parameterized(gate._global_shift):  # noqa: SLF001
+        return "its global shift is symbolic"
+    if not cirq.is_parameterized(gate.exponent):
+        return "its exponent is not symbolic but the gate is"
+    # Gates with extra symbolic attributes (e.g. PhasedISwapPow's phase_exponent) are EigenGates
+    # whose eigen-components depend on those attributes: they are not exponent-only.
+    try:
+        gate._eigen_components()  # noqa: SLF001
+        others = cirq.parameter_names(gate) - cirq.parameter_names(gate.exponent)
+        if others:
+            return f"attributes other than the exponent are symbolic ({sorted(others)})"
+    except Exception as exc:  # noqa: BLE001 - reported as a declined strategy
+        return f"its eigen-components cannot be computed symbolically ({exc})"
+    return None
+
+
+def _as_expr(value) -> sympy.Expr:
+    return value if isinstance(value, sympy.Basic) else sympy.Float(value)
+
+
+def _canonical_ops(op: cirq.Operation, depth: int = 0) -> list[tuple[cirq.Operation, str]]:
+    """Rewrite one operation into (operation, strategy) pairs accepted by the strategies."""
+    untagged = op.untagged
+    if not cirq.is_parameterized(untagged):
+        return [(untagged, "fixed")]
+    resolved = cirq.resolve_parameters(untagged, {n: 0.1 for n in cirq.parameter_names(untagged)})
+    if cirq.has_kraus(resolved) and not cirq.has_unitary(resolved):
+        raise UnsupportedGateError(
+            f"noise channel {untagged} has symbolic parameters {sorted(cirq.parameter_names(untagged))}; "
+            "noise channels must be parameter-free (fix the noise strength to a number)"
+        )
+    why_not_eigen = _exponent_only_eigengate(untagged)
+    if why_not_eigen is None:
+        return [(untagged, "eigengate" if depth == 0 else "decompose")]
+    decomposed = cirq.decompose_once(untagged, default=None)
+    why_not_decompose = "cirq.decompose_once gives no decomposition"
+    if decomposed is not None and depth < 8:
+        out: list[tuple[cirq.Operation, str]] = []
+        try:
+            for sub in decomposed:
+                for sub_op, strategy in _canonical_ops(sub, depth + 1):
+                    out.append((sub_op, "decompose" if strategy != "fixed" else "fixed"))
+            return out
+        except UnsupportedGateError as exc:
+            why_not_decompose = f"its decomposition contains an unsupported operation: {exc}"
+    gate_name = type(untagged.gate).__name__ if untagged.gate is not None else type(untagged).__name__
+    raise UnsupportedGateError(
+        f"unsupported gate {gate_name} in operation {untagged}: no strategy gives its generator "
+        f"spectrum. Tried: eigengate — {why_not_eigen}; decompose — {why_not_decompose}. "
+        "Rewrite it with EigenGates (rx/ry/rz, XPow, CZPow, ZZPow, ISwapPow, ...), PhasedXZ, "
+        "PhasedXPow or FSim, or give the gate a symbolic cirq decomposition"
+    )
+
+
+def canonicalize(ansatz: Ansatz) -> CanonicalCircuit:
+    """Rewrite ``ansatz.circuit`` so that every parametrised operation is an angle slot.
+
+    Raises:
+        UnsupportedGateError: naming the first gate that no strategy accepts.
+    """
+    operations: list[cirq.Operation] = []
+    slot_of: list[int] = []
+    slots: list[AngleSlot] = []
+    for op in ansatz.circuit.all_operations():
+        for canon, strategy in _canonical_ops(op):
+            operations.append(canon)
+            if strategy == "fixed":
+                slot_of.append(-1)
+                continue
+            slot = AngleSlot(
+                index=len(slots),
+                operation=canon,
+                exponent=_as_expr(canon.gate.exponent),
+                spectrum=eigen_spectrum(canon.gate),
+                source=op,
+                strategy=strategy,
+            )
+            slot_of.append(slot.index)
+            slots.append(slot)
+    return CanonicalCircuit(tuple(operations), tuple(slot_of), tuple(slots))
+
+
+def weight_spreads(ansatz: Ansatz) -> dict[sympy.Symbol, float]:
+    """Σ_k Ω_k |∂t_k/∂θ_j| evaluated where it is constant — a quick per-weight spread table
+    (per unit of the weight); expressions that depend on inputs are reported as NaN here and
+    handled by :mod:`privqml.theory.bounds`."""
+    canonical = canonicalize(ansatz)
+    out = {w: 0.0 for w in ansatz.weights}
+    for slot in canonical.slots:
+        for w in slot.exponent.free_symbols & set(ansatz.weights):
+            d = sympy.diff(slot.exponent, w)
+            out[w] += slot.spread * (abs(float(d)) if not d.free_symbols else math.nan)
+    return out
+
+
+__all__ = [
+    "AngleSlot",
+    "CanonicalCircuit",
+    "EigenSpectrum",
+    "canonicalize",
+    "eigen_spectrum",
+    "generator_matrix",
+    "weight_spreads",
+]
