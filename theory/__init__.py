@@ -5,6 +5,8 @@ Knows nothing of TensorFlow: importing it loads Cirq, SymPy and NumPy only.
 
 from privqml.theory.ansatz import DEFAULT_INPUT_DOMAIN, Ansatz, Readout
 from privqml.theory.builtins import BUILTIN_ANSATZE, builtin_ansatz, hea, load_ansatz, native, parse_observables, reupload
+from privqml.theory.bounds import GradientBound, gradient_bound, observable_range
+from privqml.theory.loss import LOSSES, LossGradientBound, loss_gradient_bound
 from privqml.theory.spectra import AngleSlot, CanonicalCircuit, EigenSpectrum, canonicalize, eigen_spectrum
 
 __all__ = [
@@ -18,6 +20,12 @@ __all__ = [
     "native",
     "parse_observables",
     "reupload",
+    "GradientBound",
+    "gradient_bound",
+    "observable_range",
+    "LOSSES",
+    "LossGradientBound",
+    "loss_gradient_bound",
     "AngleSlot",
     "CanonicalCircuit",
     "EigenSpectrum",
