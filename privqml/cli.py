@@ -32,6 +32,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """privqml: how large can a per-example gradient of my circuit be, and what does it buy under DP-SGD?"""
+
+
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"privqml.commands.{_name}").register(app)
 
@@ -49,12 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:  # click's own exits (bad usage)
         return int(exc.code or 0)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # click usage errors (typer vendors click: match by behaviour)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            return exc.exit_code
+            return int(exc.exit_code)
         raise
     return 0
 

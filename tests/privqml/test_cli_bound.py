@@ -1,0 +1,103 @@
+"""`privqml bound`: JSON keys, values consistent with the API, clear errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+
+import pytest
+
+from privqml.cli import main
+from privqml.theory import gradient_bound, hea
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_bound_json_has_the_documented_keys(capsys):
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "3", "--layers", "2", "--observable", "sumZ", "--json")
+    assert code == 0
+    data = json.loads(out)
+    expected = gradient_bound(hea(3, 2, "sumZ"))
+    assert data["n_qubits"] == 3 and data["n_weights"] == 12
+    assert data["observable_range"] == [-3.0, 3.0]
+    assert data["grad_norm_bound"] == pytest.approx(expected.grad_norm_bound)
+    assert data["naive_bound"] == pytest.approx(expected.naive_bound)
+    assert set(data["per_weight"]) == set(expected.weight_names)
+    assert data["loss"] == "bce_logits" and data["loss_grad_norm_bound"] > 0
+    assert isinstance(data["expression"], str)
+
+
+def test_bound_reports_unbounded_loss_with_reason(capsys):
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "1", "--loss", "bce_prob", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["loss_grad_norm_bound"] is None and "clamp" in data["loss_unbounded_reason"]
+
+
+def test_bound_table_and_latex(capsys):
+    code, out, _ = run(capsys, "bound", "reupload", "--qubits", "2", "--layers", "1")
+    assert code == 0 and "naive bound" in out and "w0_0" in out
+    code, out, _ = run(capsys, "bound", "reupload", "--qubits", "2", "--layers", "1", "--latex")
+    assert code == 0 and r"\nabla_\theta" in out and "x_{0}" in out
+
+
+def test_user_ansatz_file(tmp_path, capsys):
+    path = tmp_path / "mine.py"
+    path.write_text(textwrap.dedent(
+        """
+        import cirq, sympy
+        from privqml.theory import Ansatz
+
+        def build():
+            q = cirq.LineQubit(0)
+            t = sympy.Symbol("t")
+            return Ansatz(cirq.Circuit(cirq.rx(t).on(q)), (t,), (), (cirq.PauliSum.wrap(cirq.Z(q)),), name="mine")
+        """
+    ))
+    code, out, _ = run(capsys, "bound", f"{path}:build", "--json")
+    assert code == 0 and json.loads(out)["grad_norm_bound"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["bound", "nosuch"], "not built in"),
+        (["bound", "hea", "--qubits", "0"], "n_qubits=0"),
+        (["bound", "hea", "--observable", "Z9"], "qubit 9"),
+        (["bound", "hea", "--loss", "cross"], "not known"),
+        (["bound", "missing.py:f"], "not found"),
+    ],
+)
+def test_bad_input_is_one_clear_message(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert needle in " ".join((out + err).split())
+    assert "Traceback" not in out + err
+
+
+def test_unsupported_gate_in_user_file_is_named(tmp_path, capsys):
+    path = tmp_path / "bad.py"
+    path.write_text(textwrap.dedent(
+        """
+        import cirq, sympy
+        from privqml.theory import Ansatz
+
+        class Mystery(cirq.Gate):
+            def __init__(self, a): self.a = a
+            def _num_qubits_(self): return 1
+            def _is_parameterized_(self): return True
+            def _parameter_names_(self): return {"t"}
+            def __repr__(self): return "Mystery(t)"
+
+        def build():
+            q = cirq.LineQubit(0)
+            t = sympy.Symbol("t")
+            return Ansatz(cirq.Circuit(Mystery(t).on(q)), (t,), (), (cirq.PauliSum.wrap(cirq.Z(q)),))
+        """
+    ))
+    code, out, err = run(capsys, "bound", f"{path}:build")
+    assert code == 2 and "Mystery" in out + err
