@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # One entry per sub-command module in privqml/commands/ (append, keep the order).
 _COMMAND_MODULES: tuple[str, ...] = (
     "bound",
+    "demo",
 )
 
 app = typer.Typer(
