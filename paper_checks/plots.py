@@ -1,0 +1,152 @@
+"""PNG plots of the paper checks (matplotlib, Agg backend; no display needed).
+
+Each function takes plain numbers (no result objects), writes one PNG and returns its path:
+
+- :func:`plot_accuracy_vs_epsilon` — C3: test accuracy (mean and 95% interval over seeds) against
+  ε, one panel per (task, clip), one line per model; ε = ∞ (no privacy) drawn at the right edge.
+- :func:`plot_norms_vs_bound` — C2: largest per-example gradient norm seen in a whole run against
+  the bound G*, as the ratio max‖g‖/G* (must stay ≤ 1 for quantum models).
+- :func:`plot_bias` — C2: measured clipping bias ‖mean(clip(g)) − mean(g)‖ against the
+  prediction (G* − C)₊, quantum (points must lie on or below y = x) and classical.
+- :func:`plot_audit` — C1: empirical ε lower bound of each mechanism beside its accounted ε
+  (∞ when the mechanism has no finite accounted ε).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+_COLOURS = {"quantum": "tab:blue", "classical": "tab:orange"}
+
+
+def _save(fig, path: Path | str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_accuracy_vs_epsilon(
+    path: Path | str,
+    panels: Mapping[str, Mapping[str, Sequence[tuple[float, float, float, float]]]],
+    title: str = "Test accuracy vs privacy budget",
+) -> Path:
+    """``panels[panel][model] = [(epsilon, mean, low, high), ...]``; ε may be ``inf``, low/high NaN."""
+    names = list(panels)
+    cols = min(3, max(1, len(names)))
+    rows = math.ceil(len(names) / cols) if names else 1
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names):
+        finite = sorted({e for series in panels[name].values() for e, *_ in series if math.isfinite(e)})
+        inf_x = (max(finite) * 4) if finite else 1.0
+        for model, series in panels[name].items():
+            pts = sorted(((inf_x if not math.isfinite(e) else e), m, lo, hi) for e, m, lo, hi in series)
+            xs = [p[0] for p in pts]
+            means = [p[1] for p in pts]
+            colour = _COLOURS.get(model.split(":")[0], None)
+            ax.plot(xs, means, "o-", label=model, color=colour)
+            lows = [p[2] for p in pts]
+            highs = [p[3] for p in pts]
+            if all(math.isfinite(v) for v in lows + highs):
+                ax.fill_between(xs, lows, highs, alpha=0.2, color=colour)
+        if finite:
+            ax.set_xscale("log")
+            ticks = finite + [inf_x]
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in finite] + ["∞"])
+            ax.minorticks_off()
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("ε")
+        ax.set_ylabel("test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_norms_vs_bound(path: Path | str, rows: Sequence[tuple[str, float, float | None]],
+                        title: str = "Largest per-example gradient norm / bound") -> Path:
+    """``rows = [(label, max_norm, bound or None), ...]``; classical rows have no bound (drawn as raw norm)."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.55 * len(rows) + 2), 3.6))
+    labels = [r[0] for r in rows]
+    values = [(r[1] / r[2]) if r[2] else r[1] for r in rows]
+    colours = ["tab:blue" if r[2] else "tab:orange" for r in rows]
+    ax.bar(range(len(rows)), values, color=colours)
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="bound (ratio = 1)")
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("max ||g_i|| / G*  (classical: max ||g_i||)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_bias(path: Path | str, points: Sequence[tuple[str, float, float, float | None]],
+              title: str = "Clipping bias: measured vs predicted") -> Path:
+    """``points = [(family, clip/bound, measured_bias, predicted_bias or None), ...]``.
+
+    Left: measured against predicted (quantum; y = x line). Right: measured against C/G* for all.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    quantum = [p for p in points if p[3] is not None]
+    if quantum:
+        xs = [p[3] for p in quantum]
+        ys = [p[2] for p in quantum]
+        top = max(xs + ys + [1e-12]) * 1.05
+        left.plot([0, top], [0, top], "k--", lw=1, label="measured = predicted")
+        left.scatter(xs, ys, color="tab:blue", label="quantum runs", s=18)
+        left.set_xlim(0, top)
+        left.set_ylim(0, top)
+    left.set_xlabel("predicted bound (G* - C)+")
+    left.set_ylabel("measured ||mean clip(g) - mean g||")
+    left.legend(fontsize=7)
+    left.grid(alpha=0.3)
+    for family in sorted({p[0] for p in points}):
+        sel = sorted((p[1], p[2]) for p in points if p[0] == family)
+        colour = "tab:orange" if family.startswith("classical") else None
+        right.plot([s[0] for s in sel], [s[1] for s in sel], "o-", label=family, color=colour, ms=4)
+    right.axvline(1.0, color="k", ls=":", lw=1)
+    right.set_xlabel("clip / G*")
+    right.set_ylabel("measured bias (max over steps)")
+    right.legend(fontsize=7)
+    right.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_audit(path: Path | str, rows: Sequence[tuple[str, float, float, float]],
+               title: str = "Empirical epsilon lower bound vs accounted epsilon") -> Path:
+    """``rows = [(mechanism, eps_lower_bound, eps_accounted (inf if none), reference_eps), ...]``."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(rows) + 2), 3.6))
+    finite = [v for r in rows for v in (r[1], r[2], r[3]) if math.isfinite(v)]
+    cap = (max(finite) if finite else 1.0) * 1.5 + 0.1
+    xs = range(len(rows))
+    lower = [min(r[1], cap) for r in rows]
+    accounted = [min(r[2], cap) for r in rows]
+    ax.bar([x - 0.2 for x in xs], lower, width=0.4, color="tab:red", label="empirical ε lower bound")
+    ax.bar([x + 0.2 for x in xs], accounted, width=0.4, color="tab:gray", label="accounted ε (∞ drawn at top)")
+    for x, r in zip(xs, rows):
+        if not math.isfinite(r[2]):
+            ax.text(x + 0.2, cap * 0.95, "∞", ha="center", va="top", fontsize=12)
+        if math.isfinite(r[3]):
+            ax.plot([x - 0.45, x + 0.45], [r[3], r[3]], "k:", lw=1)
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([r[0] for r in rows], fontsize=8)
+    ax.set_ylim(0, cap)
+    ax.set_ylabel("ε")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)

@@ -1,0 +1,171 @@
+"""The report of a paper check: ``report.md`` (claim, verdict, tables, plots) and ``results.json``.
+
+Each claim module turns its sweep into a :class:`ClaimReport`; :func:`write_report` renders
+any number of them into one directory:
+
+- ``report.md`` — per claim: the statement, the verdict (marked *indicative* when it rests on
+  one seed), the rule that produced it, the reasons, tables and the PNG plots (which the claim
+  module has already written into the same directory);
+- ``results.json`` — strict JSON (non-finite numbers become the strings ``"inf"``, ``"-inf"``,
+  ``"nan"``) with ``verdicts`` (claim -> verdict), ``labels`` (claim -> verdict with
+  "(indicative)" when so), ``claims`` (claim -> verdict record and the numbers behind it) and
+  ``meta`` (profile, executor, wall time, package versions, command).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from privqml.paper_checks.protocol import atomic_write_json, atomic_write_text
+from privqml.paper_checks.stats import Verdict
+
+_VERSIONED = ("privqml", "tensorflow", "tensorflow-quantum", "tensorflow-privacy", "dp-accounting", "cirq-core",
+              "numpy", "scipy", "scikit-learn", "ray")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def strict_json(value: Any) -> Any:
+    """Recursively make ``value`` strict-JSON: non-finite floats -> strings, tuples -> lists."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return strict_json(value.item())
+    return value
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "∞" if value > 0 else "-∞"
+        if math.isnan(value):
+            return "–"
+        return f"{value:.4g}"
+    if value is None:
+        return "–"
+    return str(value).replace("|", "\\|")
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    """A table of the report: a title, column names and rows of cells."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def markdown(self) -> str:
+        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
+                 "|" + "|".join("---" for _ in self.columns) + "|"]
+        lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": list(self.columns), "rows": [list(r) for r in self.rows]}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimReport:
+    """What one claim module found.
+
+    Attributes:
+        claim: ``"C1"``, ``"C2"`` or ``"C3"``.
+        title: short name of the claim.
+        statement: the claim in words (DESIGN.md).
+        verdict: the :class:`~privqml.paper_checks.stats.Verdict`.
+        numbers: the numbers behind the verdict (JSON-able; written to results.json).
+        tables: tables for report.md.
+        plots: ``(file name in the report directory, caption)`` pairs.
+        notes: caveats, what was and was not measured, settings.
+    """
+
+    claim: str
+    title: str
+    statement: str
+    verdict: Verdict
+    numbers: Mapping[str, Any]
+    tables: tuple[Table, ...] = ()
+    plots: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def markdown(self) -> str:
+        parts = [f"## {self.claim} — {self.title}", "", f"> {self.statement}", "",
+                 f"**Verdict: {self.verdict.label}**", ""]
+        parts += [f"- {reason}" for reason in self.verdict.reasons]
+        parts += ["", f"*Rule:* {self.verdict.rule}", ""]
+        for table in self.tables:
+            parts += [table.markdown(), ""]
+        for name, caption in self.plots:
+            parts += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+        if self.notes:
+            parts += ["Notes:", ""] + [f"- {note}" for note in self.notes] + [""]
+        return "\n".join(parts)
+
+
+def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``results.json`` into ``out_dir`` (atomically); return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": package_versions(), **dict(meta or {})}
+    indicative = any(c.verdict.indicative for c in claims)
+    lines = ["# privqml paper checks — arXiv:2606.29293", ""]
+    if meta.get("command"):
+        lines += [f"Command: `{meta['command']}`", ""]
+    if meta.get("profile"):
+        lines += [f"Profile: **{meta['profile']}**" + (" — verdicts are *indicative* (one seed, no intervals)" if indicative else ""), ""]
+    lines += ["| claim | verdict |", "|---|---|"]
+    lines += [f"| {c.claim} {c.title} | {c.verdict.label} |" for c in claims]
+    lines += [""]
+    for claim in claims:
+        lines += [claim.markdown(), ""]
+    lines += ["## Run", ""]
+    for key in ("profile", "executor", "wall_seconds", "tasks_computed", "tasks_skipped"):
+        if key in meta:
+            lines.append(f"- {key}: {_cell(meta[key])}")
+    lines.append("- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    report_md = out / "report.md"
+    atomic_write_text(report_md, "\n".join(lines) + "\n")
+    payload = {
+        "verdicts": {c.claim: c.verdict.verdict for c in claims},
+        "labels": {c.claim: c.verdict.label for c in claims},
+        "indicative": indicative,
+        "claims": {
+            c.claim: {
+                "title": c.title,
+                "statement": c.statement,
+                "verdict": c.verdict.to_json(),
+                "numbers": c.numbers,
+                "tables": [t.to_json() for t in c.tables],
+                "plots": [name for name, _ in c.plots],
+                "notes": list(c.notes),
+            }
+            for c in claims
+        },
+        "meta": meta,
+    }
+    results_json = out / "results.json"
+    atomic_write_json(results_json, strict_json(payload))
+    return report_md, results_json
+

@@ -1,0 +1,55 @@
+"""Executors: the same sweep gives the same numbers on serial, local-pool and Ray executors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from privqml.errors import ConfigError
+from privqml.paper_checks.executors import LocalExecutor, RayExecutor, SerialExecutor, make_executor
+from privqml.paper_checks.probe import probe_task
+from privqml.paper_checks.protocol import Task, load_result, run_sweep
+
+
+def _tasks():
+    return [Task.make("probe", "draw", replicate=r, n=5) for r in range(4)]
+
+
+def test_make_executor_validates_its_arguments():
+    assert isinstance(make_executor("local", workers=2), LocalExecutor)
+    assert isinstance(make_executor("serial"), SerialExecutor)
+    assert isinstance(make_executor("ray", address="auto"), RayExecutor)
+    with pytest.raises(ConfigError, match="executor='dask'"):
+        make_executor("dask")
+    with pytest.raises(ConfigError, match="address="):
+        make_executor("local", address="10.0.0.1:6379")
+    with pytest.raises(ConfigError, match="fork"):
+        LocalExecutor(start_method="fork")
+    with pytest.raises(ConfigError, match="workers=0"):
+        LocalExecutor(workers=0)
+
+
+def test_local_pool_runs_in_other_processes_with_identical_numbers(tmp_path):
+    serial = run_sweep(_tasks(), probe_task, tmp_path / "serial", SerialExecutor())
+    pooled = run_sweep(_tasks(), probe_task, tmp_path / "pool", LocalExecutor(workers=2))
+    assert {r["worker_pid"] for r in serial.results.values()} == {os.getpid()}
+    assert os.getpid() not in {r["worker_pid"] for r in pooled.results.values()}
+    for task in _tasks():
+        assert pooled.results[task]["draws"] == serial.results[task]["draws"]
+        assert pooled.results[task]["total"] == serial.results[task]["total"]
+
+
+def test_ray_local_instance_runs_the_same_sweep_with_identical_numbers(tmp_path):
+    import ray  # part of the [test] extra
+    assert not ray.is_initialized()
+    tasks = _tasks() + [Task.make("probe", "draw", replicate=9, fail=True)]
+    summary = run_sweep(tasks, probe_task, tmp_path / "ray", RayExecutor(num_cpus=2), raise_on_failure=False)
+    assert not ray.is_initialized()  # the local instance it started is shut down again
+    serial = run_sweep(_tasks(), probe_task, tmp_path / "serial", SerialExecutor())
+    assert set(summary.computed) == set(_tasks())  # the failing one is reported, not stored
+    assert load_result(tasks[-1], tmp_path / "ray") is None
+    for task in _tasks():
+        assert summary.results[task]["draws"] == serial.results[task]["draws"]
+        assert summary.results[task]["worker_pid"] != os.getpid()
+        assert load_result(task, tmp_path / "ray")["worker"].split("@")[0] == str(summary.results[task]["worker_pid"])
