@@ -66,6 +66,26 @@ def _as_symbols(name: str, values: Iterable) -> tuple[sympy.Symbol, ...]:
     return tuple(out)
 
 
+def parameter_names(value) -> set[str]:
+    """Names of the symbols in a circuit, operation or gate.
+
+    ``cirq.parameter_names`` misses some gates (cirq 1.3's ``PhasedFSimGate`` defines
+    ``_is_parameterized_`` but no ``_parameter_names_``); for an operation that is
+    parameterized yet reports no names, the symbols are read from its JSON fields.
+    """
+    if isinstance(value, cirq.AbstractCircuit):
+        return set().union(*(parameter_names(op) for op in value.all_operations()))
+    names = set(cirq.parameter_names(value))
+    if names or not cirq.is_parameterized(value):
+        return names
+    gate = getattr(value, "gate", value)
+    fields = gate._json_dict_() if hasattr(gate, "_json_dict_") else vars(gate)  # noqa: SLF001
+    for field in fields.values():
+        if isinstance(field, sympy.Basic):
+            names |= {s.name for s in field.free_symbols}
+    return names
+
+
 def _as_pauli_sum(obs, index: int) -> cirq.PauliSum:
     if isinstance(obs, (cirq.PauliString, cirq.GateOperation)):
         try:
@@ -140,7 +160,7 @@ class Ansatz:
                     "through its observables"
                 )
         declared = {s.name for s in self.weights} | {s.name for s in self.inputs}
-        used = cirq.parameter_names(self.circuit)
+        used = parameter_names(self.circuit)
         undeclared = sorted(used - declared)
         if undeclared:
             raise AnsatzError(
