@@ -256,7 +256,8 @@ def _canonical_ops(op: cirq.Operation, depth: int = 0) -> list[tuple[cirq.Operat
     gate_name = type(untagged.gate).__name__ if untagged.gate is not None else type(untagged).__name__
     raise UnsupportedGateError(
         f"unsupported gate {gate_name} in operation {untagged}: no strategy gives its generator "
-        f"spectrum. Tried: eigengate — {why_not_eigen}; controlled — {why_not_controlled}; decompose — {why_not_decompose}. "
+        f"spectrum. Tried: eigengate — {why_not_eigen}; controlled — {why_not_controlled}; "
+        f"decompose — {why_not_decompose}. "
         "Rewrite it with EigenGates (rx/ry/rz, XPow, CZPow, ZZPow, ISwapPow, ...), PhasedXZ, "
         "PhasedXPow or FSim, or give the gate a symbolic cirq decomposition"
     )

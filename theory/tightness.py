@@ -3,7 +3,7 @@
 For small circuits we maximise, over the weights θ (free), the inputs x (inside the declared
 public domain) and — for a loss — the label y,
 
-    G*(f_c) = sup_{θ, x} ‖∇_θ f_c(x; θ)‖₂        or      G*(ℓ) = sup_{θ, x, y} ‖∇_θ ℓ(s·f(x; θ), y)‖₂,
+    G*(f_c) = sup_{θ, x} ‖∇_θ f_c(x; θ)‖₂    or    G*(ℓ) = sup_{θ, x, y} ‖∇_θ ℓ(s·f(x; θ), y)‖₂,
 
 by multi-start L-BFGS-B (scipy.optimize) on g = ‖G‖², G = Σ_c a_c ∇_θ f_c, where a = ∂ℓ/∂f
 (a = e_c without a loss). Values and Jacobians come from :mod:`privqml.theory.numeric` (exact
