@@ -7,7 +7,10 @@ from privqml.theory.ansatz import DEFAULT_INPUT_DOMAIN, Ansatz, Readout
 from privqml.theory.builtins import BUILTIN_ANSATZE, builtin_ansatz, hea, load_ansatz, native, parse_observables, reupload
 from privqml.theory.bounds import GradientBound, gradient_bound, observable_range
 from privqml.theory.loss import LOSSES, LossGradientBound, loss_gradient_bound
-from privqml.theory.spectra import AngleSlot, CanonicalCircuit, EigenSpectrum, canonicalize, eigen_spectrum
+from privqml.theory.numeric import batch_expectations_and_jacobians, expectations, expectations_and_jacobian
+from privqml.theory.oracle import exact_gradient, symbolic_expectations
+from privqml.theory.spectra import AngleSlot, CanonicalCircuit, ControlledEigenGate, EigenSpectrum, canonicalize, eigen_spectrum
+from privqml.theory.tightness import TightnessResult, max_gradient_norm
 
 __all__ = [
     "DEFAULT_INPUT_DOMAIN",
@@ -26,6 +29,14 @@ __all__ = [
     "LOSSES",
     "LossGradientBound",
     "loss_gradient_bound",
+    "expectations",
+    "expectations_and_jacobian",
+    "batch_expectations_and_jacobians",
+    "exact_gradient",
+    "symbolic_expectations",
+    "TightnessResult",
+    "max_gradient_norm",
+    "ControlledEigenGate",
     "AngleSlot",
     "CanonicalCircuit",
     "EigenSpectrum",
