@@ -100,3 +100,13 @@ def test_unsupported_gate_in_user_file_is_named(tmp_path, capsys):
     ))
     code, out, err = run(capsys, "bound", f"{path}:build")
     assert code == 2 and "Mystery" in out + err
+
+
+def test_bound_tightness_reports_true_max_and_ratio(capsys):
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "1", "--observable", "sumZ", "--tightness", "--starts", "4", "--json")
+    data = json.loads(out)
+    assert code == 0
+    # hea(2,1) with sumZ: the bound sqrt(2) is attained (f = cos-terms of two independent rotations)
+    assert data["true_max_estimate"] == pytest.approx(2**0.5, abs=1e-5)
+    assert data["tightness_ratio"] == pytest.approx(1.0, abs=1e-5)
+    assert data["tightness_ratio"] >= 1.0 - 1e-9
