@@ -1,0 +1,122 @@
+"""Exact float64 engines from the theory layer: ``numeric`` and ``oracle``.
+
+``numeric``  :func:`privqml.theory.numeric.batch_expectations_and_jacobians` — exact float64 simulation
+             of the ansatz (state vector, or density matrix when it has noise channels) with an
+             exact derivative rule; any size the simulator holds.
+``oracle``   :func:`privqml.theory.oracle.exact_gradient` — the symbolic (SymPy) gradient of
+             circuits with at most four qubits, evaluated in float64: an independent check of
+             every numerical engine. It declines circuits whose symbolic expansion takes longer
+             than ``ORACLE_BUDGET_SECONDS``.
+
+Both are exact up to float64 rounding; their agreement tolerance is 1e-9 per unit of
+observable norm and of Σ_k|∂t_k/∂θ_j| (per weight).
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import threading
+
+import numpy as np
+
+from privqml.errors import ConfigError
+from privqml.theory.ansatz import Ansatz
+from privqml.verify.engines import (
+    Engine,
+    EngineOptions,
+    GradientResult,
+    angle_map,
+    cache_by_identity,
+    propagate_slot_tolerance,
+)
+
+EXACT_SLOT_TOLERANCE = (1e-9, 1e-12)
+ORACLE_MAX_QUBITS = 4
+ORACLE_BUDGET_SECONDS = 10.0
+
+
+def _theory(module: str):
+    try:
+        return importlib.import_module(f"privqml.theory.{module}")
+    except ImportError as exc:  # pragma: no cover - only while the theory layer is incomplete
+        raise ConfigError(f"engine needs privqml.theory.{module}, which cannot be imported: {exc}") from exc
+
+
+def _result(name, ansatz, weights, inputs, values, jacobian, circuits) -> GradientResult:
+    values = np.asarray(values, dtype=np.float64).reshape(weights.shape[0], ansatz.n_outputs)
+    jacobian = np.asarray(jacobian, dtype=np.float64).reshape(weights.shape[0], ansatz.n_outputs, ansatz.n_weights)
+    amap = angle_map(ansatz)
+    tolerance = propagate_slot_tolerance(
+        ansatz, amap.derivatives(weights, inputs), amap.values(weights, inputs), *EXACT_SLOT_TOLERANCE
+    )
+    return GradientResult(name, values, jacobian, tolerance, circuits)
+
+
+def numeric_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, options: EngineOptions) -> GradientResult:
+    """Exact float64 outputs and Jacobian from :mod:`privqml.theory.numeric`."""
+    numeric = _theory("numeric")
+    values, jacobian = numeric.batch_expectations_and_jacobians(ansatz, weights, inputs)
+    return _result("numeric", ansatz, weights, inputs, values, jacobian, circuits=1)
+
+
+class _OracleTimeout(Exception):
+    pass
+
+
+@cache_by_identity(maxsize=64)
+def _oracle_or_reason(ansatz: Ansatz):
+    """The oracle's ExactGradient, or a string saying why it was not built within the budget.
+
+    The symbolic expansion can swell (native PhasedXZ/FSim circuits of 2 qubits and 2 layers
+    take minutes), so it runs under a wall-clock budget of ``ORACLE_BUDGET_SECONDS`` (SIGALRM;
+    no budget outside the main thread)."""
+    oracle = _theory("oracle")
+    budget = ORACLE_BUDGET_SECONDS
+    if threading.current_thread() is not threading.main_thread() or budget is None:
+        return oracle.exact_gradient(ansatz)
+
+    def alarm(signum, frame):
+        raise _OracleTimeout()
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        return oracle.exact_gradient(ansatz)
+    except _OracleTimeout:
+        return (f"engine 'oracle' declined {ansatz.name!r}: its symbolic expansion exceeded the "
+                f"{budget:g} s budget; numeric gives the same exact gradient")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def oracle_admits(ansatz: Ansatz):
+    """None if the oracle handles ``ansatz`` (building it, within the budget), else why not."""
+    built = _oracle_or_reason(ansatz)
+    return built if isinstance(built, str) else None
+
+
+def _oracle_for(ansatz: Ansatz):
+    built = _oracle_or_reason(ansatz)
+    if isinstance(built, str):
+        raise ConfigError(built)
+    return built
+
+
+def oracle_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, options: EngineOptions) -> GradientResult:
+    """The symbolic gradient of :mod:`privqml.theory.oracle` (≤ 4 qubits), evaluated in float64."""
+    gradient = _oracle_for(ansatz)
+    rows = [gradient(w, x) for w, x in zip(weights, inputs)]
+    return _result("oracle", ansatz, weights, inputs, [f for f, _ in rows], [j for _, j in rows], circuits=0)
+
+
+EXACT_ENGINES: dict[str, Engine] = {
+    "numeric": Engine("numeric", numeric_gradients, exact=True, stochastic=False, max_qubits=None,
+                      description="exact float64 simulation (privqml.theory.numeric)", supports_noise=True),
+    "oracle": Engine("oracle", oracle_gradients, exact=True, stochastic=False, max_qubits=ORACLE_MAX_QUBITS,
+                     description="exact symbolic gradient (privqml.theory.oracle, <= 4 qubits)", supports_noise=True,
+                     admits=oracle_admits),
+}
+
+__all__ = ["EXACT_ENGINES", "EXACT_SLOT_TOLERANCE", "ORACLE_BUDGET_SECONDS", "ORACLE_MAX_QUBITS", "numeric_gradients", "oracle_gradients"]

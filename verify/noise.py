@@ -1,0 +1,97 @@
+"""Noise models: parameter-free channels inserted after every moment of an ansatz.
+
+A :class:`NoiseModel` is a list of single-qubit channels with fixed strengths. Applied to an
+ansatz it inserts, after every moment, each channel on every qubit that the moment acts on:
+
+    Φ = Π_m (N_m ∘ U_m),   N_m = ⊗_{q ∈ qubits(m)} (C_1 ∘ … ∘ C_r)_q.
+
+The channels have no parameters, so the output f(x; θ) = Tr[O Φ(ρ₀)] is still a
+trigonometric polynomial in every θ_j with the same frequencies and still lies in the
+observable's range: the gradient bound of the noiseless ansatz holds unchanged (DESIGN.md,
+theory). Channels (Cirq, all simulated by TFQ's ``backend='noisy'``):
+
+=================  ==========================================  =======================
+name               Kraus map                                    strength
+=================  ==========================================  =======================
+``depolarize``     ρ ↦ (1 − p) ρ + p/3 (XρX + YρY + ZρZ)       p ∈ [0, 1]
+``amplitude_damp`` T1 decay |1⟩ → |0⟩ with probability γ       γ ∈ [0, 1]
+``phase_damp``     T2 dephasing with parameter γ                γ ∈ [0, 1]
+``bit_flip``       ρ ↦ (1 − p) ρ + p XρX                        p ∈ [0, 1]
+``phase_flip``     ρ ↦ (1 − p) ρ + p ZρZ                        p ∈ [0, 1]
+=================  ==========================================  =======================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable
+
+import cirq
+
+from privqml.errors import ConfigError
+from privqml.theory.ansatz import Ansatz
+
+NOISE_CHANNELS: dict[str, Callable[[float], cirq.Gate]] = {
+    "depolarize": lambda p: cirq.depolarize(p),
+    "amplitude_damp": lambda g: cirq.amplitude_damp(g),
+    "phase_damp": lambda g: cirq.phase_damp(g),
+    "bit_flip": lambda p: cirq.bit_flip(p),
+    "phase_flip": lambda p: cirq.phase_flip(p),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseModel:
+    """Single-qubit channels inserted after every moment (see the module table).
+
+    Attributes:
+        channels: ((name, strength), …) applied in this order after each moment, on each
+            qubit the moment acts on. Strengths are probabilities (dimensionless, in [0, 1]).
+    """
+
+    channels: tuple[tuple[str, float], ...] = (("depolarize", 0.01),)
+
+    def __post_init__(self) -> None:
+        clean = []
+        for entry in self.channels:
+            try:
+                name, strength = entry
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"noise channel {entry!r} is not a (name, strength) pair; e.g. ('depolarize', 0.01)"
+                ) from None
+            if name not in NOISE_CHANNELS:
+                raise ConfigError(f"noise channel name={name!r} is not known; choose one of {sorted(NOISE_CHANNELS)}")
+            strength = float(strength)
+            if not (math.isfinite(strength) and 0.0 <= strength <= 1.0):
+                raise ConfigError(f"noise strength for {name}={strength!r} must be a probability in [0, 1]")
+            clean.append((name, strength))
+        object.__setattr__(self, "channels", tuple(clean))
+
+    @property
+    def label(self) -> str:
+        return "+".join(f"{name}({strength:g})" for name, strength in self.channels) or "none"
+
+    def gates(self) -> list[cirq.Gate]:
+        return [NOISE_CHANNELS[name](strength) for name, strength in self.channels]
+
+
+def with_noise(ansatz: Ansatz, model: NoiseModel) -> Ansatz:
+    """The ansatz with ``model``'s channels after every moment (same symbols, observables, domain)."""
+    gates = model.gates()
+    circuit = cirq.Circuit()
+    for moment in ansatz.circuit:
+        circuit.append(moment, strategy=cirq.InsertStrategy.NEW)
+        touched = sorted(moment.qubits)
+        for gate in gates:
+            circuit.append(cirq.Moment(gate.on(q) for q in touched), strategy=cirq.InsertStrategy.NEW)
+    return dataclasses.replace(ansatz, circuit=circuit, name=f"{ansatz.name}+noise[{model.label}]")
+
+
+def has_noise(ansatz: Ansatz) -> bool:
+    """True if the circuit contains a non-unitary channel."""
+    return any(not cirq.has_unitary(op) for op in ansatz.circuit.all_operations() if not cirq.is_parameterized(op))
+
+
+__all__ = ["NOISE_CHANNELS", "NoiseModel", "has_noise", "with_noise"]
