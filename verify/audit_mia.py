@@ -187,11 +187,44 @@ def membership_inference(
     )
 
 
+def membership_inference_on_run(config, seed: int = 0) -> MembershipInferenceReport:
+    """Train ``config`` (a :class:`privqml.models.trainer.TrainConfig`) and attack the result:
+    members are its training examples, non-members its held-out test examples (same public
+    distribution); the threshold attack uses the per-example loss, the logistic regression the
+    (loss, model outputs) features. The advantage bound uses the run's PLD ε at its δ."""
+    import tensorflow as tf
+
+    from privqml.models.data import dataset_classes, load_dataset
+    from privqml.models.trainer import train
+    from privqml.models.zoo import build_model
+
+    run = train(config)
+    n_classes = dataset_classes(config.dataset)
+    model = build_model(config.model, n_classes, config.seed, config.loss)
+    model.weights.assign(np.asarray(run.final_weights, np.float32))
+    data = load_dataset(config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test)
+
+    def features(x, labels):
+        outputs = model.predict_outputs(x)
+        losses = model.per_example_loss(
+            tf.constant(model.weights), tf.constant(np.asarray(x, np.float32)), tf.constant(model.encode_labels(labels))
+        ).numpy().astype(np.float64)
+        return losses, np.column_stack([losses, outputs])
+
+    member_losses, member_features = features(data.x_train, data.y_train)
+    other_losses, other_features = features(data.x_test, data.y_test)
+    return membership_inference(
+        member_losses, other_losses, member_features, other_features,
+        epsilon_accounted=run.privacy.epsilon_pld, delta=run.privacy.delta, seed=seed,
+    )
+
+
 __all__ = [
     "MembershipInferenceReport",
     "MembershipInferenceResult",
     "advantage_bound",
     "logistic_regression_attack",
     "membership_inference",
+    "membership_inference_on_run",
     "threshold_attack",
 ]

@@ -64,3 +64,18 @@ def test_advantage_bound_closed_form_and_report():
     report = membership_inference(np.zeros(50), np.ones(50), epsilon_accounted=0.5, delta=1e-5)
     assert report.threshold.attacker_advantage == 1.0 and report.exceeds_bound
     assert report.as_dict()["advantage_bound"] == pytest.approx(advantage_bound(0.5, 1e-5))
+
+
+def test_membership_inference_on_a_dp_training_run():
+    from privqml.models.trainer import TrainConfig
+    from privqml.verify.audit_mia import membership_inference_on_run
+
+    config = TrainConfig(model="mlp:match=hea,n_qubits=2,n_layers=1", dataset="circle", epsilon=1.0, clip=0.5,
+                         epochs=3, batch_size=8, n_train=64, n_test=64, lr=0.1)
+    report = membership_inference_on_run(config)
+    assert (report.threshold.n_members, report.threshold.n_nonmembers) == (64, 64)
+    assert report.epsilon_accounted <= 1.0 and report.advantage_bound == pytest.approx(
+        advantage_bound(report.epsilon_accounted, 1e-5))
+    # Neither attack beats what ε ≤ 1 allows (0.42 at the run's PLD ε), nor is far from chance.
+    assert not report.exceeds_bound
+    assert abs(report.threshold.auc - 0.5) < 0.15 and abs(report.logistic_regression.auc - 0.5) < 0.15
