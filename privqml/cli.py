@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _COMMAND_MODULES: tuple[str, ...] = (
     "bound",
     "demo",
+    "verify",
     "audit",
 )
 

@@ -1,0 +1,84 @@
+"""``privqml verify``: property-test an ansatz's gradient bound against Cirq and TFQ gradients.
+
+Exit status: 0 when every property holds, 1 when one fails (the shrunk counterexample is
+printed), 2 for bad input (an unsupported gate, an undeclared symbol, a bad option).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+
+def _json_default(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def run_verify(
+    ansatz_spec: str,
+    examples: Optional[int] = None,
+    engines: str = "adjoint,pshift,shots,noisy,numeric,oracle",
+    seed: int = 0,
+    qubits: Optional[int] = None,
+    layers: Optional[int] = None,
+    observable: Optional[str] = None,
+    profile: str = "ci",
+    weaken: Optional[float] = None,
+    progress=None,
+):
+    """Load the ansatz and run :func:`privqml.verify.verify_ansatz`; returns the report."""
+    from privqml.errors import ConfigError
+    from privqml.theory import gradient_bound, load_ansatz
+    from privqml.verify.engines import parse_engines
+    from privqml.verify.mutations import scaled_bound
+    from privqml.verify.runner import PROFILES, verify_ansatz
+
+    if profile not in PROFILES:
+        raise ConfigError(f"profile={profile!r} is not known; choose one of {sorted(PROFILES)}")
+    if examples is not None and examples < 1:
+        raise ConfigError(f"--examples={examples} must be >= 1")
+    if weaken is not None and not (0.0 <= weaken < 1.0):
+        raise ConfigError(f"--weaken={weaken} must lie in [0, 1): it multiplies the bound to check the tests have teeth")
+    engine_names = parse_engines(engines)
+    ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
+    bound_fn = gradient_bound if weaken is None else (lambda a: scaled_bound(gradient_bound(a), weaken))
+    return verify_ansatz(ansatz, examples=examples, engines=engine_names, seed=seed, profile=profile,
+                         bound_fn=bound_fn, progress=progress)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("verify")
+    def verify(
+        ansatz: str = typer.Argument("hea", help="built-in name (hea, reupload, native) or path/to/file.py:function"),
+        examples: Optional[int] = typer.Option(None, "--examples", help="Hypothesis examples per property (default: the profile's)"),
+        engines: str = typer.Option("adjoint,pshift,shots,noisy,numeric,oracle", "--engines",
+                                    help="comma-separated: adjoint,pshift,fd,shots,noisy,numeric,oracle"),
+        seed: int = typer.Option(0, "--seed", help="Hypothesis seed"),
+        qubits: Optional[int] = typer.Option(None, "--qubits", help="number of qubits (built-ins)"),
+        layers: Optional[int] = typer.Option(None, "--layers", help="number of layers (built-ins)"),
+        observable: Optional[str] = typer.Option(None, "--observable", help="Z0, Z0*Z1, sumZ, Z0,Z1,Z2 or classes:K"),
+        profile: str = typer.Option("ci", "--profile", help="ci (fast) or thorough (many examples, more shots)"),
+        weaken: Optional[float] = typer.Option(None, "--weaken",
+                                               help="mutation check: multiply the bound by this factor in [0,1); the run should then FAIL"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    ) -> None:
+        """Property-test the gradient bound of an ansatz with Hypothesis (exit 1 on a counterexample)."""
+        from privqml.verify.report import print_report
+
+        err = Console(stderr=True)
+        progress = None if as_json else (lambda name: err.print(f"checking {name} …", highlight=False))
+        report = run_verify(ansatz, examples, engines, seed, qubits, layers, observable, profile, weaken, progress)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2, default=_json_default))
+        else:
+            print_report(report, Console())
+        if not report.passed:
+            # SystemExit, not typer.Exit: privqml.cli.main runs click with standalone_mode=False,
+            # where an Exit's code is returned by app() and dropped; SystemExit reaches main().
+            raise SystemExit(1)

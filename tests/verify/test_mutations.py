@@ -1,0 +1,94 @@
+"""The mutation check: with the bound deliberately weakened, the properties find a counterexample.
+
+Each test weakens the bound without touching the theory code and asserts that the property run
+FAILS with a shrunk counterexample of the expected property — the tests have teeth.
+"""
+
+from __future__ import annotations
+
+import cirq
+import numpy as np
+import pytest
+
+from privqml.theory import gradient_bound, hea, reupload
+from privqml.verify.mutations import pruned_bound, scaled_bound, spreads_scaled
+from privqml.verify.runner import verify_ansatz, verify_random_ansatze
+from privqml.verify.strategies import ansatze
+
+ENGINES = ("adjoint", "numeric")
+
+
+def _only(ansatz, weakened):
+    """bound_fn: the weakened bound for ``ansatz``, the real one for anything else (noisy variants)."""
+    return lambda a: weakened if a is ansatz else gradient_bound(a)
+
+
+def test_halving_the_ry_spread_in_the_derivation_is_caught():
+    ansatz = hea(2, 1)
+    with spreads_scaled(0.5, cirq.YPowGate) as record:
+        weakened = gradient_bound(ansatz)
+    assert record["calls"] == 1 and record["slots"] == 2  # the two ry slots were weakened
+    honest = gradient_bound(ansatz)
+    assert weakened.per_weight["ry0_0"] == pytest.approx(0.5 * honest.per_weight["ry0_0"])
+    report = verify_ansatz(ansatz, engines=ENGINES, properties=("per_weight", "total"), examples=30,
+                           bound_fn=_only(ansatz, weakened))
+    assert not report.passed
+    counterexample = report.counterexample
+    assert counterexample.property == "per_weight" and counterexample.engine in ENGINES
+    assert counterexample.ratio > 1.0 and "ry0_0" in counterexample.detail
+    assert len(counterexample.weights) == ansatz.n_weights and len(counterexample.inputs) == ansatz.n_inputs
+    # and the honest bound passes on the same search
+    assert verify_ansatz(ansatz, engines=ENGINES, properties=("per_weight", "total"), examples=30).passed
+
+
+def test_pruning_a_live_weight_is_caught_by_the_zero_property():
+    ansatz = hea(2, 2)
+    honest = gradient_bound(ansatz)
+    assert "ry0_0" not in honest.zero_weights
+    weakened = pruned_bound(honest, ["ry0_0"])
+    assert "ry0_0" in weakened.zero_weights and weakened.per_weight["ry0_0"] == 0.0
+    report = verify_ansatz(ansatz, engines=ENGINES, properties=("zero",), examples=20, bound_fn=_only(ansatz, weakened))
+    assert not report.passed and report.counterexample.property == "zero"
+    assert "ry0_0" in report.counterexample.detail
+
+
+def test_commutation_rule_applied_where_it_does_not_hold_is_caught():
+    """The rz of layer 0 is followed by an ry, so it does not commute with the measured Z:
+    pruning it as if it did (as the last layer's rz rightly is) must be caught."""
+    ansatz = hea(2, 2)
+    honest = gradient_bound(ansatz)
+    assert "rz1_0" in honest.zero_weights and "rz0_0" not in honest.zero_weights
+    report = verify_ansatz(ansatz, engines=ENGINES, properties=("per_weight", "zero"), examples=20,
+                           bound_fn=_only(ansatz, pruned_bound(honest, ["rz0_0"])))
+    assert not report.passed and report.counterexample.property in ("per_weight", "zero")
+
+
+def test_a_ten_percent_weaker_bound_is_caught_where_the_bound_is_tight():
+    ansatz = reupload(1, 1)  # ry(w·x + b) then rz: |∂f/∂b| reaches its bound 1 at b = π/2
+    weakened = scaled_bound(gradient_bound(ansatz), 0.9)
+    report = verify_ansatz(ansatz, engines=ENGINES, properties=("per_weight",), examples=40,
+                           bound_fn=_only(ansatz, weakened))
+    assert not report.passed and report.counterexample.ratio > 1.0
+
+
+def test_halved_spreads_are_caught_on_random_ansatze():
+    with spreads_scaled(0.5):
+        report = verify_random_ansatze(ansatze(max_qubits=2, max_layers=1), engines=ENGINES,
+                                       properties=("per_weight",), examples=30)
+    assert not report.passed
+    assert report.counterexample.property == "per_weight" and report.counterexample.circuit
+
+
+def test_the_loss_bound_inherits_the_weakening():
+    ansatz = hea(1, 1)
+    weakened = scaled_bound(gradient_bound(ansatz), 0.5)
+    report = verify_ansatz(ansatz, engines=ENGINES, properties=("loss",), examples=40, bound_fn=_only(ansatz, weakened))
+    assert not report.passed and report.counterexample.property == "loss"
+    assert dict(report.counterexample.extra)["loss"] in ("bce_logits", "mse", "hinge", "bce_prob")
+
+
+def test_scaled_bound_rescales_totals_consistently():
+    bound = gradient_bound(hea(3, 2))
+    weakened = scaled_bound(bound, 0.5)
+    np.testing.assert_allclose(weakened.per_observable, np.asarray(bound.per_observable) * 0.5)
+    assert weakened.pointwise(np.zeros(3)) == pytest.approx(0.5 * bound.pointwise(np.zeros(3)))

@@ -1,0 +1,433 @@
+"""Run the properties with Hypothesis and report: per property pass/fail, examples, largest ratio.
+
+:func:`verify_ansatz` holds one ansatz (a built-in or a user's) against its bound: Hypothesis
+draws evaluation points (weights, inputs in the public domain), labels, shot counts and noise
+models, runs the selected engines and checks every property of :mod:`privqml.verify.properties`,
+steering the search towards large ``norm / bound`` ratios (``hypothesis.target``). On failure
+Hypothesis shrinks the example and the report carries the shrunk counterexample.
+:func:`verify_random_ansatze` does the same with the ansatz itself drawn from
+:func:`privqml.verify.strategies.ansatze`.
+
+Profiles (``PROFILES``): ``ci`` (few examples, derandomised: the same examples every run) and
+``thorough`` (many examples, seeded); ``examples`` overrides the count per property.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from privqml.errors import ConfigError
+from privqml.theory.ansatz import Ansatz
+from privqml.theory.bounds import gradient_bound
+from privqml.verify import properties as props
+from privqml.verify.engines import EngineOptions, cache_by_identity, get_engine, parse_engines
+from privqml.verify.losses import applicable_losses
+from privqml.verify.noise import NoiseModel, with_noise
+from privqml.verify.strategies import labels_for, noise_models, points, shot_counts
+
+DEFAULT_ENGINES = ("adjoint", "pshift", "shots", "noisy", "numeric", "oracle")
+BCE_PROB_CLAMP = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """How hard to search.
+
+    Attributes:
+        examples: Hypothesis examples per property.
+        derandomize: draw the same examples every run (CI); otherwise seeded by ``seed``.
+        max_batch: evaluation points per example.
+        repetitions: default shots per circuit for the agreement check of ``shots``.
+        trajectories: Monte-Carlo trajectories per circuit for ``noisy``.
+        max_shots: the largest shot count drawn for the ``shots`` property.
+    """
+
+    examples: int
+    derandomize: bool
+    max_batch: int = 2
+    repetitions: int = 500
+    trajectories: int = 100
+    max_shots: int = 1000
+
+
+PROFILES = {
+    "ci": Profile(examples=6, derandomize=True, max_batch=2, repetitions=400, trajectories=60, max_shots=500),
+    "thorough": Profile(examples=200, derandomize=False, max_batch=3, repetitions=2000, trajectories=300, max_shots=4000),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PropertyReport:
+    """One property's outcome: ``examples`` tried, the largest ratio seen (``max_ratio``), the
+    engines it checked, and ``skipped`` (why it did not run) when it could not run."""
+
+    name: str
+    passed: bool
+    examples: int
+    max_ratio: float
+    engines: tuple[str, ...]
+    skipped: Optional[str] = None
+
+    def as_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "examples": self.examples,
+            "max_ratio": self.max_ratio if math.isfinite(self.max_ratio) else None,
+            "engines": list(self.engines),
+            "skipped": self.skipped,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Counterexample:
+    """The shrunk failing example: which property and engine, at which weights and inputs."""
+
+    property: str
+    engine: str
+    ansatz: str
+    weights: tuple[float, ...]
+    inputs: tuple[float, ...]
+    ratio: float
+    detail: str
+    extra: tuple[tuple[str, str], ...] = ()
+    circuit: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "property": self.property,
+            "engine": self.engine,
+            "ansatz": self.ansatz,
+            "weights": list(self.weights),
+            "inputs": list(self.inputs),
+            "ratio": self.ratio if math.isfinite(self.ratio) else None,
+            "detail": self.detail,
+            **{k: v for k, v in self.extra},
+            **({"circuit": self.circuit} if self.circuit else {}),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :func:`verify_ansatz` (``passed`` iff every property that ran passed)."""
+
+    ansatz: str
+    passed: bool
+    properties: tuple[PropertyReport, ...]
+    counterexample: Optional[Counterexample]
+    engines: tuple[str, ...]
+    seed: Optional[int]
+    seconds: float
+
+    def property(self, name: str) -> PropertyReport:
+        return next(p for p in self.properties if p.name == name)
+
+    def as_dict(self) -> dict:
+        return {
+            "ansatz": self.ansatz,
+            "passed": self.passed,
+            "properties": {p.name: p.as_dict() for p in self.properties},
+            "counterexample": None if self.counterexample is None else self.counterexample.as_dict(),
+            "engines": list(self.engines),
+            "seed": self.seed,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# one example of one property
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Context:
+    engines: tuple[str, ...]
+    bound_for: Callable
+    profile: Profile
+
+
+def _usable(engines: Sequence[str], ansatz: Ansatz, *, exact: Optional[bool] = None) -> list[str]:
+    out = []
+    for name in engines:
+        engine = get_engine(name)
+        if exact is not None and engine.exact != exact:
+            continue
+        if engine.declines(ansatz) is None:
+            out.append(name)
+    return out
+
+
+def _reference(ctx: _Context, ansatz: Ansatz) -> Optional[str]:
+    for name in ("oracle", "numeric"):
+        if name in ctx.engines and get_engine(name).declines(ansatz) is None:
+            return name
+    exact = _usable(ctx.engines, ansatz, exact=True)
+    return exact[0] if exact else None
+
+
+def _check(name: str, ctx: _Context, ansatz: Ansatz, data, weights, inputs, extra: dict) -> list[props.Observation]:
+    """Run property ``name`` on one batch; returns one observation per engine checked."""
+    bound = ctx.bound_for(ansatz)
+    options = EngineOptions(repetitions=ctx.profile.repetitions, trajectories=ctx.profile.trajectories)
+    run = lambda engine, a=ansatz, o=options: get_engine(engine).gradients(a, weights, inputs, o)  # noqa: E731
+    out: list[props.Observation] = []
+    if name in ("per_weight", "total", "zero"):
+        for engine in _usable(ctx.engines, ansatz, exact=True):
+            result = run(engine)
+            if name == "per_weight":
+                out.append(props.check_per_weight(bound, result))
+            elif name == "total":
+                out.append(props.check_total(bound, result, inputs))
+            else:
+                out.append(props.check_zero(bound, result))
+    elif name == "loss":
+        loss = data.draw(st.sampled_from(applicable_losses(ansatz)), label="loss")
+        labels = data.draw(labels_for(ansatz, loss, weights.shape[0]), label="labels")
+        extra.update(loss=loss, labels=str(labels.tolist()))
+        clamp = BCE_PROB_CLAMP if loss == "bce_prob" else None
+        for engine in _usable(ctx.engines, ansatz, exact=True):
+            out.append(props.check_loss(ansatz, bound, run(engine), loss, labels, clamp))
+    elif name == "shots":
+        shots = data.draw(shot_counts(1, ctx.profile.max_shots), label="shots")
+        extra.update(shots=str(shots))
+        result = get_engine("shots").gradients(ansatz, weights, inputs, dataclasses.replace(options, repetitions=shots))
+        out.append(props.check_estimates("shots", ansatz, bound, result, weights, inputs,
+                                         props.sample_mean_widths(ansatz)))
+    elif name == "noisy":
+        model: NoiseModel = data.draw(noise_models(), label="noise")
+        extra.update(noise=model.label)
+        noisy = with_noise(ansatz, model)
+        noisy_bound = ctx.bound_for(noisy)
+        exact = None
+        if "numeric" in ctx.engines or "oracle" in ctx.engines:
+            exact = get_engine("numeric").gradients(noisy, weights, inputs, options)
+            for b in (bound, noisy_bound):
+                out.append(props.check_per_weight(b, exact))
+                out.append(props.check_total(b, exact, inputs))
+            out.append(props.check_zero(noisy_bound, exact))
+        if "noisy" in ctx.engines:
+            estimate = get_engine("noisy").gradients(noisy, weights, inputs, options)
+            out.append(props.check_estimates("noisy", noisy, noisy_bound, estimate, weights, inputs,
+                                             props.eigenvalue_widths(noisy)))
+            if exact is not None:
+                out.append(props.check_agreement(estimate, exact, [w.name for w in ansatz.weights]))
+    elif name == "agree":
+        reference_name = _reference(ctx, ansatz)
+        if reference_name is None:
+            return []
+        reference = run(reference_name)
+        for engine in _usable(ctx.engines, ansatz):
+            if engine == reference_name or engine == "noisy":
+                continue
+            out.append(props.check_agreement(run(engine), reference, [w.name for w in ansatz.weights]))
+    else:  # pragma: no cover - validated earlier
+        raise AssertionError(name)
+    return [dataclasses.replace(o, property=name) for o in out]
+
+
+def _engines_for(name: str, ctx: _Context, ansatz: Ansatz) -> tuple[tuple[str, ...], Optional[str]]:
+    """(engines the property will check, reason it cannot run)."""
+    exact = tuple(_usable(ctx.engines, ansatz, exact=True))
+    if name in ("per_weight", "total", "zero", "loss"):
+        return exact, None if exact else "no exact engine selected (adjoint, pshift, fd, numeric or oracle)"
+    if name == "shots":
+        return (("shots",), None) if "shots" in ctx.engines else ((), "engine 'shots' not selected")
+    if name == "noisy":
+        chosen = tuple(e for e in ("noisy", "numeric") if e in ctx.engines or (e == "numeric" and "oracle" in ctx.engines))
+        return chosen, None if chosen else "select 'noisy' and/or 'numeric' to check noisy gradients"
+    if name == "agree":
+        others = [e for e in _usable(ctx.engines, ansatz) if e != "noisy"]
+        return tuple(others), None if len(others) >= 2 and exact else "needs an exact engine and one more"
+    raise ConfigError(f"property={name!r} is not known; choose from {props.PROPERTIES}")
+
+
+# ---------------------------------------------------------------------------------------
+# Hypothesis driver
+# ---------------------------------------------------------------------------------------
+def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed: Optional[int]):
+    state = {"examples": 0, "max_ratio": 0.0, "failure": None}
+
+    @given(data=st.data())
+    def body(data):
+        ansatz = data.draw(ansatz_strategy, label="ansatz")
+        weights, inputs = data.draw(points(ansatz, ctx.profile.max_batch), label="points")
+        extra: dict = {}
+        try:
+            observations = _check(name, ctx, ansatz, data, weights, inputs, extra)
+        except Exception as exc:  # noqa: BLE001 - an engine crash is a failed example, reported
+            observations = [props.Observation(name, "-", False, math.inf, 0, f"{type(exc).__name__}: {exc}")]
+        state["examples"] += 1
+        observation = props.merge(name, observations)
+        state["max_ratio"] = max(state["max_ratio"], observation.ratio if observation.passed else state["max_ratio"])
+        if math.isfinite(observation.ratio):
+            target(float(observation.ratio), label=name)
+        if not observation.passed:
+            row = observation.row
+            state["failure"] = Counterexample(
+                property=name,
+                engine=observation.engine,
+                ansatz=ansatz.name,
+                weights=tuple(float(v) for v in weights[row]),
+                inputs=tuple(float(v) for v in inputs[row]),
+                ratio=observation.ratio,
+                detail=observation.detail,
+                extra=tuple(sorted((k, str(v)) for k, v in extra.items())),
+                circuit=str(ansatz.circuit) if ansatz.name.startswith("random") else "",
+            )
+            raise AssertionError(observation.detail)
+
+    configured = settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=seed is None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )(body)
+    if seed is not None:
+        configured = hypothesis_seed(seed)(configured)
+    try:
+        configured()
+    except BaseException as exc:  # noqa: BLE001 - Hypothesis re-raises the shrunk failure (or a Flaky)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        if state["failure"] is None:
+            raise
+    failure = state["failure"]
+    max_ratio = state["max_ratio"] if failure is None else max(state["max_ratio"], failure.ratio)
+    return state["examples"], max_ratio, failure
+
+
+def _verify(ansatz_strategy, label: str, probe: Optional[Ansatz], *, examples, engines, seed, profile, properties,
+            bound_fn, progress) -> VerifyReport:
+    profile = PROFILES[profile] if isinstance(profile, str) else profile
+    engines = parse_engines(",".join(engines)) if not isinstance(engines, str) else parse_engines(engines)
+    properties = tuple(properties)
+    unknown = [p for p in properties if p not in props.PROPERTIES]
+    if unknown:
+        raise ConfigError(f"properties {unknown} are not known; choose from {props.PROPERTIES}")
+    n = profile.examples if examples is None else int(examples)
+    if n < 1:
+        raise ConfigError(f"examples={examples!r} must be >= 1")
+    ctx = _Context(engines, cache_by_identity(128)(bound_fn), profile)
+    start = time.perf_counter()
+    reports, counterexample = [], None
+    for name in properties:
+        chosen, skipped = _engines_for(name, ctx, probe) if probe is not None else (engines, None)
+        if skipped:
+            reports.append(PropertyReport(name, True, 0, 0.0, chosen, skipped))
+            continue
+        if progress is not None:
+            progress(name)
+        count, ratio, failure = _run_property(name, ctx, ansatz_strategy, n, seed)
+        reports.append(PropertyReport(name, failure is None, count, ratio, chosen))
+        counterexample = counterexample or failure
+    passed = all(r.passed for r in reports)
+    return VerifyReport(label, passed, tuple(reports), counterexample, engines, seed, time.perf_counter() - start)
+
+
+def verify_ansatz(
+    ansatz: Ansatz,
+    *,
+    examples: Optional[int] = None,
+    engines: Sequence[str] | str = DEFAULT_ENGINES,
+    seed: Optional[int] = 0,
+    profile: str | Profile = "ci",
+    properties: Sequence[str] = props.PROPERTIES,
+    bound_fn: Callable = gradient_bound,
+    progress: Optional[Callable[[str], None]] = None,
+) -> VerifyReport:
+    """Property-test ``ansatz``'s bound against the selected engines (see the module docstring).
+
+    Args:
+        ansatz: the ansatz (validated here: an unsupported gate raises before any search).
+        examples: Hypothesis examples per property (default: the profile's).
+        engines: names from :data:`privqml.verify.engines.ENGINE_NAMES`.
+        seed: Hypothesis seed; ``None`` derandomises (the same examples every run).
+        profile: ``"ci"``, ``"thorough"`` or a :class:`Profile`.
+        properties: which properties to run (default: all).
+        bound_fn: ansatz -> GradientBound; replace it to test a weakened bound (mutation check).
+        progress: called with each property's name as it starts.
+
+    Raises:
+        PrivqmlError: an unsupported gate, a bad engine name, a bad setting.
+    """
+    engine_names = parse_engines(engines if isinstance(engines, str) else ",".join(engines))
+    preflight(ansatz, engine_names, bound_fn)
+    return _verify(st.just(ansatz), ansatz.name, ansatz, examples=examples, engines=engine_names, seed=seed,
+                   profile=profile, properties=properties, bound_fn=bound_fn, progress=progress)
+
+
+def verify_random_ansatze(
+    strategy,
+    *,
+    examples: Optional[int] = None,
+    engines: Sequence[str] | str = DEFAULT_ENGINES,
+    seed: Optional[int] = 0,
+    profile: str | Profile = "ci",
+    properties: Sequence[str] = props.PROPERTIES,
+    bound_fn: Callable = gradient_bound,
+    progress: Optional[Callable[[str], None]] = None,
+) -> VerifyReport:
+    """As :func:`verify_ansatz`, with a new ansatz drawn from ``strategy`` in every example.
+
+    Engines that decline an ansatz (oracle above its size limit) are left out for that example.
+    """
+    return _verify(strategy, "random ansätze", None, examples=examples, engines=engines, seed=seed, profile=profile,
+                   properties=properties, bound_fn=bound_fn, progress=progress)
+
+
+def preflight(ansatz: Ansatz, engines: Sequence[str], bound_fn: Callable = gradient_bound) -> None:
+    """Fail fast with a :class:`PrivqmlError` if the bound or an engine cannot handle ``ansatz``:
+    derive the bound and run every selected engine that accepts it once, at θ = 0 and the centre
+    of the input domain."""
+    bound_fn(ansatz)
+    weights = np.zeros((1, ansatz.n_weights))
+    inputs = np.asarray([[(lo + hi) / 2.0 for lo, hi in ansatz.input_domain]]).reshape(1, ansatz.n_inputs)
+    for name in engines:
+        engine = get_engine(name)
+        if engine.declines(ansatz) is None:
+            engine.gradients(ansatz, weights, inputs, EngineOptions(repetitions=1, trajectories=1))
+
+
+def assert_bound_holds(ansatz: Ansatz, **kwargs) -> VerifyReport:
+    """Run :func:`verify_ansatz` and raise ``AssertionError`` with the counterexample on failure
+    (for a user's test suite)."""
+    report = verify_ansatz(ansatz, **kwargs)
+    if not report.passed:
+        raise AssertionError(format_failure(report))
+    return report
+
+
+def format_failure(report: VerifyReport) -> str:
+    failed = [p.name for p in report.properties if not p.passed]
+    lines = [f"bound of {report.ansatz} violated: properties {failed}"]
+    if report.counterexample is not None:
+        c = report.counterexample
+        lines.append(f"counterexample ({c.property}, engine {c.engine}): {c.detail}")
+        lines.append(f"  weights={list(c.weights)}")
+        lines.append(f"  inputs={list(c.inputs)}")
+        lines.extend(f"  {k}={v}" for k, v in c.extra)
+    return "\n".join(lines)
+
+
+__all__ = [
+    "DEFAULT_ENGINES",
+    "PROFILES",
+    "Counterexample",
+    "Profile",
+    "PropertyReport",
+    "VerifyReport",
+    "assert_bound_holds",
+    "format_failure",
+    "preflight",
+    "verify_ansatz",
+    "verify_random_ansatze",
+]
