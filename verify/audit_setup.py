@@ -155,9 +155,14 @@ def setting_mechanism(setting: AuditSetting, mechanism: str = "dpsgd", *, path: 
         return QuantumNoiseMechanism(setting.model, setting.x_batch, setting.y_batch, setting.x_canary,
                                      setting.y_canary, kind=mechanism)
     if inject:
+        # A gradient canary (the white-box adversary of Nasr et al., IEEE S&P 2021) along the public
+        # canary's gradient, of norm at least 2C so that every clipping bug shows in the shift.
         grads, _ = per_example_gradients(setting.model, setting.x_batch, setting.y_batch)
-        return gaussian_sum_mechanism(inject, grads, canary_gradient(setting.model, setting.x_canary, setting.y_canary),
-                                      setting.clip_norm, setting.noise_multiplier)
+        canary = canary_gradient(setting.model, setting.x_canary, setting.y_canary)
+        norm = float(np.linalg.norm(canary))
+        if 0 < norm < 2 * setting.clip_norm:
+            canary = canary * (2 * setting.clip_norm / norm)
+        return gaussian_sum_mechanism(inject, grads, canary, setting.clip_norm, setting.noise_multiplier)
     return TrainerStepMechanism(
         setting.model, setting.x_batch, setting.y_batch, setting.x_canary, setting.y_canary,
         clip_norm=setting.clip_norm, noise_multiplier=setting.noise_multiplier,

@@ -65,6 +65,13 @@ def audit_report(
     result = one_step_audit(mech, trials=int(trials), delta=delta, seed=seed)
     report = result.as_dict()
     report["setting"] = setting.describe()
+    report["canary_gradient_norm"] = float(mech.canary_norm)
+    if result.clip_norm is not None and mech.canary_norm < result.clip_norm:
+        report["power_note"] = (
+            f"the canary's gradient norm {mech.canary_norm:.4g} is below the clip C={result.clip_norm:.4g}: "
+            "its shift is smaller than the sensitivity the accountant assumes, so the lower bound cannot "
+            "approach the accounted epsilon (a smaller --clip makes the audit sharper)"
+        )
     report["epsilon_accounted_note"] = (
         "one DP-SGD step with the canary in the batch (GaussianDpEvent(noise_multiplier), no sampling "
         "amplification); the whole run's target epsilon is setting.target_epsilon"
@@ -125,6 +132,8 @@ def _print(report: dict, console: Console) -> None:
     table.add_row("verdict", f"[{colour}]{report['verdict']}[/]")
     console.print(table)
     console.print(report["epsilon_accounted_note"], style="dim")
+    if "power_note" in report:
+        console.print(report["power_note"], style="dim")
 
 
 def register(app: typer.Typer) -> None:
@@ -137,7 +146,7 @@ def register(app: typer.Typer) -> None:
         clip: str = typer.Option("bound", "--clip", help="clip norm C (a number) or 'bound'"),
         mechanism: str = typer.Option("dpsgd", "--mechanism", help="dpsgd | shots | depolarizing (quantum noise only)"),
         path: str = typer.Option("fast", "--path", help="per-example gradient path: fast | stock"),
-        inject: Optional[str] = typer.Option(None, "--inject", help="audit a broken variant: noise-omitted | "
+        inject: Optional[str] = typer.Option(None, "--inject", help="audit the NumPy reference or a broken variant: reference | noise-omitted | "
                                              "sensitivity-doubled | data-clip | noise-replayed"),
         trials: Optional[int] = typer.Option(None, "--trials", help="trials per side (default: 20000 dpsgd, 50 shots, 40 depolarizing)"),
         thorough: bool = typer.Option(False, "--thorough", help="10x trials and a real-step audit of the path"),
