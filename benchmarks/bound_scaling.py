@@ -340,7 +340,7 @@ def markdown(section: dict) -> str:
     ]
     proposed = any("bound_proposed" in r["timings"] for r in section["rows"])
     head = "| n × L | gates | bound | " + ("bound (proposed) | " if proposed else "") + \
-        "adjoint | op | bound/adjoint | bound/op |" + (" speed-up |" if proposed else "")
+        "adjoint | op | bound/adjoint | bound/op |" + (" stock/proposed |" if proposed else "")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for r in section["rows"]:
         t, q = r["timings"], r["ratios"]

@@ -25,7 +25,7 @@ least 8× faster than the stock step.
 
 from __future__ import annotations
 
-import math
+import functools
 import sys
 import time
 from pathlib import Path
@@ -58,35 +58,56 @@ def _batch(model, batch: int, seed: int):
     return x, labels
 
 
-def measure(model, batch: int, repeats: int, seed: int = 0) -> dict:
-    """Time the three step variants of ``model`` on one batch of size ``batch``, interleaved."""
+def _max_abs_diff(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+
+
+def measure(model, batch: int, repeats: int, seed: int = 0, prototypes: bool = False) -> dict:
+    """Time the step variants of ``model`` on one batch of size ``batch``, interleaved.
+
+    With ``prototypes``, also the out-of-tree fused fast step (:mod:`benchmarks.prototypes`),
+    after checking at σ = 0 that it releases the tree's clipped sum.
+    """
     from privqml.models.dpsgd import dp_step, nonprivate_step
+
+    from benchmarks import prototypes as proto
 
     x, labels = _batch(model, batch, seed)
     clip, sigma, q = 1.0, 1.0, batch / 1000.0
     fast0 = dp_step(model, x, labels, clip, 0.0, batch, q, path="fast").noised_sum
     stock0 = dp_step(model, x, labels, clip, 0.0, batch, q, path="stock").noised_sum
-    agreement = float(np.max(np.abs(fast0.astype(np.float64) - stock0.astype(np.float64))))
+    row = {
+        "model": model.name,
+        "n_weights": model.n_weights,
+        "n_features": model.n_features,
+        "batch": batch,
+        "sigma0_max_abs_diff_fast_vs_stock": _max_abs_diff(fast0, stock0),
+    }
     variants = {
         "fast": lambda: dp_step(model, x, labels, clip, sigma, batch, q, path="fast"),
         "stock": lambda: dp_step(model, x, labels, clip, sigma, batch, q, path="stock"),
         "nonprivate": lambda: nonprivate_step(model, x, labels),
     }
+    if prototypes and proto.fused_available()[0]:
+        for name, closed in (("fast_fused", False), ("fast_fused_closed", True)):
+            zero = proto.fused_fast_step(model, clip, 0.0, batch, closed_form=closed)(x, labels)[0]
+            row[f"sigma0_max_abs_diff_{name}_vs_fast"] = _max_abs_diff(zero, fast0)
+            variants[name] = functools.partial(proto.fused_fast_step(model, clip, sigma, batch, closed_form=closed),
+                                               x, labels)
     timings = harness.interleaved(variants, repeats, warmup=1, min_seconds=MIN_SECONDS)
     ratios = {}
     for clock in ("wall", "cpu"):
         ratios[f"fast/nonprivate_{clock}"] = harness.ratio(timings, "fast", "nonprivate", clock).as_dict()
         ratios[f"stock/fast_{clock}"] = harness.ratio(timings, "stock", "fast", clock).as_dict()
         ratios[f"stock/nonprivate_{clock}"] = harness.ratio(timings, "stock", "nonprivate", clock).as_dict()
-    return {
-        "model": model.name,
-        "n_weights": model.n_weights,
-        "n_features": model.n_features,
-        "batch": batch,
-        "sigma0_max_abs_diff_fast_vs_stock": agreement,
-        "timings": {n: t.as_dict() for n, t in timings.items()},
-        "ratios": ratios,
-    }
+        for name in ("fast_fused", "fast_fused_closed"):
+            if name in timings:
+                ratios[f"{name}/nonprivate_{clock}"] = harness.ratio(timings, name, "nonprivate", clock).as_dict()
+                ratios[f"stock/{name}_{clock}"] = harness.ratio(timings, "stock", name, clock).as_dict()
+                ratios[f"fast/{name}_{clock}"] = harness.ratio(timings, "fast", name, clock).as_dict()
+    row["timings"] = {n: t.as_dict() for n, t in timings.items()}
+    row["ratios"] = ratios
+    return row
 
 
 def _configs(name: str, quick: bool):
@@ -122,7 +143,7 @@ def run_named(name: str, options) -> dict:
     for i, config in enumerate(configs):
         t0 = time.perf_counter()
         model = _build(config)
-        row = {**config, **measure(model, config["batch"], repeats)}
+        row = {**config, **measure(model, config["batch"], repeats, prototypes=options.prototypes)}
         rows.append(row)
         t = row["timings"]
         print(
@@ -201,6 +222,29 @@ def markdown_for(name: str, section: dict) -> str:
             f"{_ms(t['nonprivate']['wall_s'])} | {_ratio_text(q['fast/nonprivate_wall'])} | "
             f"{_ratio_text(q['stock/fast_wall'])} | {r['sigma0_max_abs_diff_fast_vs_stock']:.1e} |"
         )
+    proto_rows = [r for r in section.get("rows", []) if "fast_fused" in r["timings"]]
+    if proto_rows:
+        lines += [
+            "",
+            "Proposed (out-of-tree prototype `benchmarks/prototypes.py: fused_fast_step`, timed in the same "
+            "repetitions): `fused` = the fast path's three TF stages in one `tf.function` (same TF Privacy query; "
+            "clipped sum at σ = 0 bit-identical, `|Δ|` column); `closed` = fused with the closed-form clip "
+            "g·C/max(‖g‖, C) instead of `vectorized_map(preprocess_record)`.",
+            "",
+            "| model | B | fast ms | fused ms | closed ms | fast / fused | fused / non-private | "
+            "closed / non-private | stock / closed | |Δ|σ=0 fused, closed |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in proto_rows:
+            t, q = r["timings"], r["ratios"]
+            label = r["model"] if "matched_to" not in r else f"{r['model']} ≈ {r['matched_to']}({r['n_qubits']}q)"
+            lines.append(
+                f"| {label} | {r['batch']} | {_ms(t['fast']['wall_s'])} | {_ms(t['fast_fused']['wall_s'])} | "
+                f"{_ms(t['fast_fused_closed']['wall_s'])} | {_ratio_text(q['fast/fast_fused_wall'])} | "
+                f"{_ratio_text(q['fast_fused/nonprivate_wall'])} | {_ratio_text(q['fast_fused_closed/nonprivate_wall'])} | "
+                f"{_ratio_text(q['stock/fast_fused_closed_wall'])} | "
+                f"{r['sigma0_max_abs_diff_fast_fused_vs_fast']:.1e}, {r['sigma0_max_abs_diff_fast_fused_closed_vs_fast']:.1e} |"
+            )
     return "\n".join(lines)
 
 
