@@ -28,9 +28,9 @@ _EXPORTS = {
     "privqml.verify.noise": ("NoiseModel", "with_noise"),
     "privqml.verify.properties": ("PROPERTIES", "shots_clip_bound"),
     "privqml.verify.runner": (
-        "verify_ansatz", "verify_random_ansatze", "assert_bound_holds", "VerifyReport", "PROFILES", "Profile",
+        "verify_ansatz", "verify_random_ansatze", "assert_bound_holds", "demo_verify", "PROFILES", "Profile",
     ),
-    "privqml.verify.report": ("demo_verify", "print_report"),
+    "privqml.verify.report": ("VerifyReport", "PropertyReport", "Counterexample", "print_report"),
     "privqml.verify.mutations": ("scaled_bound", "pruned_bound", "spreads_scaled"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -6,7 +6,7 @@
 ``oracle``   :func:`privqml.theory.oracle.exact_gradient` — the symbolic (SymPy) gradient of
              circuits with at most four qubits, evaluated in float64: an independent check of
              every numerical engine. It declines circuits whose symbolic expansion takes longer
-             than ``ORACLE_BUDGET_SECONDS``.
+             than ``ORACLE_BUDGET_SECONDS`` of CPU time.
 
 Both are exact up to float64 rounding; their agreement tolerance is 1e-9 per unit of
 observable norm and of Σ_k|∂t_k/∂θ_j| (per weight).
@@ -53,6 +53,20 @@ def _result(name, ansatz, weights, inputs, values, jacobian, circuits) -> Gradie
     return GradientResult(name, values, jacobian, tolerance, circuits)
 
 
+def numeric_admits(ansatz: Ansatz):
+    """None if the float64 simulator holds ``ansatz`` (state vector ≤ MAX_QUBITS_PURE qubits,
+    density matrix ≤ MAX_QUBITS_MIXED with channels), else why not."""
+    from privqml.verify.engines import _has_channels
+
+    numeric = _theory("numeric")
+    mixed = _has_channels(ansatz)
+    limit = numeric.MAX_QUBITS_MIXED if mixed else numeric.MAX_QUBITS_PURE
+    if ansatz.n_qubits > limit:
+        kind = "density-matrix" if mixed else "state-vector"
+        return f"engine 'numeric' holds at most {limit} qubits in {kind} simulation; the ansatz has {ansatz.n_qubits}"
+    return None
+
+
 def numeric_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, options: EngineOptions) -> GradientResult:
     """Exact float64 outputs and Jacobian from :mod:`privqml.theory.numeric`."""
     numeric = _theory("numeric")
@@ -69,8 +83,9 @@ def _oracle_or_reason(ansatz: Ansatz):
     """The oracle's ExactGradient, or a string saying why it was not built within the budget.
 
     The symbolic expansion can swell (native PhasedXZ/FSim circuits of 2 qubits and 2 layers
-    take minutes), so it runs under a wall-clock budget of ``ORACLE_BUDGET_SECONDS`` (SIGALRM;
-    no budget outside the main thread)."""
+    take minutes), so it runs under a budget of ``ORACLE_BUDGET_SECONDS`` of process CPU time
+    (``ITIMER_VIRTUAL``: independent of how loaded the machine is; no budget outside the main
+    thread)."""
     oracle = _theory("oracle")
     budget = ORACLE_BUDGET_SECONDS
     if threading.current_thread() is not threading.main_thread() or budget is None:
@@ -79,16 +94,16 @@ def _oracle_or_reason(ansatz: Ansatz):
     def alarm(signum, frame):
         raise _OracleTimeout()
 
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    previous = signal.signal(signal.SIGVTALRM, alarm)
+    signal.setitimer(signal.ITIMER_VIRTUAL, budget)
     try:
         return oracle.exact_gradient(ansatz)
     except _OracleTimeout:
         return (f"engine 'oracle' declined {ansatz.name!r}: its symbolic expansion exceeded the "
-                f"{budget:g} s budget; numeric gives the same exact gradient")
+                f"{budget:g} s CPU budget; numeric gives the same exact gradient")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.signal(signal.SIGVTALRM, previous)
 
 
 def oracle_admits(ansatz: Ansatz):
@@ -113,7 +128,8 @@ def oracle_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, op
 
 EXACT_ENGINES: dict[str, Engine] = {
     "numeric": Engine("numeric", numeric_gradients, exact=True, stochastic=False, max_qubits=None,
-                      description="exact float64 simulation (privqml.theory.numeric)", supports_noise=True),
+                      description="exact float64 simulation (privqml.theory.numeric)", supports_noise=True,
+                      admits=numeric_admits),
     "oracle": Engine("oracle", oracle_gradients, exact=True, stochastic=False, max_qubits=ORACLE_MAX_QUBITS,
                      description="exact symbolic gradient (privqml.theory.oracle, <= 4 qubits)", supports_noise=True,
                      admits=oracle_admits),

@@ -1,4 +1,4 @@
-"""Printing verification reports, and the demo that property-tests the default ansatz.
+"""Verification reports: the records a run returns, and how they are printed.
 
 ``print_report`` renders a :class:`~privqml.verify.runner.VerifyReport` as a rich table: per
 property pass/fail, the examples tried, the largest observed ``norm / bound`` (``|difference| /
@@ -7,13 +7,90 @@ tolerance`` for ``agree``), the engines, and on failure the shrunk counterexampl
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import time
+from typing import Optional
 
 from rich.console import Console
 from rich.table import Table
 
-from privqml.verify.runner import VerifyReport, verify_ansatz
+
+@dataclasses.dataclass(frozen=True)
+class PropertyReport:
+    """One property's outcome: ``examples`` tried, the largest ratio seen (``max_ratio``), the
+    engines it checked, and ``skipped`` (why it did not run) when it could not run."""
+
+    name: str
+    passed: bool
+    examples: int
+    max_ratio: float
+    engines: tuple[str, ...]
+    skipped: Optional[str] = None
+
+    def as_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "examples": self.examples,
+            "max_ratio": self.max_ratio if math.isfinite(self.max_ratio) else None,
+            "engines": list(self.engines),
+            "skipped": self.skipped,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Counterexample:
+    """The shrunk failing example: which property and engine, at which weights and inputs."""
+
+    property: str
+    engine: str
+    ansatz: str
+    weights: tuple[float, ...]
+    inputs: tuple[float, ...]
+    ratio: float
+    detail: str
+    extra: tuple[tuple[str, str], ...] = ()
+    circuit: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "property": self.property,
+            "engine": self.engine,
+            "ansatz": self.ansatz,
+            "weights": list(self.weights),
+            "inputs": list(self.inputs),
+            "ratio": self.ratio if math.isfinite(self.ratio) else None,
+            "detail": self.detail,
+            **{k: v for k, v in self.extra},
+            **({"circuit": self.circuit} if self.circuit else {}),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of :func:`verify_ansatz` (``passed`` iff every property that ran passed)."""
+
+    ansatz: str
+    passed: bool
+    properties: tuple[PropertyReport, ...]
+    counterexample: Optional[Counterexample]
+    engines: tuple[str, ...]
+    seed: Optional[int]
+    seconds: float
+
+    def property(self, name: str) -> PropertyReport:
+        return next(p for p in self.properties if p.name == name)
+
+    def as_dict(self) -> dict:
+        return {
+            "ansatz": self.ansatz,
+            "passed": self.passed,
+            "properties": {p.name: p.as_dict() for p in self.properties},
+            "counterexample": None if self.counterexample is None else self.counterexample.as_dict(),
+            "engines": list(self.engines),
+            "seed": self.seed,
+            "seconds": round(self.seconds, 3),
+        }
+
 
 RATIO_MEANING = {
     "per_weight": "max |∂f/∂θ_j| / B_j",
@@ -59,21 +136,16 @@ def print_report(report: VerifyReport, console: Console | None = None) -> None:
             console.print(c.circuit, highlight=False)
 
 
-def demo_verify(examples: int = 4, seed: int = 0, console: Console | None = None) -> VerifyReport:
-    """Property-test the default ansatz (hea, 4 qubits, 2 layers, Z0) with every engine and print
-    a summary (~30 s on one core). Returns the report."""
-    from privqml.theory import hea
-
-    console = console or Console()
-    ansatz = hea(4, 2, "Z0")
-    console.print(f"[bold]verify[/]: property-testing the bound of {ansatz.name} against TFQ and Cirq gradients")
-    start = time.perf_counter()
-    report = verify_ansatz(ansatz, examples=examples, seed=seed,
-                           engines=("adjoint", "pshift", "fd", "shots", "noisy", "numeric", "oracle"),
-                           progress=lambda name: console.print(f"  checking {name} …", highlight=False))
-    print_report(report, console)
-    console.print(f"verify demo took {time.perf_counter() - start:.1f} s")
-    return report
+def format_failure(report: VerifyReport) -> str:
+    failed = [p.name for p in report.properties if not p.passed]
+    lines = [f"bound of {report.ansatz} violated: properties {failed}"]
+    if report.counterexample is not None:
+        c = report.counterexample
+        lines.append(f"counterexample ({c.property}, engine {c.engine}): {c.detail}")
+        lines.append(f"  weights={list(c.weights)}")
+        lines.append(f"  inputs={list(c.inputs)}")
+        lines.extend(f"  {k}={v}" for k, v in c.extra)
+    return "\n".join(lines)
 
 
-__all__ = ["RATIO_MEANING", "demo_verify", "print_report"]
+__all__ = ["Counterexample", "PropertyReport", "RATIO_MEANING", "VerifyReport", "format_failure", "print_report"]

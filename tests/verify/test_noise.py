@@ -1,0 +1,46 @@
+"""Noise models: validation, where the channels go, and the theory's claim that noise leaves the bound unchanged."""
+
+from __future__ import annotations
+
+import cirq
+import numpy as np
+import pytest
+
+from privqml.errors import ConfigError
+from privqml.theory import gradient_bound, hea, native
+from privqml.verify.noise import NoiseModel, has_noise, with_noise
+
+
+def test_channels_follow_every_moment_on_the_qubits_it_touches():
+    ansatz = hea(3, 1)
+    model = NoiseModel((("depolarize", 0.01), ("bit_flip", 0.02)))
+    noisy = with_noise(ansatz, model)
+    touched = sum(len(moment.qubits) for moment in ansatz.circuit)
+    channels = [op for op in noisy.circuit.all_operations() if not cirq.is_parameterized(op) and not cirq.has_unitary(op)]
+    assert len(channels) == 2 * touched
+    assert {type(op.gate).__name__ for op in channels} == {"DepolarizingChannel", "BitFlipChannel"}
+    assert noisy.weights == ansatz.weights and noisy.observables == ansatz.observables
+    assert has_noise(noisy) and not has_noise(ansatz)
+    assert "depolarize(0.01)+bit_flip(0.02)" in noisy.name
+
+
+@pytest.mark.parametrize("channels,message", [
+    ((("dephase", 0.1),), "not known"),
+    ((("depolarize", 1.5),), "probability in"),
+    ((("depolarize",),), "not a \\(name, strength\\) pair"),
+])
+def test_bad_noise_models_are_config_errors(channels, message):
+    with pytest.raises(ConfigError, match=message):
+        NoiseModel(channels)
+
+
+@pytest.mark.parametrize("make", [lambda: hea(3, 2), lambda: native(2, 2)])
+@pytest.mark.parametrize("channel", ["amplitude_damp", "phase_damp", "bit_flip", "phase_flip"])
+def test_noise_never_loosens_the_bound(make, channel):
+    """The theory's bound of the noisy circuit is at most the noiseless one (equal, or tighter
+    when a channel kills Pauli strings); the noisy property then checks the gradients against both."""
+    ansatz = make()
+    clean = gradient_bound(ansatz)
+    noisy = gradient_bound(with_noise(ansatz, NoiseModel((("depolarize", 0.1), (channel, 0.2)))))
+    assert noisy.grad_norm_bound <= clean.grad_norm_bound * (1 + 1e-12)
+    assert np.all(np.asarray(list(noisy.per_weight.values())) <= np.asarray(list(clean.per_weight.values())) + 1e-12)
