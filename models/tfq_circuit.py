@@ -23,7 +23,7 @@ import sympy
 import tensorflow as tf
 import tensorflow_quantum as tfq
 
-from privqml.errors import UnsupportedGateError
+from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.spectra import CanonicalCircuit, canonicalize
 
@@ -72,7 +72,10 @@ class CompiledAnsatz:
 
     @functools.cached_property
     def circuit_tensor(self) -> tf.Tensor:
-        return tfq.convert_to_tensor([self.circuit])
+        # Created eagerly (init_scope) so that a first call inside a tf.function does not
+        # cache a graph tensor that later calls, in other graphs, cannot use.
+        with tf.init_scope():
+            return tfq.convert_to_tensor([self.circuit])
 
     @functools.cached_property
     def _slot_function(self):
@@ -160,31 +163,50 @@ def expectation(
     inputs: tf.Tensor,
     differentiator: tfq.differentiators.Differentiator | None = None,
     repetitions: int | None = None,
+    trajectories: int | None = None,
 ) -> tf.Tensor:
     """f_c(x_i; θ_i) for every example i and observable c: a [batch, n_observables] tensor.
 
     With ``repetitions`` the expectation is estimated from that many shots (TFQ
     ``SampledExpectation``); with noise channels in the circuit the noisy backend is used.
+    A noisy circuit without ``repetitions`` needs ``trajectories``: TFQ's noisy ``Expectation``
+    then averages the exact expectation of that many Monte-Carlo trajectories (each one a pure
+    state with the channels' Kraus operators sampled), an unbiased estimate of Tr[O Φ(ρ)].
+    Noiseless circuits ignore ``trajectories``.
     """
     inputs = tf.convert_to_tensor(inputs, dtype=tf.float32)
     batch = tf.shape(inputs)[0]
     values = compiled.slot_values(weights, inputs)
     operators = [list(compiled.ansatz.observables)]
     backend = "noisy" if compiled.noisy else None
+    operator_tensor = tf.repeat(tfq.convert_to_tensor(operators), batch, axis=0)
     if repetitions is None:
         layer = tfq.layers.Expectation(differentiator=differentiator, backend=backend)
+        if compiled.noisy:
+            if trajectories is None or int(trajectories) < 1:
+                raise ConfigError(
+                    f"trajectories={trajectories!r}: a noisy circuit needs a number of Monte-Carlo "
+                    "trajectories >= 1 (or repetitions=shots for a sampled estimate)"
+                )
+            return layer(
+                compiled.circuits(batch),
+                symbol_names=compiled.slot_names,
+                symbol_values=values,
+                operators=operator_tensor,
+                repetitions=int(trajectories),
+            )
         return layer(
             compiled.circuits(batch),
             symbol_names=compiled.slot_names,
             symbol_values=values,
-            operators=tf.repeat(tfq.convert_to_tensor(operators), batch, axis=0),
+            operators=operator_tensor,
         )
     layer = tfq.layers.SampledExpectation(differentiator=differentiator, backend=backend)
     return layer(
         compiled.circuits(batch),
         symbol_names=compiled.slot_names,
         symbol_values=values,
-        operators=tf.repeat(tfq.convert_to_tensor(operators), batch, axis=0),
+        operators=operator_tensor,
         repetitions=int(repetitions),
     )
 
