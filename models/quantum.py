@@ -1,0 +1,164 @@
+r"""Quantum models: TFQ expectation layers on the theory layer's ansätze.
+
+A :class:`QuantumModel` wraps an :class:`~privqml.theory.Ansatz` (whose gradient bound the
+trainer uses as clipping threshold) and evaluates
+
+    f_c(x; θ) = Tr[O_c Φ_{x,θ}(|0…0⟩⟨0…0|)],     logits z_c = s · f_c,
+
+through :func:`privqml.models.tfq_circuit.expectation` (``tfq.layers.Expectation`` /
+``SampledExpectation``). Binary models have one observable (``Z0``); K-class models one per
+class (``Z0, …, Z{K−1}``) and a softmax over the fixed-scale logits.
+
+Variants:
+
+- noiseless, analytic: TFQ's state-vector simulator, adjoint differentiation (Jones & Gacon,
+  arXiv:2009.02823);
+- ``shots=N``: the expectation estimated from N measurements (``SampledExpectation``),
+  parameter-shift gradients, themselves from N shots per shifted circuit;
+- ``noise=p``: a depolarising channel of probability p on every qubit after every gate layer
+  (Cirq moment), TFQ's noisy (Monte-Carlo trajectory) backend with ``trajectories`` per
+  evaluation, parameter-shift gradients. Noise channels do not change the bound (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import cirq
+import numpy as np
+import tensorflow as tf
+import tensorflow_quantum as tfq
+
+from privqml.errors import ConfigError
+from privqml.models.base import Model
+from privqml.models.losses import default_loss
+from privqml.models.tfq_circuit import compile_ansatz, expectation
+from privqml.theory import Ansatz, builtin_ansatz, observable_range
+
+QUANTUM_FAMILIES = ("hea", "reupload", "native")
+
+
+def with_depolarizing(ansatz: Ansatz, p: float) -> Ansatz:
+    """A copy of ``ansatz`` with ``cirq.depolarize(p)`` on every qubit after every moment."""
+    if not (isinstance(p, (int, float)) and 0.0 <= p <= 0.75):
+        raise ConfigError(f"noise={p!r} must be a depolarising probability in [0, 0.75]")
+    if p == 0:
+        return ansatz
+    qubits = ansatz.qubits
+    moments = []
+    for moment in ansatz.circuit:
+        moments += [moment, cirq.Moment(cirq.depolarize(p).on(q) for q in qubits)]
+    circuit = cirq.Circuit(moments)
+    return dataclasses.replace(ansatz, circuit=circuit, name=f"{ansatz.name} + depolarize({p:g})")
+
+
+class QuantumModel(Model):
+    """f(x; θ) of an ansatz, evaluated with TFQ (see the module docstring).
+
+    Args:
+        ansatz: the ansatz (its observables are the outputs, its readout the scale).
+        loss: the loss name; default ``bce_logits`` (one observable) or ``softmax_ce``.
+        shots: estimate expectations from this many measurements (None: analytic).
+        trajectories: Monte-Carlo trajectories per evaluation for a noisy ansatz.
+        seed: seeds the initial weights θ ~ U(−π, π)^P.
+        clamp: probability clamp for ``bce_prob``.
+    """
+
+    family = "quantum"
+
+    def __init__(
+        self,
+        ansatz: Ansatz,
+        loss: str | None = None,
+        shots: int | None = None,
+        trajectories: int | None = None,
+        seed: int = 0,
+        clamp: float | None = None,
+    ) -> None:
+        if shots is not None and not (isinstance(shots, int) and shots >= 1):
+            raise ConfigError(f"shots={shots!r} must be an integer >= 1 (or None for analytic)")
+        self.ansatz = ansatz
+        self.compiled = compile_ansatz(ansatz)
+        self.shots = shots
+        if self.compiled.noisy and shots is None:
+            trajectories = 100 if trajectories is None else trajectories
+            if not (isinstance(trajectories, int) and trajectories >= 1):
+                raise ConfigError(f"trajectories={trajectories!r} must be an integer >= 1")
+        self.trajectories = trajectories if self.compiled.noisy else None
+        # A TFQ differentiator instance binds to one op: keep the class, make one per layer.
+        if shots is not None or self.compiled.noisy:
+            self.differentiator_class = tfq.differentiators.ParameterShift
+        else:
+            self.differentiator_class = tfq.differentiators.Adjoint
+        ranges = [observable_range(o)[:2] for o in ansatz.observables]
+        rng = np.random.default_rng([seed, 11])
+        super().__init__(
+            name=ansatz.name + (f", shots={shots}" if shots else ""),
+            n_features=ansatz.n_inputs,
+            n_outputs=ansatz.n_outputs,
+            scale=ansatz.readout.scale,
+            output_ranges=ranges,
+            input_domain=ansatz.input_domain,
+            loss=loss or default_loss(ansatz.n_outputs),
+            initial_weights=rng.uniform(-math.pi, math.pi, ansatz.n_weights),
+            clamp=clamp,
+        )
+
+    def outputs(self, weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+        return expectation(
+            self.compiled, weights, x, self.differentiator_class(),
+            repetitions=self.shots, trajectories=self.trajectories,
+        )
+
+    def loss_gradient_bound(self):
+        from privqml.theory import loss_gradient_bound
+
+        return loss_gradient_bound(self.ansatz, self.loss, clamp=self.clamp)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out.update(
+            ansatz=self.ansatz.name,
+            n_qubits=self.ansatz.n_qubits,
+            shots=self.shots,
+            noisy=self.compiled.noisy,
+            trajectories=self.trajectories,
+            differentiator=self.differentiator_class.__name__,
+        )
+        return out
+
+
+def quantum_model(
+    family: str = "hea",
+    n_classes: int = 2,
+    n_qubits: int | None = None,
+    n_layers: int | None = None,
+    scale: float = 1.0,
+    noise: float | None = None,
+    shots: int | None = None,
+    trajectories: int | None = None,
+    loss: str | None = None,
+    seed: int = 0,
+    clamp: float | None = None,
+) -> QuantumModel:
+    """A built-in family as a model: ``Z0`` readout for 2 classes, ``Z0..Z{K-1}`` for K > 2.
+
+    Defaults: n_qubits = max(4, K); n_layers = 2 (hea, native) or 3 (reupload).
+    """
+    if family not in QUANTUM_FAMILIES:
+        raise ConfigError(f"quantum family={family!r} unknown; choose one of {list(QUANTUM_FAMILIES)}")
+    if not (isinstance(n_classes, int) and n_classes >= 2):
+        raise ConfigError(f"n_classes={n_classes!r} must be an integer >= 2")
+    n_qubits = max(4, n_classes) if n_qubits is None else n_qubits
+    if isinstance(n_qubits, int) and n_classes > 2 and n_qubits < n_classes:
+        raise ConfigError(f"n_qubits={n_qubits} < n_classes={n_classes}; need one qubit per class")
+    n_layers = (3 if family == "reupload" else 2) if n_layers is None else n_layers
+    observable = "Z0" if n_classes == 2 else f"classes:{n_classes}"
+    ansatz = builtin_ansatz(family, n_qubits=n_qubits, n_layers=n_layers, observable=observable, scale=scale)
+    if noise:
+        ansatz = with_depolarizing(ansatz, noise)
+    return QuantumModel(ansatz, loss=loss, shots=shots, trajectories=trajectories, seed=seed, clamp=clamp)
+
+
+__all__ = ["QUANTUM_FAMILIES", "QuantumModel", "quantum_model", "with_depolarizing"]
