@@ -1,0 +1,304 @@
+r"""One DP-SGD step: Poisson batch, per-example gradients, clipping and noise (TF Privacy).
+
+DP-SGD (Abadi et al., CCS 2016) with Poisson subsampling: each step draws a batch B in which
+every training example is present independently with probability q = L/n (L the *expected*
+batch size), and releases
+
+    g̃ = ( Σ_{i∈B} clip_C(∇_θ ℓ_i) + N(0, σ² C² I) ) / L,      clip_C(g) = g · min(1, C/‖g‖₂),
+
+the sum divided by the *expected* batch size L as TF Privacy's Gaussian sum query / Gaussian
+average query do (dividing by |B| would make the normaliser data-dependent). Clipping and noise
+go through TF Privacy's :class:`GaussianSumQuery` (``preprocess_record`` = clip_by_global_norm,
+``get_noised_result`` = sum + noise, returning the ``GaussianDpEvent`` it spent).
+
+Per-example gradients ∇_θ ℓ_i, two paths:
+
+``fast``   θ tiled into a [|B|, P] tensor fed to the model (for quantum models: TFQ
+           ``symbol_values``); one backward pass of Σ_i ℓ_i with respect to that tensor gives
+           every row's gradient — for TFQ one batched adjoint pass. Classical models use the same
+           tiling with batched matmuls (a vectorised per-example path).
+``stock``  TF Privacy's ``DPKerasSGDOptimizer`` with ``num_microbatches=None`` — one microbatch
+           per example, whatever |B| is (Poisson batches vary in size) — whose
+           ``_compute_gradients`` takes the Jacobian of the per-example losses and runs the
+           Gaussian sum query over its rows. It returns (Σ clip + noise)/|B|; we multiply back by
+           |B| and divide by L, an exact rescaling of the same noised sum (post-processing).
+
+With σ = 0 the two paths give the same clipped sum to float tolerance (tests/models/test_dpsgd.py).
+An empty Poisson batch releases noise alone (the query on an all-zero state).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import math
+from typing import Literal
+
+import dp_accounting
+import numpy as np
+import tensorflow as tf
+from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
+from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import DPKerasSGDOptimizer
+
+from privqml.errors import ConfigError, DataError
+from privqml.models.base import Model
+
+PATHS = ("fast", "stock")
+
+
+class _QuietPforFallback(logging.Filter):
+    """Drop TF's notice that ``vectorized_map`` loops over L2Loss (TF Privacy's clip_by_global_norm)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Using a while_loop for converting" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_QuietPforFallback())
+
+
+def poisson_batch(n_examples: int, sampling_probability: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a Poisson batch: each of ``n_examples`` kept independently with prob. q.
+
+    The batch size is Binomial(n, q): E|B| = nq, Var|B| = nq(1 − q).
+    """
+    if not 0.0 < sampling_probability <= 1.0:
+        raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
+    return np.flatnonzero(rng.random(n_examples) < sampling_probability)
+
+
+# -- per-example gradients ----------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _fast_fn(model: Model):
+    spec_w = tf.TensorSpec([model.n_weights], tf.float32)
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_w, spec_x, spec_y])
+    def per_example(weights, x, targets):
+        tiled = tf.tile(weights[tf.newaxis, :], [tf.shape(x)[0], 1])
+        with tf.GradientTape() as tape:
+            tape.watch(tiled)
+            losses = model.per_example_loss(tiled, x, targets)
+            total = tf.reduce_sum(losses)
+        return tape.gradient(total, tiled, unconnected_gradients="zero"), losses
+
+    return per_example
+
+
+def _as_inputs(model: Model, x, labels):
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != model.n_features:
+        raise DataError(f"x has shape {x.shape}; the model takes features of shape (batch, {model.n_features})")
+    if not np.all(np.isfinite(x)):
+        raise DataError("x contains NaN or infinite values; clean the features first")
+    labels = np.asarray(labels)
+    if labels.shape != (x.shape[0],):
+        raise DataError(f"labels have shape {labels.shape}; need one label per example ({x.shape[0]},)")
+    return tf.constant(x), tf.constant(model.encode_labels(labels))
+
+
+def per_example_gradients(model: Model, x, labels, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """(∇_θ ℓ_i for every example [B, P], ℓ_i [B]) by the fast (tiled-weights) path.
+
+    ``labels`` are integer classes; ``weights`` default to the model's current weights.
+    """
+    x_t, y_t = _as_inputs(model, x, labels)
+    w = model.weights if weights is None else tf.constant(np.asarray(weights, np.float32))
+    if x_t.shape[0] == 0:
+        return np.zeros((0, model.n_weights), np.float32), np.zeros((0,), np.float32)
+    grads, losses = _fast_fn(model)(tf.convert_to_tensor(w), x_t, y_t)
+    return grads.numpy(), losses.numpy()
+
+
+# -- clipping + noise ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    """One DP-SGD step's outputs (nothing applied to the weights).
+
+    Attributes:
+        gradient: the released gradient g̃ = noised_sum / expected_batch_size, [P].
+        noised_sum: Σ_B clip_C(g_i) + N(0, σ²C² I), [P].
+        clipped_sum: Σ_B clip_C(g_i) before noise, [P] (``None`` for the stock path, whose
+            optimizer releases only the noised result).
+        batch_size: |B| (the Poisson draw).
+        expected_batch_size: L = q·n, the normaliser.
+        per_example_grads: the unclipped per-example gradients [|B|, P] (fast path), else None.
+        per_example_norms: their L2 norms [|B|] (fast path), else None.
+        event: the DpEvent spent: PoissonSampled(q, Gaussian(σ as applied)), or NonPrivate.
+        path: ``fast``, ``stock`` or ``nonprivate``.
+    """
+
+    gradient: np.ndarray
+    noised_sum: np.ndarray
+    clipped_sum: np.ndarray | None
+    batch_size: int
+    expected_batch_size: float
+    per_example_grads: np.ndarray | None
+    per_example_norms: np.ndarray | None
+    event: dp_accounting.DpEvent
+    path: str
+
+
+def _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability):
+    if not (isinstance(clip_norm, (int, float)) and math.isfinite(clip_norm) and clip_norm > 0):
+        raise ConfigError(
+            f"clip={clip_norm!r} must be a finite number > 0; use the bound's value "
+            "(clip='bound') or a positive number"
+        )
+    if not (isinstance(noise_multiplier, (int, float)) and math.isfinite(noise_multiplier) and noise_multiplier >= 0):
+        raise ConfigError(f"noise_multiplier={noise_multiplier!r} must be a finite number >= 0")
+    if not expected_batch_size > 0:
+        raise ConfigError(f"expected_batch_size={expected_batch_size!r} must be > 0")
+    if not 0.0 < sampling_probability <= 1.0:
+        raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
+
+
+@functools.lru_cache(maxsize=64)
+def _query(clip_norm: float, noise_multiplier: float) -> GaussianSumQuery:
+    """TF Privacy's Gaussian sum query: clip at C, noise stddev σ·C on the sum."""
+    return GaussianSumQuery(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
+
+
+@functools.lru_cache(maxsize=64)
+def _clip_fn(clip_norm: float, noise_multiplier: float):
+    query = _query(clip_norm, noise_multiplier)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def clipped_sum(grads):
+        params = query.derive_sample_params(query.initial_global_state())
+        clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
+        return tf.reduce_sum(clipped, axis=0)
+
+    return clipped_sum
+
+
+@functools.lru_cache(maxsize=64)
+def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float):
+    """One traced function: per-example gradients (tiled weights) and their clipped sum."""
+    query = _query(clip_norm, noise_multiplier)
+    per_example = _fast_fn(model)
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y])
+    def grads_and_clipped_sum(x, targets):
+        grads, _ = per_example(tf.convert_to_tensor(model.weights), x, targets)
+        params = query.derive_sample_params(query.initial_global_state())
+        clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
+        return grads, tf.reduce_sum(clipped, axis=0)
+
+    return grads_and_clipped_sum
+
+
+def _noised(query: GaussianSumQuery, clipped_sum: tf.Tensor, sampling_probability: float):
+    """Add the query's noise to a clipped sum; returns (noised sum, the DpEvent spent)."""
+    global_state = query.initial_global_state()
+    sample_state = query.initial_sample_state(clipped_sum)
+    sample_state = query.accumulate_preprocessed_record(sample_state, clipped_sum)
+    noised, _, event = query.get_noised_result(sample_state, global_state)
+    sigma = float(np.asarray(event.noise_multiplier))  # as applied: float32(σC) / float32(C)
+    spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
+    return noised, spent
+
+
+@functools.lru_cache(maxsize=64)
+def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float):
+    optimizer = DPKerasSGDOptimizer(
+        l2_norm_clip=clip_norm, noise_multiplier=noise_multiplier, num_microbatches=None, learning_rate=1.0
+    )
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y])
+    def noised_mean(x, targets):
+        grads_and_vars = optimizer._compute_gradients(  # noqa: SLF001 - TF Privacy's DP gradient
+            lambda: model.per_example_loss(model.weights, x, targets), [model.weights]
+        )
+        return grads_and_vars[0][0]
+
+    return optimizer, noised_mean
+
+
+def dp_step(
+    model: Model,
+    x,
+    labels,
+    clip_norm: float,
+    noise_multiplier: float,
+    expected_batch_size: float,
+    sampling_probability: float,
+    path: Literal["fast", "stock"] = "fast",
+) -> StepResult:
+    """Privatised gradient of the batch (x, labels) at the model's current weights.
+
+    ``x, labels`` are the Poisson batch already drawn (:func:`poisson_batch`), possibly empty;
+    the audit may call this with and without a canary example. The weights are not changed.
+    """
+    _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
+    if path not in PATHS:
+        raise ConfigError(f"path={path!r} unknown; choose one of {list(PATHS)}")
+    clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
+    x_t, y_t = _as_inputs(model, x, labels)
+    batch = int(x_t.shape[0])
+    query = _query(clip_norm, noise_multiplier)
+    grads = norms = clipped = None
+    if batch == 0:
+        noised, event = _noised(query, tf.zeros([model.n_weights], tf.float32), sampling_probability)
+        clipped = np.zeros(model.n_weights, np.float32)
+    elif path == "fast":
+        grads_t, clipped_t = _fast_step_fn(model, clip_norm, noise_multiplier)(x_t, y_t)
+        noised, event = _noised(query, clipped_t, sampling_probability)
+        grads = grads_t.numpy()
+        norms = np.linalg.norm(grads.astype(np.float64), axis=1)
+        clipped = clipped_t.numpy()
+    else:
+        optimizer, noised_mean = _stock_fn(model, clip_norm, noise_multiplier)
+        noised = noised_mean(x_t, y_t) * float(batch)  # undo TF Privacy's 1/|B|: the noised sum
+        state = optimizer._global_state  # noqa: SLF001 - the query's σ as applied
+        sigma = float(state.stddev.numpy() / state.l2_norm_clip.numpy()) if clip_norm else 0.0
+        event = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
+    noised = np.asarray(noised, dtype=np.float32)
+    return StepResult(
+        gradient=noised / np.float32(expected_batch_size),
+        noised_sum=noised,
+        clipped_sum=clipped,
+        batch_size=batch,
+        expected_batch_size=float(expected_batch_size),
+        per_example_grads=grads,
+        per_example_norms=norms,
+        event=event,
+        path=path,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_fn(model: Model):
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y])
+    def mean_gradient(x, targets):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(model.per_example_loss(model.weights, x, targets))
+        return tape.gradient(loss, model.weights, unconnected_gradients="zero")
+
+    return mean_gradient
+
+
+def nonprivate_step(model: Model, x, labels) -> StepResult:
+    """The ordinary mean batch gradient (no clipping, no noise): the non-private reference."""
+    x_t, y_t = _as_inputs(model, x, labels)
+    batch = int(x_t.shape[0])
+    if batch == 0:
+        gradient = np.zeros(model.n_weights, np.float32)
+    else:
+        gradient = _plain_fn(model)(x_t, y_t).numpy()
+    return StepResult(
+        gradient=gradient, noised_sum=gradient * batch, clipped_sum=None, batch_size=batch,
+        expected_batch_size=float(batch), per_example_grads=None, per_example_norms=None,
+        event=dp_accounting.NonPrivateDpEvent(), path="nonprivate",
+    )
+
+
+__all__ = ["PATHS", "StepResult", "dp_step", "nonprivate_step", "per_example_gradients", "poisson_batch"]
