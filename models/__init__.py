@@ -1,0 +1,57 @@
+"""privqml.models — TFQ and classical models trained with TF Privacy's DP-SGD.
+
+Modules (one concept each):
+
+- :mod:`~privqml.models.data` — synthetic tasks and scikit-learn digits, the frozen ``Dataset``;
+- :mod:`~privqml.models.losses` — per-example losses in the project's conventions;
+- :mod:`~privqml.models.base`, :mod:`~privqml.models.quantum`, :mod:`~privqml.models.classical`,
+  :mod:`~privqml.models.zoo` — the model contract, quantum families, matched classical baselines,
+  models by name;
+- :mod:`~privqml.models.accounting` — RDP and PLD accounting, noise calibration;
+- :mod:`~privqml.models.dpsgd` — Poisson batches, per-example gradients (fast and stock paths),
+  one DP-SGD step through TF Privacy's Gaussian sum query;
+- :mod:`~privqml.models.clipping` — the clipping-bias meter;
+- :mod:`~privqml.models.trainer` — ``train(config) -> RunResult``;
+- :mod:`~privqml.models.demo` — the quantum-vs-classical comparison ``privqml demo`` prints.
+
+Names are loaded lazily (``from privqml.models import train`` imports TensorFlow then).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Dataset": "data",
+    "load_dataset": "data",
+    "build_model": "zoo",
+    "QuantumModel": "quantum",
+    "quantum_model": "quantum",
+    "MLPModel": "classical",
+    "LinearModel": "classical",
+    "matched_classical": "classical",
+    "PrivacyReport": "accounting",
+    "calibrate_noise_multiplier": "accounting",
+    "compute_epsilon": "accounting",
+    "StepResult": "dpsgd",
+    "dp_step": "dpsgd",
+    "nonprivate_step": "dpsgd",
+    "per_example_gradients": "dpsgd",
+    "poisson_batch": "dpsgd",
+    "ClipMeter": "clipping",
+    "measure_clipping": "clipping",
+    "RunResult": "trainer",
+    "TrainConfig": "trainer",
+    "train": "trainer",
+    "Comparison": "demo",
+    "compare_at_epsilon": "demo",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"privqml.models.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'privqml.models' has no attribute {name!r}")
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,399 @@
+r"""``train(config) -> RunResult``: DP-SGD (or the non-private reference) end to end.
+
+Per step t = 1..T (T = epochs · round(n_train / batch_size)):
+
+1. draw a Poisson batch, every training example with probability q = batch_size / n_train
+   (:func:`~privqml.models.dpsgd.poisson_batch`) — the sampling the accountant assumes;
+2. release g̃_t = (Σ clip_C(∇ℓ_i) + N(0, σ²C²I)) / batch_size by
+   :func:`~privqml.models.dpsgd.dp_step` (TF Privacy's Gaussian sum query) and record the
+   ``DpEvent`` it spent;
+3. update θ with g̃_t (SGD or Adam: post-processing of the released gradients);
+4. every ``meter_every`` steps, feed the per-example gradients to the clipping meter.
+
+σ is either given or calibrated from the target ε at δ (:func:`calibrate_noise_multiplier`,
+with the RDP accountant unless ``accountant="pld"``); the final ε is computed from the ledger of
+spent events by both accountants. ``epsilon=inf`` trains without clipping or noise.
+
+The clipping threshold C is a number or ``"bound"``: the theory's loss-gradient bound over the
+public input domain (for a classical model: the bound of the quantum model it is matched to, so
+both are compared at one C). Never a quantity computed from the data.
+
+With ``out_dir`` the run writes ``checkpoint.json`` after every epoch and ``run.json`` +
+``curves.png`` at the end (atomically); a finished run with the same config is loaded, not
+redone, and an interrupted one resumes from its last epoch (same seeds per epoch, so the
+result is the one an uninterrupted run gives).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pathlib
+import time
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from privqml.errors import ConfigError
+from privqml.models import accounting, runio
+from privqml.models.clipping import ClipMeasurement, ClipMeter, predicted_bias_bound
+from privqml.models.data import dataset_classes, load_dataset
+from privqml.models.dpsgd import PATHS, dp_step, nonprivate_step, per_example_gradients, poisson_batch
+from privqml.models.losses import check_loss
+from privqml.models.zoo import build_model, reference_quantum_model
+
+DEFAULT_DATASET = "quantum"
+DEFAULT_MODEL = "hea"
+PRIVACY_SCOPE = (
+    "The (epsilon, delta) guarantee covers the released weights and every intermediate update "
+    "(add-or-remove-one-example adjacency, Poisson sampling as performed). It does NOT cover: "
+    "the clipping-meter history (raw per-example gradient norms), the per-epoch train/test "
+    "accuracies and losses, and the data preprocessing fitted on the training split. Pseudo-"
+    "random noise from a seeded generator is not cryptographically secure."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Validated on construction (a bad value raises ConfigError).
+
+    Attributes:
+        model: model spec (:func:`privqml.models.zoo.build_model`), e.g. ``hea``, ``mlp``.
+        dataset: dataset spec (:func:`privqml.models.data.load_dataset`).
+        epsilon: target ε (> 0; ``inf`` = non-private). Exclusive with ``noise_multiplier``.
+        delta: δ ∈ (0, 1).
+        noise_multiplier: σ ≥ 0 given directly (ε then follows from the accountants).
+        clip: C > 0, or ``"bound"``.
+        epochs, batch_size: T = epochs · round(n_train / batch_size) steps of expected size
+            batch_size (q = batch_size / n_train).
+        lr, optimizer: learning rate and ``adam`` or ``sgd``.
+        seed: seeds the data split, the initial weights, the Poisson draws and the noise.
+        path: per-example gradient path, ``fast`` or ``stock``.
+        accountant: accountant used to calibrate σ from ε (``rdp`` or ``pld``).
+        meter_every: clipping-meter period in steps (0: off).
+        loss: loss name (default: bce_logits / softmax_ce).
+        n_train, n_test: sizes of synthetic datasets.
+    """
+
+    model: str = DEFAULT_MODEL
+    dataset: str = DEFAULT_DATASET
+    epsilon: float | None = 1.0
+    delta: float = 1e-5
+    noise_multiplier: float | None = None
+    clip: float | str = "bound"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 0.05
+    optimizer: str = "adam"
+    seed: int = 0
+    path: str = "fast"
+    accountant: str = "rdp"
+    meter_every: int = 1
+    loss: str | None = None
+    n_train: int | None = None
+    n_test: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.epsilon is not None and self.noise_multiplier is not None:
+            raise ConfigError(
+                f"epsilon={self.epsilon} and noise_multiplier={self.noise_multiplier} both given; "
+                "give a target epsilon (noise is calibrated) or a noise multiplier, not both"
+            )
+        if self.epsilon is None and self.noise_multiplier is None:
+            raise ConfigError("give epsilon (target, or inf for no privacy) or noise_multiplier")
+        if self.epsilon is not None:
+            accounting.check_epsilon(self.epsilon)
+        if self.noise_multiplier is not None:
+            nm = self.noise_multiplier
+            if not (isinstance(nm, (int, float)) and math.isfinite(nm) and nm >= 0):
+                raise ConfigError(f"noise_multiplier={nm!r} must be a finite number >= 0")
+        accounting.check_delta(self.delta)
+        if isinstance(self.clip, str):
+            if self.clip != "bound":
+                raise ConfigError(f"clip={self.clip!r}: give a positive number or 'bound'")
+        elif not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip > 0):
+            raise ConfigError(
+                f"clip={self.clip!r} must be a finite number > 0; use 'bound' (the theory's "
+                "loss-gradient bound) or a positive number"
+            )
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 1):
+                raise ConfigError(f"{name}={value!r} must be an integer >= 1")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"lr={self.lr!r} must be a finite number > 0")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ConfigError(f"optimizer={self.optimizer!r}: choose adam or sgd")
+        if self.path not in PATHS:
+            raise ConfigError(f"path={self.path!r}: choose one of {list(PATHS)}")
+        if self.accountant not in accounting.ACCOUNTANTS:
+            raise ConfigError(f"accountant={self.accountant!r}: choose one of {list(accounting.ACCOUNTANTS)}")
+        if not (isinstance(self.meter_every, int) and self.meter_every >= 0):
+            raise ConfigError(f"meter_every={self.meter_every!r} must be an integer >= 0")
+
+    @property
+    def private(self) -> bool:
+        return not (self.epsilon is not None and math.isinf(self.epsilon))
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What a run produced. ``summary()`` is the object ``privqml train --json`` prints.
+
+    Attributes:
+        config: the :class:`TrainConfig`.
+        model, dataset: descriptions (dicts).
+        privacy: the :class:`~privqml.models.accounting.PrivacyReport` of the spent ledger.
+        clip: C as applied (None for a non-private run without a resolvable C).
+        clip_source: where C came from.
+        grad_norm_bound: G*, the loss-gradient bound of this model (None for classical ones).
+        history: per epoch: epoch, steps, train_loss, train_accuracy, test_loss, test_accuracy.
+        clip_history: the meter's :class:`ClipMeasurement` records.
+        final_weights: θ after training.
+        timing: wall-clock seconds (total, per step).
+    """
+
+    config: TrainConfig
+    model: dict
+    dataset: dict
+    privacy: accounting.PrivacyReport
+    clip: float | None
+    clip_source: str
+    grad_norm_bound: float | None
+    history: tuple
+    clip_history: tuple
+    final_weights: tuple
+    timing: dict
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self.history[-1]["test_accuracy"])
+
+    @property
+    def train_accuracy(self) -> float:
+        return float(self.history[-1]["train_accuracy"])
+
+    def meter_summary(self) -> dict:
+        meter = ClipMeter(self.clip or 1.0, self.grad_norm_bound)
+        meter.history = list(self.clip_history)
+        out = meter.summary()
+        if self.clip is None:
+            out["predicted_bias_max"] = None
+        return out
+
+    def summary(self) -> dict:
+        out = {
+            "test_accuracy": self.test_accuracy,
+            "train_accuracy": self.train_accuracy,
+            "epsilon_rdp": self.privacy.epsilon_rdp,
+            "epsilon_pld": self.privacy.epsilon_pld,
+            "delta": self.privacy.delta,
+            "noise_multiplier": self.privacy.noise_multiplier,
+            "clip": self.clip,
+            "clip_source": self.clip_source,
+            "grad_norm_bound": self.grad_norm_bound,
+        }
+        out.update(self.meter_summary())
+        out.update(
+            private=self.privacy.private,
+            steps=self.privacy.steps,
+            sampling_probability=self.privacy.sampling_probability,
+            model=self.model,
+            dataset=self.dataset,
+            config=self.config.as_dict(),
+            privacy=self.privacy.as_dict(),
+            privacy_scope=PRIVACY_SCOPE,
+            history=list(self.history),
+            clip_history=[r.as_dict() for r in self.clip_history],
+            final_weights=list(self.final_weights),
+            timing=self.timing,
+        )
+        return runio._clean(out)  # noqa: SLF001 - strict-JSON view
+
+    @classmethod
+    def from_summary(cls, data: dict) -> "RunResult":
+        p = data["privacy"]
+        inf = math.inf
+        privacy = accounting.PrivacyReport(
+            p["epsilon_rdp"] if p["epsilon_rdp"] is not None else inf,
+            p["epsilon_pld"] if p["epsilon_pld"] is not None else inf,
+            p["delta"], p["noise_multiplier"], p["sampling_probability"], p["steps"],
+            calibrated_with=p["calibrated_with"], target_epsilon=p["target_epsilon"], private=p["private"],
+        )
+        config = dict(data["config"])
+        if config.get("epsilon", 0) is None and config.get("noise_multiplier") is None:
+            config["epsilon"] = inf  # strict JSON stored inf as null
+        return cls(
+            TrainConfig(**config), data["model"], data["dataset"], privacy, data["clip"],
+            data["clip_source"], data["grad_norm_bound"], tuple(data["history"]),
+            tuple(ClipMeasurement(**r) for r in data["clip_history"]), tuple(data["final_weights"]),
+            data["timing"],
+        )
+
+
+def resolve_clip(config: TrainConfig, model, n_classes: int):
+    """(C, source, G*): C from the config, G* this model's loss-gradient bound (or None)."""
+    bound = model.loss_gradient_bound()
+    grad_norm_bound = bound.value if bound is not None else None
+    if config.clip != "bound":
+        return float(config.clip), "given", grad_norm_bound
+    reference = bound
+    source = "bound"
+    if bound is None:  # classical: the bound of the quantum model it is matched to
+        ref_model = reference_quantum_model(config.model, n_classes, config.seed, config.loss)
+        reference = ref_model.loss_gradient_bound()
+        source = f"bound of the matched quantum model {ref_model.name}"
+    if reference.value is None:
+        raise ConfigError(
+            f"clip='bound' but the loss gradient of {config.model} is unbounded: "
+            f"{reference.unbounded_reason}. Give a numeric clip"
+        )
+    return float(reference.value), source + f" (loss {reference.loss}: {reference.formula})", grad_norm_bound
+
+
+def _optimizer(config: TrainConfig):
+    if config.optimizer == "adam":
+        return tf.keras.optimizers.legacy.Adam(learning_rate=config.lr)
+    return tf.keras.optimizers.legacy.SGD(learning_rate=config.lr)
+
+
+def _epoch_seeds(seed: int, epoch: int) -> np.random.Generator:
+    """The Poisson-draw RNG of an epoch; also resets TF's global seed for the noise."""
+    tf.random.set_seed(int(seed) * 1_000_003 + int(epoch))
+    return np.random.default_rng([int(seed), int(epoch), 31])
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | pathlib.Path | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> RunResult:
+    """Run ``config``; see the module docstring. ``progress`` gets a dict after every step."""
+    out = pathlib.Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        done = runio.read_json(out / "run.json")
+        if done is not None and done.get("config") == runio._clean(config.as_dict()):  # noqa: SLF001
+            return RunResult.from_summary(done)
+    started = time.perf_counter()
+    n_classes = dataset_classes(config.dataset)
+    model = build_model(config.model, n_classes, config.seed, config.loss)
+    data = load_dataset(
+        config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test
+    )
+    check_loss(model.loss, model.n_outputs, data.n_classes)
+    if config.batch_size > data.n_train:
+        raise ConfigError(
+            f"batch_size={config.batch_size} exceeds the {data.n_train} training examples of "
+            f"{data.name}; use batch_size <= {data.n_train}"
+        )
+    q = config.batch_size / data.n_train
+    steps_per_epoch = max(1, round(data.n_train / config.batch_size))
+    total_steps = config.epochs * steps_per_epoch
+    private = config.private
+    try:
+        clip, clip_source, grad_norm_bound = resolve_clip(config, model, n_classes)
+    except ConfigError:
+        if private:
+            raise
+        clip, clip_source, grad_norm_bound = None, "none (non-private, no bound)", None
+    if not private:
+        sigma, calibrated_with = 0.0, None
+    elif config.noise_multiplier is not None:
+        sigma, calibrated_with = float(config.noise_multiplier), None
+    else:
+        sigma = accounting.calibrate_noise_multiplier(config.epsilon, config.delta, q, total_steps, config.accountant)
+        calibrated_with = config.accountant
+    meter = ClipMeter(clip if clip is not None else 1.0, grad_norm_bound, config.meter_every if clip else 0)
+    optimizer = _optimizer(config)
+    x_train, y_train = data.x_train.astype(np.float32), data.y_train
+    history: list[dict] = []
+    events: list = []
+    start_epoch = 0
+    checkpoint_path = out / "checkpoint.json" if out is not None else None
+    if checkpoint_path is not None:
+        saved = runio.read_json(checkpoint_path)
+        if saved is not None and saved.get("config") == runio._clean(config.as_dict()):  # noqa: SLF001
+            model.weights.assign(np.asarray(saved["weights"], np.float32))
+            optimizer.apply_gradients([(tf.zeros_like(model.weights), model.weights)])  # create slots
+            optimizer.set_weights([np.asarray(w, np.float32) for w in saved["optimizer"]])
+            history = saved["history"]
+            meter.history = [ClipMeasurement(**r) for r in saved["clip_history"]]
+            events = [accounting.dpsgd_event(q, s, 1).event for s in saved["step_sigmas"]] if private else []
+            start_epoch = saved["epoch"]
+    step_seconds = []
+    step = start_epoch * steps_per_epoch
+    for epoch in range(start_epoch, config.epochs):
+        rng = _epoch_seeds(config.seed, epoch)
+        for _ in range(steps_per_epoch):
+            t0 = time.perf_counter()
+            batch = poisson_batch(data.n_train, q, rng)
+            xb, yb = x_train[batch], y_train[batch]
+            if private:
+                result = dp_step(model, xb, yb, clip, sigma, config.batch_size, q, config.path)
+                events.append(result.event)
+            else:
+                result = nonprivate_step(model, xb, yb)
+            optimizer.apply_gradients([(tf.constant(result.gradient), model.weights)])
+            step_seconds.append(time.perf_counter() - t0)
+            if meter.due(step):
+                grads = result.per_example_grads
+                if grads is None:
+                    grads, _ = per_example_gradients(model, xb, yb)
+                meter.observe(step, grads)
+            step += 1
+            if progress is not None:
+                progress({"step": step, "total_steps": total_steps, "epoch": epoch + 1, "batch_size": len(batch)})
+        train_loss, train_acc = model.evaluate(data.x_train, data.y_train)
+        test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
+        history.append({
+            "epoch": epoch + 1, "steps": step, "train_loss": train_loss, "train_accuracy": train_acc,
+            "test_loss": test_loss, "test_accuracy": test_acc,
+        })
+        if progress is not None:
+            progress({"step": step, "total_steps": total_steps, "epoch": epoch + 1, "test_accuracy": test_acc})
+        if checkpoint_path is not None:
+            runio.write_json_atomic(checkpoint_path, {
+                "config": config.as_dict(), "epoch": epoch + 1, "weights": model.weights.numpy().tolist(),
+                "optimizer": [w.tolist() for w in optimizer.get_weights()], "history": history,
+                "clip_history": [r.as_dict() for r in meter.history],
+                "step_sigmas": [e.event.noise_multiplier for e in events],
+            })
+    ledger = accounting.compress_ledger(events)
+    privacy = accounting.privacy_report(
+        ledger, config.delta, sigma, q, len(events) if private else total_steps,
+        calibrated_with=calibrated_with,
+        target_epsilon=config.epsilon if private else None, private=private,
+    )
+    if private:
+        expected = accounting.dpsgd_event(q, max(sigma, 0.0), total_steps)
+        assert len(events) == total_steps, (len(events), total_steps)
+        assert all(e.sampling_probability == expected.event.sampling_probability for e in events)
+    result = RunResult(
+        config=config,
+        model=model.describe(),
+        dataset=data.summary(),
+        privacy=privacy,
+        clip=clip,
+        clip_source=clip_source,
+        grad_norm_bound=grad_norm_bound,
+        history=tuple(history),
+        clip_history=tuple(meter.history),
+        final_weights=tuple(float(w) for w in model.weights.numpy()),
+        timing={
+            "total_seconds": time.perf_counter() - started,
+            "mean_step_seconds": float(np.mean(step_seconds)) if step_seconds else None,
+            "steps_timed": len(step_seconds),
+        },
+    )
+    if out is not None:
+        summary = result.summary()
+        runio.write_json_atomic(out / "run.json", summary)
+        runio.plot_run(summary, out / "curves.png")
+    return result
+
+
+__all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "predicted_bias_bound", "resolve_clip", "train"]
