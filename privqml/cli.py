@@ -25,6 +25,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "verify",
     "audit",
+    "train",
+    "check",
 )
 
 app = typer.Typer(

@@ -1,0 +1,60 @@
+"""``privqml train``: every bad input is one clear message with exit status 2; --json is strict JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from privqml.cli import main
+
+TINY = ["--n-train", "24", "--n-test", "8", "--batch-size", "6", "--epochs", "1"]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--clip", "-1"], "clip=-1"),
+        (["--clip", "0"], "clip=0"),
+        (["--clip", "abc"], "clip='abc'"),
+        (["--epsilon", "-1"], "epsilon=-1"),
+        (["--epsilon", "0"], "epsilon=0"),
+        (["--delta", "0"], "delta=0"),
+        (["--delta", "1.5"], "delta=1.5"),
+        (["--epsilon", "1", "--noise-multiplier", "1"], "both given"),
+        (["--batch-size", "500"], "batch_size=500 exceeds"),
+        (["--model", "cnn"], "model='cnn'"),
+        (["--dataset", "mnist"], "dataset='mnist'"),
+        (["--epochs", "0"], "epochs=0"),
+    ],
+)
+def test_bad_input_exits_2_with_one_message(capsys, args, needle):
+    status = main(["train", *TINY[:4], *args])
+    captured = capsys.readouterr()
+    assert status == 2
+    text = " ".join(captured.err.split())
+    assert needle in text and "Traceback" not in captured.err + captured.out
+
+
+def test_nan_features_exit_2(tmp_path, capsys):
+    x = np.random.default_rng(0).normal(size=(20, 6))
+    x[2, 2] = np.nan
+    path = tmp_path / "nan.npz"
+    np.savez(path, x_train=x, y_train=np.arange(20) % 2, x_test=np.zeros((4, 6)), y_test=[0, 1, 0, 1])
+    status = main(["train", "--dataset", str(path), "--batch-size", "4", "--epochs", "1"])
+    captured = capsys.readouterr()
+    assert status == 2 and "NaN" in captured.err and "Traceback" not in captured.err
+
+
+def test_json_output_and_files(tmp_path, capsys):
+    status = main(["train", "--model", "mlp", *TINY, "--epsilon", "3", "--out", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    assert status == 0
+    data = json.loads(captured.out)
+    for key in ("test_accuracy", "epsilon_rdp", "epsilon_pld", "delta", "noise_multiplier", "clip",
+                "clip_fraction_max", "clip_bias_max", "predicted_bias_max", "max_per_example_norm", "grad_norm_bound"):
+        assert key in data
+    assert data["epsilon_rdp"] <= 3.0 and data["delta"] == 1e-5
+    assert json.loads((tmp_path / "run.json").read_text()) == data
+    assert (tmp_path / "curves.png").is_file()
