@@ -26,7 +26,6 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "verify",
     "audit",
     "train",
-    "check",
 )
 
 app = typer.Typer(
