@@ -1,0 +1,20 @@
+"""The demo comparison: both models at the same ε, δ, sampling, steps and clipping threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from privqml.models.demo import compare_at_epsilon
+
+
+def test_quantum_and_classical_share_budget_and_clip():
+    result = compare_at_epsilon(epsilon=2.0, epochs=1, n_train=48, n_test=24, batch_size=8)
+    q, c = result.quantum, result.classical
+    assert q.clip == c.clip == result.clip == pytest.approx(q.grad_norm_bound)
+    assert q.privacy.noise_multiplier == c.privacy.noise_multiplier
+    assert q.privacy.steps == c.privacy.steps == 6
+    assert q.privacy.epsilon_rdp == pytest.approx(c.privacy.epsilon_rdp) and q.privacy.epsilon_rdp <= 2.0
+    assert c.model["matched_to"] == q.model["name"] and c.model["n_weights"] <= q.model["n_weights"]
+    rows = result.rows()
+    assert [r["family"] for r in rows] == ["quantum", "classical"]
+    assert 0.0 <= result.quantum_accuracy <= 1.0 and 0.0 <= result.classical_accuracy <= 1.0
