@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import json
+import logging
 import multiprocessing
 import os
 import socket
@@ -75,6 +76,9 @@ def execute_task(fn: TaskFunction, task: Task, threads_per_worker: int | None = 
     if threads_per_worker:
         for name, value in _thread_env(threads_per_worker).items():
             os.environ.setdefault(name, value)
+        # TensorFlow's Python warnings (retracing, vectorized_map fallbacks) from every worker
+        # would bury the progress bar; errors still surface, and failures carry a traceback.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     worker = f"{os.getpid()}@{socket.gethostname()}"
     start = time.perf_counter()
     try:

@@ -285,12 +285,14 @@ class SweepError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class SweepSummary:
-    """What :func:`run_sweep` did: results per task, and which it computed vs found on disk."""
+    """What :func:`run_sweep` did: results per task, which it computed vs found on disk, and the
+    tracebacks of the tasks that failed (only with ``raise_on_failure=False``)."""
 
     results: dict[Task, dict[str, Any]]
     computed: tuple[Task, ...]
     skipped: tuple[Task, ...]
     wall_seconds: float
+    failures: dict[Task, str] = dataclasses.field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, int, Task, bool], None]
@@ -348,7 +350,8 @@ def run_sweep(
         for outcome in executor.run(fn, pending):
             if outcome.ok:
                 store_result(outcome.task, out_dir, outcome.result, outcome.wall_seconds, outcome.worker)
-                results[outcome.task] = dict(outcome.result)
+                # What a later run will load from disk (tuples become lists, ...): one form for both.
+                results[outcome.task] = json.loads(json.dumps(dict(outcome.result), allow_nan=True))
                 computed.append(outcome.task)
                 if progress:
                     progress(len(results), total, outcome.task, True)
@@ -363,6 +366,7 @@ def run_sweep(
         computed=tuple(computed),
         skipped=tuple(skipped),
         wall_seconds=time.perf_counter() - start,
+        failures=failures,
     )
 
 

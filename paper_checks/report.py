@@ -77,7 +77,7 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
 
     def markdown(self) -> str:
-        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
+        lines = [f"**{self.title}**", "", "| " + " | ".join(_cell(c) for c in self.columns) + " |",
                  "|" + "|".join("---" for _ in self.columns) + "|"]
         lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in self.rows]
         return "\n".join(lines)

@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "verify",
     "audit",
     "train",
+    "check",
 )
 
 app = typer.Typer(

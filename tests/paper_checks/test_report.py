@@ -28,7 +28,7 @@ def test_plots_write_pngs(tmp_path):
                                "classical:mlp": [(1.0, 0.6, 0.5, 0.7), (8.0, 0.7, 0.6, 0.8), (inf, 0.92, 0.9, 0.94)]},
         "digits, C=1": {"quantum:hea": [(1.0, 0.7, math.nan, math.nan), (inf, 0.9, math.nan, math.nan)]},
     }))
-    _png_ok(plots.plot_norms_vs_bound(tmp_path / "norms.png", [("hea/binary", 0.8, 1.2), ("mlp/binary", 3.0, None)]))
+    _png_ok(plots.plot_norms_vs_bound(tmp_path / "norms.png", [("hea/binary", 0.8, 1.2, True), ("mlp/binary", 3.0, 1.2, False)]))
     _png_ok(plots.plot_bias(tmp_path / "bias.png", [("hea", 0.5, 0.1, 0.6), ("hea", 1.0, 0.0, 0.0),
                                                    ("classical:mlp", 0.5, 0.4, None), ("classical:mlp", 1.0, 0.3, None)]))
     _png_ok(plots.plot_audit(tmp_path / "audit.png", [("dpsgd", 0.4, 2.0, 2.0), ("shots", 3.1, inf, 2.0)]))

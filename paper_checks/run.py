@@ -1,0 +1,206 @@
+"""Run the paper checks: one sweep over the claims' task records, then one report.
+
+:func:`run_checks` builds the task records of the chosen claims for a profile, runs them as a
+single resumable sweep (:func:`privqml.paper_checks.protocol.run_sweep`) on the chosen executor
+— results under ``DIR/runs/`` — and renders ``DIR/report.md``, ``DIR/*.png`` and
+``DIR/results.json``. Running it again with the same ``DIR`` recomputes nothing that finished;
+an interrupted run resumes. :func:`demo` is what ``make demo`` ends with.
+
+The task function of the sweep is :func:`run_task`, which dispatches on ``task.claim`` to the
+claim module's ``run_task``; each claim module also provides ``tasks(profile)`` and
+``summarise(profile, results, out_dir) -> ClaimReport``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import json
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from privqml.errors import ConfigError
+from privqml.paper_checks.executors import make_executor
+from privqml.paper_checks.profiles import Profile, get_profile
+from privqml.paper_checks.protocol import ProgressCallback, Task, atomic_write_json, run_sweep
+from privqml.paper_checks.report import ClaimReport, write_report
+from privqml.paper_checks.stats import INCONCLUSIVE, Verdict
+
+CLAIM_MODULES = {
+    "c1": "privqml.paper_checks.c1_quantum_noise",
+    "c2": "privqml.paper_checks.c2_clipping_bias",
+    "c3": "privqml.paper_checks.c3_accuracy",
+}
+DEFAULT_OUT = "paper_checks_out"
+
+
+def claim_module(claim: str):
+    try:
+        return importlib.import_module(CLAIM_MODULES[claim])
+    except KeyError:
+        raise ConfigError(f"claim={claim!r} unknown; choose one of {[*CLAIM_MODULES, 'all']}") from None
+
+
+def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
+    """The sweep's task function: the claim module's ``run_task``."""
+    return claim_module(task.claim).run_task(task, rng)
+
+
+def parse_claims(claims: str | Iterable[str]) -> tuple[str, ...]:
+    """``"all"`` | ``"c1"`` | ``"c1,c3"`` | an iterable of names -> ordered, validated names."""
+    items = [claims] if isinstance(claims, str) else list(claims)
+    names: list[str] = []
+    for item in items:
+        for name in str(item).lower().replace(" ", "").split(","):
+            if name == "all":
+                names.extend(CLAIM_MODULES)
+            elif name:
+                claim_module(name)
+                names.append(name)
+    if not names:
+        raise ConfigError(f"claims={claims!r} is empty; choose c1, c2, c3 or all")
+    return tuple(n for n in CLAIM_MODULES if n in names)
+
+
+def sweep_tasks(claims: Sequence[str], profile: Profile) -> list[Task]:
+    """All records of ``claims``; C1's audits first (the longest tasks start first), then C3, C2."""
+    order = {"c1": 0, "c3": 1, "c2": 2}
+    out: list[Task] = []
+    for claim in sorted(claims, key=order.get):
+        out.extend(claim_module(claim).tasks(profile))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckRun:
+    """The outcome of :func:`run_checks`: where the report is and the verdict of each claim."""
+
+    profile: str
+    out_dir: Path
+    report_md: Path
+    results_json: Path
+    reports: tuple[ClaimReport, ...]
+    tasks_computed: int
+    tasks_skipped: int
+    failures: dict[str, str]
+    wall_seconds: float
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Claim -> verdict label (``"supported (indicative)"`` in the demo profile)."""
+        return {r.claim: r.verdict.label for r in self.reports}
+
+
+def _failed_report(claim: str, error: str) -> ClaimReport:
+    module = claim_module(claim)
+    verdict = Verdict(module.CLAIM, INCONCLUSIVE, "the summary of this claim failed", (error.strip().splitlines()[-1],))
+    return ClaimReport(module.CLAIM, module.TITLE, module.STATEMENT, verdict, {"error": error})
+
+
+def run_checks(
+    claims: str | Iterable[str] = "all",
+    profile: str | Profile = "demo",
+    executor: str = "local",
+    address: str | None = None,
+    out_dir: str | Path = DEFAULT_OUT,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    command: str | None = None,
+) -> CheckRun:
+    """Run the checks of ``claims`` at ``profile`` and write the report into ``out_dir``."""
+    started = time.perf_counter()
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    names = parse_claims(claims)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runner = make_executor(executor, address=address, workers=workers)
+    tasks = sweep_tasks(names, prof)
+    summary = run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False)
+    failures = {str(t.rel_path): tb for t, tb in summary.failures.items()}
+    if failures:
+        atomic_write_json(out / "failures.json", failures)
+    elif (out / "failures.json").exists():
+        (out / "failures.json").unlink()
+    reports = []
+    for name in names:
+        try:
+            reports.append(claim_module(name).summarise(prof, summary.results, out))
+        except Exception:  # noqa: BLE001 - one claim's bug must not hide the others' verdicts
+            reports.append(_failed_report(name, traceback.format_exc()))
+    wall = time.perf_counter() - started
+    meta = {
+        "profile": prof.name,
+        "profile_settings": prof.summary(),
+        "claims": list(names),
+        "executor": runner.describe(),
+        "wall_seconds": round(wall, 1),
+        "tasks_total": len(summary.results) + len(failures),
+        "tasks_computed": len(summary.computed),
+        "tasks_skipped": len(summary.skipped),
+        "tasks_failed": len(failures),
+        "command": command or f"privqml check {','.join(names)} --profile {prof.name} --executor {executor}",
+    }
+    report_md, results_json = write_report(out, reports, meta)
+    return CheckRun(prof.name, out, report_md, results_json, tuple(reports), len(summary.computed),
+                    len(summary.skipped), failures, wall)
+
+
+@contextlib.contextmanager
+def rich_progress(console=None, description: str = "paper checks") -> Iterator[ProgressCallback]:
+    """A rich progress bar as a sweep ``progress`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[last]}"), console=console, transient=False) as bar:
+        handle = bar.add_task(description, total=None, last="")
+
+        def update(done: int, total: int, task: Task, computed: bool) -> None:
+            what = f"{task.claim}/{task.kind} {'ran' if computed else 'found'}: {task.rel_path.stem[:60]}"
+            bar.update(handle, completed=done, total=total, last=what)
+
+        yield update
+
+
+def print_verdicts(check: CheckRun, console=None) -> None:
+    """The verdict table and where the report is."""
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    console = console or Console()
+    table = RichTable(title=f"Paper checks of arXiv:2606.29293 — profile {check.profile}")
+    for column in ("claim", "verdict", "key numbers"):
+        table.add_column(column)
+    for report in check.reports:
+        colour = {"supported": "green", "not supported": "red"}.get(report.verdict.verdict, "yellow")
+        key = "; ".join(report.verdict.reasons[:2])
+        table.add_row(f"{report.claim} {report.title}", f"[{colour}]{report.verdict.label}[/]", key)
+    console.print(table)
+    if check.failures:
+        console.print(f"[red]{len(check.failures)} task(s) failed[/] — see {check.out_dir / 'failures.json'}")
+    console.print(f"report: {check.report_md}  results: {check.results_json}  "
+                  f"({check.tasks_computed} runs computed, {check.tasks_skipped} reused, {check.wall_seconds:.0f} s)")
+
+
+def demo(out_dir: str | Path = "demo_out/paper_checks", console=None, executor: str = "local",
+         workers: int | None = None) -> CheckRun:
+    """The demo profile of all three claims, with progress; prints the (indicative) verdicts and
+    where the report is. What ``make demo`` ends with."""
+    from rich.console import Console
+
+    console = console or Console()
+    console.print("[bold]Paper checks (demo profile: one seed, verdicts indicative)[/]")
+    with rich_progress(console) as progress:
+        check = run_checks("all", "demo", executor=executor, out_dir=out_dir, workers=workers, progress=progress,
+                           command="privqml check all --profile demo")
+    print_verdicts(check, console)
+    return check
+
+
+def load_verdicts(out_dir: str | Path) -> dict[str, str]:
+    """The ``verdicts`` object of a written ``results.json``."""
+    return json.loads((Path(out_dir) / "results.json").read_text())["verdicts"]

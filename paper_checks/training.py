@@ -1,0 +1,135 @@
+"""From a task record to one training run of :func:`privqml.models.trainer.train`, and back.
+
+The paper checks run the models layer's trainer unchanged — Poisson batches, TF Privacy's
+Gaussian sum query, σ calibrated from the target ε by the RDP accountant, both RDP and PLD ε of
+the spent ledger, the clipping meter at every step — and keep from each run the numbers the
+claims need (:func:`compact_run`). The mapping:
+
+=================  ===========================================================================
+record parameter   TrainConfig
+=================  ===========================================================================
+``model``          ``model`` spec (``hea``, ``reupload``, ``mlp`` — classical ones matched to hea)
+``dataset``        ``dataset`` spec
+``epsilon``        ``epsilon`` (``inf``: the non-private reference, no clipping and no noise)
+``clip``           ``clip``: a number, ``"bound"``, or None (non-private: the meter uses the bound)
+``clip_ratio``     ``clip = clip_ratio · G*`` with G* the loss-gradient bound of the model (of
+                   the matched quantum model for a classical one) — a public, data-free value
+``delta, epochs, batch_size, lr, optimizer, n_train, n_test``  the same names
+(seed)             ``seed = task.int_seed("dataset")``: derived from the dataset and the
+                   replicate only, so the arms of a paired comparison share the data split, the
+                   Poisson draws and the noise stream of replicate r (common random numbers)
+=================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from privqml.paper_checks.protocol import Task
+
+# Relative float32 tolerance for "‖g_i‖ ≤ G*" and "bias ≤ (G* − C)+": gradients are computed
+# in float32 (rounding ~6e-8 per operation); 1e-5 relative leaves a wide margin for that and
+# nothing else.
+FLOAT_TOLERANCE = 1e-5
+
+
+def train_config(task: Task):
+    """The :class:`~privqml.models.trainer.TrainConfig` of a training task."""
+    from privqml.models.trainer import TrainConfig
+
+    clip: Any = task.get("clip")
+    if task.get("clip_ratio") is not None:
+        clip = float(task["clip_ratio"]) * reference_bound(task["model"], task["dataset"])
+    if clip is None:
+        clip = "bound"
+    epsilon = float(task["epsilon"])
+    return TrainConfig(
+        model=task["model"],
+        dataset=task["dataset"],
+        epsilon=epsilon,
+        delta=float(task["delta"]),
+        clip=clip,
+        epochs=int(task["epochs"]),
+        batch_size=int(task["batch_size"]),
+        lr=float(task["lr"]),
+        optimizer=task.get("optimizer", "adam"),
+        seed=task.int_seed("dataset"),
+        n_train=task.get("n_train"),
+        n_test=task.get("n_test"),
+        meter_every=1,
+    )
+
+
+def reference_bound(model_spec: str, dataset: str) -> float:
+    """G*: the loss-gradient bound of the model (classical: of its matched quantum model)."""
+    from privqml.models.data import dataset_classes
+    from privqml.models.zoo import reference_quantum_model
+
+    model = reference_quantum_model(model_spec, dataset_classes(dataset))
+    bound = model.loss_gradient_bound()
+    if bound is None or bound.value is None:
+        raise ValueError(f"model {model_spec!r} on {dataset!r} has no finite loss-gradient bound")
+    return float(bound.value)
+
+
+def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[str, Any]:
+    """The numbers of a :class:`~privqml.models.trainer.RunResult` the claims use.
+
+    Per-step checks against the bound are evaluated here, over *every* meter reading of the run:
+    ``steps_over_bound`` counts steps with max‖g_i‖ > G*(1 + tol); ``steps_bias_over_prediction``
+    steps with bias > (G* − C)₊ + tol·G*; ``steps_clipped`` steps with any example clipped.
+    ``reference_grad_norm_bound`` (classical runs) is the matched quantum model's G*, for ratios.
+    """
+    summary = result.summary()
+    bound = result.grad_norm_bound
+    clip = result.clip
+    history = result.clip_history
+    over_bound = bias_over = clipped = 0
+    for record in history:
+        if bound is not None and record.norm_max > bound * (1 + FLOAT_TOLERANCE):
+            over_bound += 1
+        if record.predicted_bias_bound is not None and record.bias > record.predicted_bias_bound + FLOAT_TOLERANCE * bound:
+            bias_over += 1
+        if record.fraction_clipped > 0:
+            clipped += 1
+    return {
+        "test_accuracy": float(result.test_accuracy),
+        "train_accuracy": float(result.train_accuracy),
+        "accuracy_per_epoch": [float(h["test_accuracy"]) for h in result.history],
+        "private": bool(result.privacy.private),
+        "epsilon_rdp": float(result.privacy.epsilon_rdp),
+        "epsilon_pld": float(result.privacy.epsilon_pld),
+        "delta": float(result.privacy.delta),
+        "noise_multiplier": float(result.privacy.noise_multiplier),
+        "steps": int(result.privacy.steps),
+        "sampling_probability": float(result.privacy.sampling_probability),
+        "clip": None if clip is None else float(clip),
+        "clip_source": result.clip_source,
+        "grad_norm_bound": None if bound is None else float(bound),
+        "reference_grad_norm_bound": reference_grad_norm_bound if bound is None else float(bound),
+        "max_per_example_norm": summary.get("max_per_example_norm"),
+        "clip_fraction_max": summary.get("clip_fraction_max"),
+        "clip_bias_max": summary.get("clip_bias_max"),
+        "predicted_bias_max": summary.get("predicted_bias_max"),
+        "meter_readings": len(history),
+        "steps_over_bound": over_bound,
+        "steps_bias_over_prediction": bias_over,
+        "steps_clipped": clipped,
+        "model": {k: result.model.get(k) for k in ("name", "family", "n_weights", "n_outputs", "loss")},
+        "dataset": {k: result.dataset.get(k) for k in ("name", "n_train", "n_test", "n_classes")},
+        "seconds": float(result.timing.get("total_seconds", math.nan)),
+        "mean_step_seconds": result.timing.get("mean_step_seconds"),
+    }
+
+
+def run_training_task(task: Task) -> dict[str, Any]:
+    """Train the run a task describes and return :func:`compact_run` of it."""
+    from privqml.models.trainer import train
+
+    config = train_config(task)
+    result = train(config)
+    reference = None
+    if result.grad_norm_bound is None:
+        reference = reference_bound(task["model"], task["dataset"])
+    return compact_run(result, reference)

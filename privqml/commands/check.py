@@ -1,0 +1,55 @@
+"""``privqml check``: the claims of arXiv:2606.29293 checked end to end, with a report.
+
+    privqml check [c1|c2|c3|all] [--profile demo|quick|full] [--executor local|ray]
+                  [--address ADDR] [--workers N] [--out DIR] [--json]
+
+writes ``DIR/report.md``, the PNG plots and ``DIR/results.json`` (with a ``verdicts`` object)
+and prints the verdicts. Results of finished runs live under ``DIR/runs/``: running the same
+command again reuses them, and an interrupted check resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("check")
+    def check(
+        claims: str = typer.Argument("all", help="c1, c2, c3, a comma-separated list, or all"),
+        profile: str = typer.Option("demo", "--profile", help="demo (minutes, indicative), quick (<15 min on 2 cores), full"),
+        executor: str = typer.Option("local", "--executor", help="local (process pool) or ray"),
+        address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --executor ray); "
+                                              "without it a local Ray instance is started"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="processes (local) or CPUs of a local Ray instance; "
+                                              "default: all cores"),
+        out: str = typer.Option("paper_checks_out", "--out", help="output directory (report.md, results.json, PNGs, runs/)"),
+        as_json: bool = typer.Option(False, "--json", help="print results.json's verdicts as one JSON object"),
+    ) -> None:
+        """Check the paper's claims C1-C3 and write report.md, PNG plots and results.json."""
+        from rich.console import Console
+
+        from privqml.paper_checks.executors import make_executor
+        from privqml.paper_checks.profiles import get_profile
+        from privqml.paper_checks.run import parse_claims, print_verdicts, rich_progress, run_checks
+
+        names = parse_claims(claims)  # validate before starting anything
+        get_profile(profile)
+        make_executor(executor, address=address, workers=workers)
+        command = f"privqml check {','.join(names)} --profile {profile} --executor {executor}" + (
+            f" --address {address}" if address else "") + f" --out {out}"
+        console = Console(stderr=as_json)
+        with rich_progress(console, f"check {','.join(names)} ({profile})") as progress:
+            result = run_checks(names, profile, executor=executor, address=address, out_dir=out, workers=workers,
+                                progress=progress, command=command)
+        if as_json:
+            payload = json.loads(result.results_json.read_text())
+            typer.echo(json.dumps({"verdicts": payload["verdicts"], "labels": payload["labels"],
+                                   "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
+        else:
+            print_verdicts(result, console)
+        if result.failures:
+            raise typer.Exit(1)

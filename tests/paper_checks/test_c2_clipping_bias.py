@@ -1,0 +1,75 @@
+"""C2: the task grid and the verdict checks on constructed runs (no TensorFlow)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from privqml.paper_checks import c2_clipping_bias as c2
+from privqml.paper_checks.profiles import PROFILES
+from privqml.paper_checks.stats import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+
+PROFILE = PROFILES["quick"]
+
+
+def _run(task):
+    classical = task["model"] == "mlp"
+    g_star, ratio = 1.5, task["clip_ratio"]
+    clip = ratio * g_star
+    max_norm = 2.0 if classical else 0.5
+    clipped = max_norm > clip
+    return {
+        "grad_norm_bound": None if classical else g_star, "reference_grad_norm_bound": g_star, "clip": clip,
+        "max_per_example_norm": max_norm, "clip_fraction_max": 0.3 if clipped else 0.0,
+        "clip_bias_max": 0.05 if clipped else 0.0, "predicted_bias_max": None if classical else max(0.0, g_star - clip),
+        "steps_over_bound": 0, "steps_bias_over_prediction": 0, "steps_clipped": 3 if clipped else 0,
+        "meter_readings": 12, "test_accuracy": 0.7,
+    }
+
+
+def _results():
+    return {t: _run(t) for t in c2.tasks(PROFILE)}
+
+
+def test_grid_covers_every_family_kind_and_ratio():
+    tasks = c2.tasks(PROFILE)
+    assert len(tasks) == (len(PROFILE.c2_families) + len(PROFILE.c2_classical)) * len(PROFILE.c2_datasets) \
+        * len(PROFILE.c2_clip_ratios) * PROFILE.c2_seeds
+    assert {t["model"] for t in tasks} == {"hea", "reupload", "native", "mlp"}
+    assert any(r >= 1 for r in PROFILE.c2_clip_ratios) and any(r < 1 for r in PROFILE.c2_clip_ratios)
+
+
+def test_supported_with_tightness_and_activity_reported(tmp_path):
+    report = c2.summarise(PROFILE, _results(), tmp_path)
+    assert report.verdict.verdict == SUPPORTED
+    assert "largest observed max‖g_i‖ / G* over all quantum runs: 0.333" in report.verdict.reasons
+    # 0.03 * 1.5 = 0.045 and 0.1 * 1.5 = 0.15 < 0.5 clip; 0.3 * 1.5 = 0.45 < 0.5 clips too.
+    assert any(r.startswith("18 of 18 quantum runs below the bound clipped") for r in report.verdict.reasons)
+    assert (tmp_path / "c2_norms_vs_bound.png").exists() and (tmp_path / "c2_bias_measured_vs_predicted.png").exists()
+
+
+def _mutated(model, ratio, **changes):
+    results = copy.deepcopy(_results())
+    for task, result in results.items():
+        if task["model"] == model and task["clip_ratio"] == ratio and task["dataset"] == "quantum":
+            result.update(changes)
+    return results
+
+
+@pytest.mark.parametrize("results_fn, failed", [
+    (lambda: _mutated("reupload", 0.3, steps_over_bound=1), "max per-example norm <= G*"),
+    (lambda: _mutated("hea", 1.0, steps_clipped=1, clip_fraction_max=0.03), "C >= G*: nothing clipped"),
+    (lambda: _mutated("native", 1.0, clip_bias_max=1e-9), "C >= G*: nothing clipped"),
+    (lambda: _mutated("hea", 0.1, steps_bias_over_prediction=2), "C < G*: measured bias"),
+])
+def test_each_violation_makes_the_claim_not_supported(results_fn, failed, tmp_path):
+    verdict = c2.summarise(PROFILE, results_fn(), tmp_path).verdict
+    assert verdict.verdict == NOT_SUPPORTED
+    assert any(r.startswith("failed: " + failed) for r in verdict.reasons)
+
+
+def test_a_missing_family_is_inconclusive(tmp_path):
+    results = {t: r for t, r in _results().items() if t["model"] != "native"}
+    verdict = c2.summarise(PROFILE, results, tmp_path).verdict
+    assert verdict.verdict == INCONCLUSIVE and "not made: coverage: every family x task kind ran" in verdict.reasons

@@ -1,0 +1,136 @@
+"""End to end at CI size: all three claims on the real models and audit, the report, resume, CLI.
+
+The profile is a shrunk ``demo`` (2 seeds, 48 training examples, one epoch, 20-40 audit trials):
+verdicts at this size mean little, so the assertions are on the numbers — closed forms of the
+exact counterexample, the bound never exceeded, tables equal to the stored runs — and on the
+protocol (nothing recomputed on a second run, identical numbers for an identical record).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from privqml.cli import main
+from privqml.paper_checks import profiles
+from privqml.paper_checks.executors import SerialExecutor
+from privqml.paper_checks.protocol import load_sweep, run_sweep
+from privqml.paper_checks.run import run_checks, run_task, sweep_tasks
+from privqml.paper_checks.stats import VERDICTS
+
+TINY = dataclasses.replace(
+    profiles.PROFILES["demo"], name="ci", seeds=2, n_train=48, n_test=32, epochs=1, batch_size=16,
+    c1_trials=40, c1_trials_depolarizing=20, c1_counterexample_shots=(1, 10),
+    c2_families=("hea",), c2_datasets=("quantum",), c2_clip_ratios=(0.1, 1.0), c2_epochs=1, c2_classical=("mlp",),
+    c3_datasets=("quantum",), c3_clips=("bound",), c3_epsilons=(2.0, math.inf),
+)
+_TIMING = ("seconds", "mean_step_seconds")
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    out = tmp_path_factory.mktemp("checks")
+    return out, run_checks("all", TINY, executor="serial", out_dir=out)
+
+
+def test_report_files_and_verdicts(checked):
+    out, check = checked
+    assert check.tasks_computed == len(sweep_tasks(("c1", "c2", "c3"), TINY)) and not check.failures
+    for name in ("report.md", "results.json", "c1_audit.png", "c2_norms_vs_bound.png",
+                 "c2_bias_measured_vs_predicted.png", "c3_accuracy_vs_epsilon.png"):
+        assert (out / name).stat().st_size > 1000, name
+    payload = json.loads((out / "results.json").read_text())
+    assert set(payload["verdicts"]) == {"C1", "C2", "C3"}
+    assert all(v in VERDICTS for v in payload["verdicts"].values())
+    assert payload["labels"]["C3"].endswith("(indicative)")  # the demo profile's flag carries over
+    text = (out / "report.md").read_text()
+    for claim, verdict in payload["labels"].items():
+        assert f"**Verdict: {verdict}**" in text
+
+
+def test_c1_numbers(checked):
+    _, check = checked
+    c1 = next(r for r in check.reports if r.claim == "C1")
+    counter = c1.numbers["shot_counterexample"]
+    # N = 1: the supports {-1, +1} and {0, 2} of S do not meet, delta_inf = 1.
+    assert counter["1"]["delta_infinite"] == 1.0 and not counter["1"]["finite_epsilon_possible"]
+    # N = 10: outcomes S > 1 are impossible without the canary; their mass is P[Bin(10, 1/2) > 5] = 386/1024.
+    assert counter["10"]["delta_infinite"] == pytest.approx(386 / 1024, abs=1e-12)
+    assert c1.numbers["depolarizing_step"]["distance"] > 0
+    audits = c1.numbers["audits"]
+    assert audits["dpsgd"]["epsilon_accounted_finite"] and audits["dpsgd"]["verdict"] == "consistent"
+    assert audits["shots"]["verdict"] == audits["depolarizing"]["verdict"] == "no-guarantee"
+    assert c1.verdict.verdict == "supported"
+
+
+def test_c2_numbers(checked):
+    _, check = checked
+    c2 = next(r for r in check.reports if r.claim == "C2")
+    runs = c2.numbers["quantum_runs"]
+    assert len(runs) == 2
+    for run in runs:
+        assert run["max_per_example_norm"] <= run["grad_norm_bound"] * (1 + 1e-5)
+        assert run["clip"] == pytest.approx(run["clip_ratio"] * run["grad_norm_bound"], rel=1e-12)
+        if run["clip_ratio"] >= 1:
+            assert run["clip_fraction_max"] == 0.0 and run["clip_bias_max"] == 0.0
+        assert run["clip_bias_max"] <= run["predicted_bias_max"] + 1e-9
+    assert c2.numbers["checks"]["max per-example norm <= G* at every step of every quantum run"] is True
+    assert c2.numbers["checks"]["C >= G*: nothing clipped and bias exactly 0"] is True
+    assert {r["clip_ratio"] for r in c2.numbers["classical_runs"]} == {0.1, 1.0}
+
+
+def test_c3_table_equals_the_stored_runs(checked):
+    out, check = checked
+    c3 = next(r for r in check.reports if r.claim == "C3")
+    (cell,) = c3.numbers["cells"]
+    stored = load_sweep(sweep_tasks(("c3",), TINY), out / "runs")
+    acc = {(t["model"], t["epsilon"], t.replicate): r["test_accuracy"] for t, r in stored.items()}
+    q = np.array([acc[("hea", 2.0, r)] for r in range(2)])
+    c = np.array([acc[("mlp", 2.0, r)] for r in range(2)])
+    q_ref = np.array([acc[("hea", math.inf, r)] for r in range(2)])
+    assert cell["accuracy_quantum"]["mean"] == pytest.approx(q.mean(), abs=1e-12)
+    assert cell["accuracy_classical"]["mean"] == pytest.approx(c.mean(), abs=1e-12)
+    assert cell["paired_accuracy"]["difference"]["mean"] == pytest.approx((q - c).mean(), abs=1e-12)
+    assert cell["retention_quantum"]["mean"] == pytest.approx((q / q_ref).mean(), abs=1e-12)
+    assert len(cell["epsilon_pld_spent"]) == 1 and cell["epsilon_pld_spent"][0] <= 2.0  # same budget, both arms
+
+
+def test_second_run_recomputes_nothing_and_gives_the_same_report(checked):
+    out, check = checked
+    again = run_checks("all", TINY, executor="serial", out_dir=out)
+    assert again.tasks_computed == 0 and again.tasks_skipped == check.tasks_computed
+    assert again.verdicts == check.verdicts
+    assert [r.numbers for r in again.reports] == [r.numbers for r in check.reports]
+
+
+def test_identical_record_gives_identical_numbers(checked, tmp_path):
+    out, _ = checked
+    task = next(t for t in sweep_tasks(("c3",), TINY) if t["model"] == "hea" and t["epsilon"] == 2.0)
+    fresh = run_sweep([task], run_task, tmp_path, SerialExecutor()).results[task]
+    stored = load_sweep([task], out / "runs")[task]
+    assert {k: v for k, v in fresh.items() if k not in _TIMING} == {k: v for k, v in stored.items() if k not in _TIMING}
+
+
+def test_cli_check_reuses_finished_runs_and_prints_verdicts(checked, monkeypatch, capsys):
+    out, check = checked
+    monkeypatch.setitem(profiles.PROFILES, "demo", dataclasses.replace(TINY, name="demo"))
+    assert main(["check", "all", "--profile", "demo", "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["labels"] == check.verdicts
+    assert printed["report"].endswith("report.md")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "c4"], "claim='c4'"),
+    (["check", "all", "--profile", "huge"], "profile='huge'"),
+    (["check", "all", "--address", "10.0.0.1:6379"], "address="),
+    (["check", "all", "--executor", "dask"], "executor='dask'"),
+])
+def test_cli_bad_input_is_one_clear_error(argv, message, capsys, tmp_path):
+    assert main(argv + ["--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
