@@ -16,6 +16,8 @@ Tasks (``load_dataset(spec, ...)``):
 ``digits:AvB``  scikit-learn's 8×8 digits (Alpaydin & Kaynak 1998), classes A and B → 0, 1.
 ``digits:A,B,C`` multi-class, labels in the order given. ``digits`` alone is ``digits:0v1``.
 ``path.npz``    arrays ``x_train, y_train, x_test, y_test``; reduced like digits.
+``path.csv``    feature columns then an integer label column (optional header); seeded stratified
+                70/30 split; reduced like digits.
 
 The *box* is the central ``fill`` fraction of each domain interval (default one half: [−π/2, π/2]
 for the default [−π, π]; the end points ±π of an angle encoding are the same rotation, so
@@ -31,6 +33,7 @@ fixed features, as in most DP-ML benchmarks; :attr:`Dataset.preprocessing` says 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import pathlib
 from typing import Sequence
@@ -123,9 +126,17 @@ class Dataset:
     def n_test(self) -> int:
         return int(self.x_test.shape[0])
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the arrays (identifies the exact split a run was trained on)."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
     def summary(self) -> dict:
         return {
             "name": self.name,
+            "fingerprint": self.fingerprint(),
             "n_train": self.n_train,
             "n_test": self.n_test,
             "n_features": self.n_features,
@@ -431,6 +442,44 @@ def from_npz(path: str, n_features: int, seed: int = 0, domain=None, fill: float
     )
 
 
+def _read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise ConfigError(f"dataset file {path!r} not found")
+    try:
+        table = np.genfromtxt(file, delimiter=",", dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"{path}: cannot read as a numeric CSV: {exc}") from exc
+    if table.ndim != 2 or table.shape[1] < 2:
+        raise DataError(f"{path}: need rows of features followed by an integer label column")
+    if np.all(np.isnan(table[0])):  # a header row
+        table = table[1:]
+    return table[:, :-1], table[:, -1]
+
+
+def from_csv(
+    path: str, n_features: int, seed: int = 0, domain=None, fill: float = DEFAULT_FILL, test_fraction: float = 0.3
+) -> Dataset:
+    """User data: a CSV of feature columns and a last column of labels 0..K−1 (an optional header
+    row), split (stratified, seeded) into train and test, reduced like digits."""
+    from sklearn.model_selection import train_test_split
+
+    domain = _check_domain(n_features, domain, fill)
+    features, labels = _read_csv(path)
+    x = _check_features(features, "features")
+    if not np.all(np.isfinite(labels)):
+        raise DataError(f"{path}: the label column contains NaN or infinite values")
+    n_classes = int(labels.max()) + 1 if labels.size else 0
+    y = _check_labels(labels, "labels", max(n_classes, 2))
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y
+    )
+    return _reduced(
+        pathlib.Path(path).name, x_train, y_train, x_test, y_test, max(n_classes, 2), n_features, domain,
+        fill, seed, tuple(str(c) for c in range(max(n_classes, 2))),
+    )
+
+
 def dataset_classes(spec: str) -> int:
     """How many classes ``spec`` has (without loading it), so a model can pick its readout."""
     if spec in SYNTHETIC_TASKS:
@@ -444,9 +493,13 @@ def dataset_classes(spec: str) -> int:
             if "y_train" not in data or "y_test" not in data:
                 raise DataError(f"{spec} lacks y_train / y_test")
             return int(max(np.max(data["y_train"]), np.max(data["y_test"]))) + 1
+    if spec.endswith(".csv"):
+        _, labels = _read_csv(spec)
+        finite = labels[np.isfinite(labels)]
+        return max(2, int(finite.max()) + 1) if finite.size else 2
     raise ConfigError(
         f"dataset={spec!r} is unknown; choose one of {list(SYNTHETIC_TASKS)}, digits:AvB, "
-        "digits:A,B,C or path/to/data.npz"
+        "digits:A,B,C, path/to/data.npz or path/to/data.csv"
     )
 
 
@@ -465,6 +518,8 @@ def load_dataset(
         return synthetic(spec, n_features, n_train or 400, n_test or 200, seed, domain, fill)
     if spec.endswith(".npz"):
         return from_npz(spec, n_features, seed, domain, fill)
+    if spec.endswith(".csv"):
+        return from_csv(spec, n_features, seed, domain, fill)
     return digits(spec, n_features, seed, domain, fill)
 
 
@@ -475,6 +530,7 @@ __all__ = [
     "dataset_classes",
     "digits",
     "fit_reduction",
+    "from_csv",
     "from_npz",
     "load_dataset",
     "quantum_teacher",

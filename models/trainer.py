@@ -35,10 +35,10 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from privqml.errors import ConfigError
+from privqml.errors import ConfigError, DataError
 from privqml.models import accounting, runio
 from privqml.models.clipping import ClipMeasurement, ClipMeter, predicted_bias_bound
-from privqml.models.data import dataset_classes, load_dataset
+from privqml.models.data import Dataset, dataset_classes, load_dataset
 from privqml.models.dpsgd import PATHS, dp_step, nonprivate_step, per_example_gradients, poisson_batch
 from privqml.models.losses import check_loss
 from privqml.models.zoo import build_model, reference_quantum_model
@@ -271,20 +271,36 @@ def train(
     config: TrainConfig,
     out_dir: str | pathlib.Path | None = None,
     progress: Callable[[dict], None] | None = None,
+    data: Dataset | None = None,
 ) -> RunResult:
-    """Run ``config``; see the module docstring. ``progress`` gets a dict after every step."""
+    """Run ``config``; see the module docstring. ``progress`` gets a dict after every step.
+
+    ``data`` replaces the dataset named in the config (its features must lie in the model's
+    public input domain); ``config.dataset`` then only names it in the records.
+    """
     out = pathlib.Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        done = runio.read_json(out / "run.json")
-        if done is not None and done.get("config") == runio._clean(config.as_dict()):  # noqa: SLF001
-            return RunResult.from_summary(done)
     started = time.perf_counter()
-    n_classes = dataset_classes(config.dataset)
+    n_classes = dataset_classes(config.dataset) if data is None else data.n_classes
     model = build_model(config.model, n_classes, config.seed, config.loss)
-    data = load_dataset(
-        config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test
-    )
+    if data is None:
+        data = load_dataset(
+            config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test
+        )
+    elif not isinstance(data, Dataset):
+        raise ConfigError(f"data is a {type(data).__name__}; pass a privqml.models.data.Dataset")
+    elif data.n_features != model.n_features or any(
+        lo < dlo - 1e-9 or hi > dhi + 1e-9 for (lo, hi), (dlo, dhi) in zip(data.feature_domain, model.input_domain)
+    ):
+        raise DataError(
+            f"data has {data.n_features} features in {data.feature_domain}; the model takes "
+            f"{model.n_features} inputs in its public domain {model.input_domain}"
+        )
     check_loss(model.loss, model.n_outputs, data.n_classes)
+    identity = {"config": runio._clean(config.as_dict()), "data": data.fingerprint()}  # noqa: SLF001
+    if out is not None:  # finished work is loaded, not redone
+        done = runio.read_json(out / "run.json")
+        if done is not None and {"config": done.get("config"), "data": done.get("dataset", {}).get("fingerprint")} == identity:
+            return RunResult.from_summary(done)
     if config.batch_size > data.n_train:
         raise ConfigError(
             f"batch_size={config.batch_size} exceeds the {data.n_train} training examples of "
@@ -316,7 +332,7 @@ def train(
     checkpoint_path = out / "checkpoint.json" if out is not None else None
     if checkpoint_path is not None:
         saved = runio.read_json(checkpoint_path)
-        if saved is not None and saved.get("config") == runio._clean(config.as_dict()):  # noqa: SLF001
+        if saved is not None and saved.get("identity") == identity:
             model.weights.assign(np.asarray(saved["weights"], np.float32))
             optimizer.apply_gradients([(tf.zeros_like(model.weights), model.weights)])  # create slots
             optimizer.set_weights([np.asarray(w, np.float32) for w in saved["optimizer"]])
@@ -357,7 +373,7 @@ def train(
             progress({"step": step, "total_steps": total_steps, "epoch": epoch + 1, "test_accuracy": test_acc})
         if checkpoint_path is not None:
             runio.write_json_atomic(checkpoint_path, {
-                "config": config.as_dict(), "epoch": epoch + 1, "weights": model.weights.numpy().tolist(),
+                "identity": identity, "epoch": epoch + 1, "weights": model.weights.numpy().tolist(),
                 "optimizer": [w.tolist() for w in optimizer.get_weights()], "history": history,
                 "clip_history": [r.as_dict() for r in meter.history],
                 "step_sigmas": [e.event.noise_multiplier for e in events],
@@ -366,7 +382,7 @@ def train(
     privacy = accounting.privacy_report(
         ledger, config.delta, sigma, q, len(events) if private else total_steps,
         calibrated_with=calibrated_with,
-        target_epsilon=config.epsilon if private else None, private=private,
+        target_epsilon=config.epsilon if private else None, private=private and sigma > 0,
     )
     if private:
         expected = accounting.dpsgd_event(q, max(sigma, 0.0), total_steps)

@@ -121,3 +121,23 @@ def test_npz_round_trip(tmp_path):
 def test_unknown_datasets_are_config_errors(spec):
     with pytest.raises(ConfigError):
         load_dataset(spec, 4)
+
+
+def test_csv_with_header_and_nan(tmp_path):
+    rng = np.random.default_rng(2)
+    rows = np.column_stack([rng.normal(size=(40, 5)), np.arange(40) % 2])
+    good = tmp_path / "good.csv"
+    np.savetxt(good, rows, delimiter=",", header="a,b,c,d,e,label", comments="")
+    data = load_dataset(str(good), 3, seed=1)
+    assert (data.n_train + data.n_test, data.n_features, data.n_classes) == (40, 3, 2)
+    assert dataset_classes(str(good)) == 2
+    rows[7, 2] = np.nan
+    bad = tmp_path / "bad.csv"
+    np.savetxt(bad, rows, delimiter=",")
+    with pytest.raises(DataError, match="NaN"):
+        load_dataset(str(bad), 3)
+
+
+def test_fingerprint_identifies_the_split():
+    a, b = load_dataset("circle", 4, seed=0), load_dataset("circle", 4, seed=1)
+    assert a.fingerprint() == load_dataset("circle", 4, seed=0).fingerprint() != b.fingerprint()

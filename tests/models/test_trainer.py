@@ -126,3 +126,15 @@ def test_nan_features_are_a_data_error(tmp_path):
     np.savez(path, x_train=x, y_train=np.arange(20) % 2, x_test=np.zeros((4, 6)), y_test=[0, 1, 0, 1])
     with pytest.raises(DataError, match="NaN"):
         train(TrainConfig(dataset=str(path), batch_size=4, epochs=1))
+
+
+def test_given_dataset_and_zero_noise_is_not_private():
+    from privqml.models.data import load_dataset
+
+    data = load_dataset("circle", 4, seed=3, n_train=40, n_test=20)
+    run = train(TrainConfig(model="mlp", dataset="circle", noise_multiplier=0.0, epsilon=None, clip=1.0,
+                            batch_size=8, epochs=1), data=data)
+    assert run.dataset["fingerprint"] == data.fingerprint() and run.dataset["n_train"] == 40
+    assert run.privacy.private is False and math.isinf(run.privacy.epsilon_rdp)
+    with pytest.raises(DataError):
+        train(TrainConfig(model="hea", epochs=1), data=load_dataset("circle", 3, seed=0))
