@@ -1,4 +1,4 @@
-"""Datasets for the models layer: synthetic tasks and scikit-learn's bundled digits.
+"""Datasets for the models layer: the ``Dataset`` record and datasets by name.
 
 Nothing is downloaded. Every dataset is a frozen :class:`Dataset` with integer class labels
 0..K−1 and features already inside the model's *public* input domain (one closed interval per
@@ -23,11 +23,14 @@ The *box* is the central ``fill`` fraction of each domain interval (default one 
 for the default [−π, π]; the end points ±π of an angle encoding are the same rotation, so
 filling the whole interval would make the extremes indistinguishable).
 
-Reduction (digits, npz): PCA to ``n_features`` components, then each component mapped
+Reduction (digits, npz, csv): PCA to ``n_features`` components, then each component mapped
 affinely from its training [min, max] onto the box, and clipped to the domain. Both steps are
 fitted on the **training split only** (the test split never informs them). They are *not*
 differentially private: the DP guarantee of a training run covers the gradient steps given the
 fixed features, as in most DP-ML benchmarks; :attr:`Dataset.preprocessing` says so.
+
+The generators live in :mod:`privqml.models.synthetic` and :mod:`privqml.models.reduction`
+(their names are also reachable from here).
 """
 
 from __future__ import annotations
@@ -43,8 +46,6 @@ import numpy as np
 from privqml.errors import ConfigError, DataError
 
 DEFAULT_FILL = 0.5
-QUANTUM_TEACHER_LAYERS = 2
-QUANTUM_MARGIN = 0.05
 SYNTHETIC_TASKS = ("quantum", "circle", "linear")
 
 
@@ -204,287 +205,14 @@ def _check_domain(n_features: int, domain, fill: float) -> tuple[tuple[float, fl
     return domain
 
 
-# -- synthetic tasks ---------------------------------------------------------------------------
-def _hea_expectation(x: np.ndarray, weights: np.ndarray, n_layers: int) -> np.ndarray:
-    """⟨Z₀⟩ of ``hea(n, n_layers)`` at weights θ for every row of x, in complex128.
-
-    The hea circuit is an encoding moment ⊗_q rx(x_q) followed by a data-free block U(θ), so
-    f(x) = ψ(x)† M ψ(x) with M = U† Z₀ U built once by Cirq (``cirq.unitary``, complex128)
-    and ψ(x) = ⊗_q rx(x_q)|0⟩ = ⊗_q (cos(x_q/2), −i sin(x_q/2)) in Cirq's qubit order.
-    Agrees with ``cirq.Simulator(dtype=complex128)`` to 1e-12 (tests/models/test_data.py).
-    """
-    import cirq
-
-    from privqml.theory.builtins import hea
-
-    n = x.shape[1]
-    ansatz = hea(n_qubits=n, n_layers=n_layers, observable="Z0")
-    resolver = cirq.ParamResolver({s.name: float(v) for s, v in zip(ansatz.weights, weights)})
-    block = cirq.resolve_parameters(ansatz.circuit[1:], resolver)
-    assert not cirq.is_parameterized(block), "hea's data-free block must not depend on the inputs"
-    qubits = ansatz.qubits
-    unitary = cirq.unitary(cirq.Circuit(cirq.I.on_each(*qubits), block.all_operations()))
-    observable = ansatz.observables[0].matrix(qubits)
-    m = unitary.conj().T @ observable @ unitary
-    states = np.ones((x.shape[0], 1), dtype=np.complex128)
-    for q in range(n):  # qubit 0 is the most significant (Cirq's big-endian order)
-        single = np.stack([np.cos(x[:, q] / 2), -1j * np.sin(x[:, q] / 2)], axis=1)
-        states = np.einsum("bi,bj->bij", states, single).reshape(x.shape[0], -1)
-    return np.real(np.sum((states.conj() @ m) * states, axis=1))
-
-
-def quantum_teacher(n_features: int, box: np.ndarray, seed: int, n_layers: int = QUANTUM_TEACHER_LAYERS):
-    """Teacher weights θ* ~ U(−π, π) of ``hea(n, n_layers)``, redrawn until balanced.
-
-    Draw k = 0, 1, … uses the seed sequence [seed, 7919, k]; the first draw whose sign(f*) is
-    between 40 % and 60 % positive, with mean |f*| ≥ 0.2 (a visible signal), on 2000 reference
-    points from the box is kept (a public, data-independent choice). Returns θ*.
-    """
-    reference = np.random.default_rng([seed, 7920]).uniform(box[:, 0], box[:, 1], size=(2000, n_features))
-    n_weights = 2 * n_features * n_layers
-    for draw in range(1000):
-        weights = np.random.default_rng([seed, 7919, draw]).uniform(-math.pi, math.pi, n_weights)
-        values = _hea_expectation(reference, weights, n_layers)
-        if 0.4 <= float(np.mean(values > 0)) <= 0.6 and float(np.mean(np.abs(values))) >= 0.2:
-            return weights
-    raise ConfigError(f"no balanced quantum teacher found for n_features={n_features}, seed={seed}")
-
-
-def synthetic(
-    task: str,
-    n_features: int,
-    n_train: int = 400,
-    n_test: int = 200,
-    seed: int = 0,
-    domain=None,
-    fill: float = DEFAULT_FILL,
-) -> Dataset:
-    """A synthetic binary task (see the module docstring); features uniform in the box."""
-    if task not in SYNTHETIC_TASKS:
-        raise ConfigError(f"synthetic task={task!r} unknown; choose one of {list(SYNTHETIC_TASKS)}")
-    domain = _check_domain(n_features, domain, fill)
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ConfigError(f"{name}={value!r} must be an integer >= 1")
-    box = _box(domain, fill)
-    rng = np.random.default_rng([seed, 1])
-    n = n_train + n_test
-    if task == "quantum":
-        teacher = quantum_teacher(n_features, box, seed)
-        kept = []
-        while sum(len(k) for k in kept) < n:  # rejection: keep |f*(x)| >= margin
-            candidates = rng.uniform(box[:, 0], box[:, 1], size=(2 * n, n_features))
-            kept.append(candidates[np.abs(_hea_expectation(candidates, teacher, QUANTUM_TEACHER_LAYERS)) >= QUANTUM_MARGIN])
-        x = np.concatenate(kept)[:n]
-        score = _hea_expectation(x, teacher, QUANTUM_TEACHER_LAYERS)
-        how = (
-            f"y = 1[<Z0> of hea(n, {QUANTUM_TEACHER_LAYERS}) at balanced random teacher weights > 0], "
-            f"points with |<Z0>| < {QUANTUM_MARGIN} rejected (Cirq unitary, complex128)"
-        )
-        threshold = 0.0
-    else:
-        x = rng.uniform(box[:, 0], box[:, 1], size=(n, n_features))
-    if task == "circle":
-        centre = box.mean(axis=1)
-        score = -np.linalg.norm(x - centre, axis=1)
-        how = "y = 1[||x - centre|| < median radius]"
-        threshold = float(np.median(score))
-    elif task == "linear":
-        w = np.random.default_rng([seed, 2]).normal(size=n_features)
-        score = (x - box.mean(axis=1)) @ w
-        how = "y = 1[w.x > 0], w ~ N(0, I)"
-        threshold = 0.0
-    y = (score > threshold).astype(np.int64)
-    return Dataset(
-        name=task,
-        x_train=x[:n_train],
-        y_train=y[:n_train],
-        x_test=x[n_train:],
-        y_test=y[n_train:],
-        n_classes=2,
-        feature_domain=domain,
-        class_names=("0", "1"),
-        preprocessing=f"synthetic: x ~ U({box[0].round(4).tolist()})^{n_features}; {how}",
-        seed=seed,
-    )
-
-
-# -- reduction (fitted on training data only) -------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Reduction:
-    """PCA to n components, then an affine map of each component onto the box, clipped.
-
-    ``transform(x) = clip(lo_box + (pca(x) − min_train) / (max_train − min_train) · (hi_box − lo_box), domain)``
-    with min/max taken over the training split's PCA scores.
-    """
-
-    pca: object
-    score_min: np.ndarray
-    score_max: np.ndarray
-    box: np.ndarray
-    domain: tuple[tuple[float, float], ...]
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        scores = self.pca.transform(x)
-        width = np.where(self.score_max > self.score_min, self.score_max - self.score_min, 1.0)
-        unit = (scores - self.score_min) / width
-        out = self.box[:, 0] + unit * (self.box[:, 1] - self.box[:, 0])
-        lo = np.array([d[0] for d in self.domain])
-        hi = np.array([d[1] for d in self.domain])
-        return np.clip(out, lo, hi)
-
-
-def fit_reduction(x_train: np.ndarray, n_features: int, domain, fill: float, seed: int) -> Reduction:
-    """Fit the PCA and the scaling on ``x_train`` alone."""
-    from sklearn.decomposition import PCA
-
-    if n_features > min(x_train.shape):
-        raise ConfigError(
-            f"cannot reduce {x_train.shape[1]} features of {x_train.shape[0]} training examples to "
-            f"n_features={n_features}; use a model with fewer inputs or more data"
-        )
-    pca = PCA(n_components=n_features, random_state=seed).fit(x_train)
-    scores = pca.transform(x_train)
-    return Reduction(pca, scores.min(axis=0), scores.max(axis=0), _box(domain, fill), tuple(domain))
-
-
-def _reduced(name, x_train, y_train, x_test, y_test, n_classes, n_features, domain, fill, seed, class_names):
-    reduction = fit_reduction(x_train, n_features, domain, fill, seed)
-    return Dataset(
-        name=name,
-        x_train=reduction.transform(x_train),
-        y_train=y_train,
-        x_test=reduction.transform(x_test),
-        y_test=y_test,
-        n_classes=n_classes,
-        feature_domain=tuple(domain),
-        class_names=class_names,
-        preprocessing=(
-            f"PCA to {n_features} components and min-max scaling onto the central {fill:g} of the "
-            "domain, both fitted on the training split only (not differentially private: the DP "
-            "guarantee covers the gradient steps given these fixed features)"
-        ),
-        seed=seed,
-    )
-
-
-def _parse_digit_classes(spec: str) -> tuple[int, ...]:
-    body = spec.split(":", 1)[1] if ":" in spec else "0v1"
-    parts = body.split("v") if "v" in body else body.split(",")
-    try:
-        classes = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ConfigError(
-            f"dataset={spec!r}: write digits:AvB (binary, e.g. digits:3v5) or digits:A,B,C"
-        ) from None
-    if len(classes) < 2 or len(set(classes)) != len(classes) or any(not 0 <= c <= 9 for c in classes):
-        raise ConfigError(f"dataset={spec!r}: need >= 2 distinct digits in 0..9")
-    return classes
-
-
-def digits(
-    spec: str = "digits:0v1",
-    n_features: int = 4,
-    seed: int = 0,
-    domain=None,
-    fill: float = DEFAULT_FILL,
-    test_fraction: float = 0.3,
-) -> Dataset:
-    """scikit-learn's bundled 8×8 digits, the classes named in ``spec``, stratified seeded split."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    domain = _check_domain(n_features, domain, fill)
-    classes = _parse_digit_classes(spec)
-    if not 0.0 < test_fraction < 1.0:
-        raise ConfigError(f"test_fraction={test_fraction!r} must lie in (0, 1)")
-    images, labels = load_digits(return_X_y=True)
-    keep = np.isin(labels, classes)
-    x, y_raw = images[keep], labels[keep]
-    label_of = {digit: label for label, digit in enumerate(classes)}  # spec order -> label
-    y = np.array([label_of[int(v)] for v in y_raw], dtype=np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, random_state=seed, stratify=y
-    )
-    name = f"digits:{classes[0]}v{classes[1]}" if len(classes) == 2 else "digits:" + ",".join(map(str, classes))
-    return _reduced(
-        name, x_train, y_train, x_test, y_test, len(classes), n_features, domain, fill, seed,
-        tuple(f"digit {c}" for c in classes),
-    )
-
-
-def from_npz(path: str, n_features: int, seed: int = 0, domain=None, fill: float = DEFAULT_FILL) -> Dataset:
-    """User data: an .npz with ``x_train, y_train, x_test, y_test`` (labels 0..K−1), reduced."""
-    domain = _check_domain(n_features, domain, fill)
-    file = pathlib.Path(path)
-    if not file.is_file():
-        raise ConfigError(f"dataset file {path!r} not found")
-    with np.load(file, allow_pickle=False) as data:
-        missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data]
-        if missing:
-            raise DataError(f"{path} lacks arrays {missing}; need x_train, y_train, x_test, y_test")
-        arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
-    x_train = _check_features(arrays["x_train"], "x_train")
-    x_test = _check_features(arrays["x_test"], "x_test")
-    if x_train.shape[1] != x_test.shape[1]:
-        raise DataError(f"x_train has {x_train.shape[1]} features but x_test has {x_test.shape[1]}")
-    n_classes = int(max(np.max(arrays["y_train"]), np.max(arrays["y_test"]))) + 1
-    y_train = _check_labels(arrays["y_train"], "y_train", n_classes)
-    y_test = _check_labels(arrays["y_test"], "y_test", n_classes)
-    if x_train.shape[0] != y_train.shape[0] or x_test.shape[0] != y_test.shape[0]:
-        raise DataError(
-            f"shape mismatch: x_train {x_train.shape} / y_train {y_train.shape}, "
-            f"x_test {x_test.shape} / y_test {y_test.shape}"
-        )
-    return _reduced(
-        file.name, x_train, y_train, x_test, y_test, n_classes, n_features, domain, fill, seed,
-        tuple(str(c) for c in range(n_classes)),
-    )
-
-
-def _read_csv(path: str) -> tuple[np.ndarray, np.ndarray]:
-    file = pathlib.Path(path)
-    if not file.is_file():
-        raise ConfigError(f"dataset file {path!r} not found")
-    try:
-        table = np.genfromtxt(file, delimiter=",", dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{path}: cannot read as a numeric CSV: {exc}") from exc
-    if table.ndim != 2 or table.shape[1] < 2:
-        raise DataError(f"{path}: need rows of features followed by an integer label column")
-    if np.all(np.isnan(table[0])):  # a header row
-        table = table[1:]
-    return table[:, :-1], table[:, -1]
-
-
-def from_csv(
-    path: str, n_features: int, seed: int = 0, domain=None, fill: float = DEFAULT_FILL, test_fraction: float = 0.3
-) -> Dataset:
-    """User data: a CSV of feature columns and a last column of labels 0..K−1 (an optional header
-    row), split (stratified, seeded) into train and test, reduced like digits."""
-    from sklearn.model_selection import train_test_split
-
-    domain = _check_domain(n_features, domain, fill)
-    features, labels = _read_csv(path)
-    x = _check_features(features, "features")
-    if not np.all(np.isfinite(labels)):
-        raise DataError(f"{path}: the label column contains NaN or infinite values")
-    n_classes = int(labels.max()) + 1 if labels.size else 0
-    y = _check_labels(labels, "labels", max(n_classes, 2))
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, random_state=seed, stratify=y
-    )
-    return _reduced(
-        pathlib.Path(path).name, x_train, y_train, x_test, y_test, max(n_classes, 2), n_features, domain,
-        fill, seed, tuple(str(c) for c in range(max(n_classes, 2))),
-    )
-
-
+# -- by name -----------------------------------------------------------------------------------
 def dataset_classes(spec: str) -> int:
     """How many classes ``spec`` has (without loading it), so a model can pick its readout."""
     if spec in SYNTHETIC_TASKS:
         return 2
     if spec == "digits" or spec.startswith("digits:"):
+        from privqml.models.reduction import _parse_digit_classes
+
         return len(_parse_digit_classes(spec))
     if spec.endswith(".npz"):
         if not pathlib.Path(spec).is_file():
@@ -494,6 +222,8 @@ def dataset_classes(spec: str) -> int:
                 raise DataError(f"{spec} lacks y_train / y_test")
             return int(max(np.max(data["y_train"]), np.max(data["y_test"]))) + 1
     if spec.endswith(".csv"):
+        from privqml.models.reduction import _read_csv
+
         _, labels = _read_csv(spec)
         finite = labels[np.isfinite(labels)]
         return max(2, int(finite.max()) + 1) if finite.size else 2
@@ -513,6 +243,9 @@ def load_dataset(
     fill: float = DEFAULT_FILL,
 ) -> Dataset:
     """Load the dataset named by ``spec`` with ``n_features`` features inside ``domain``."""
+    from privqml.models.reduction import digits, from_csv, from_npz
+    from privqml.models.synthetic import synthetic
+
     dataset_classes(spec)  # validates the name
     if spec in SYNTHETIC_TASKS:
         return synthetic(spec, n_features, n_train or 400, n_test or 200, seed, domain, fill)
@@ -523,16 +256,20 @@ def load_dataset(
     return digits(spec, n_features, seed, domain, fill)
 
 
-__all__ = [
-    "Dataset",
-    "Reduction",
-    "SYNTHETIC_TASKS",
-    "dataset_classes",
-    "digits",
-    "fit_reduction",
-    "from_csv",
-    "from_npz",
-    "load_dataset",
-    "quantum_teacher",
-    "synthetic",
-]
+_MOVED = {
+    "synthetic": "synthetic", "quantum_teacher": "synthetic", "hea_expectation": "synthetic",
+    "Reduction": "reduction", "fit_reduction": "reduction", "digits": "reduction",
+    "from_npz": "reduction", "from_csv": "reduction",
+}
+
+
+def __getattr__(name: str):
+    """The loaders live in :mod:`privqml.models.synthetic` and :mod:`privqml.models.reduction`."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(f"privqml.models.{_MOVED[name]}"), name)
+    raise AttributeError(f"module 'privqml.models.data' has no attribute {name!r}")
+
+
+__all__ = ["DEFAULT_FILL", "Dataset", "SYNTHETIC_TASKS", "dataset_classes", "load_dataset", *sorted(_MOVED)]

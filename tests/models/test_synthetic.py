@@ -1,0 +1,36 @@
+"""Synthetic tasks: the quantum teacher against Cirq, labels and balance."""
+
+from __future__ import annotations
+
+import math
+
+import cirq
+import numpy as np
+
+from privqml.models.data import load_dataset
+from privqml.models.synthetic import hea_expectation, quantum_teacher
+from privqml.theory import hea
+
+
+def test_hea_expectation_matches_cirq_simulator_in_float64():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-math.pi / 2, math.pi / 2, size=(12, 4))
+    weights = rng.uniform(-math.pi, math.pi, 16)
+    ansatz = hea(4, 2, "Z0")
+    simulator = cirq.Simulator(dtype=np.complex128)
+    expected = [
+        simulator.simulate_expectation_values(ansatz.circuit, list(ansatz.observables), ansatz.resolver(weights, row))[0].real
+        for row in x
+    ]
+    np.testing.assert_allclose(hea_expectation(x, weights, 2), expected, atol=1e-12)
+
+
+def test_quantum_task_is_labelled_by_its_teacher_and_balanced():
+    data = load_dataset("quantum", 4, seed=1)
+    box = np.array([[-math.pi / 2, math.pi / 2]] * 4)
+    teacher = quantum_teacher(4, box, seed=1)
+    scores = hea_expectation(data.x_train, teacher, 2)
+    assert np.all(np.abs(scores) >= 0.05)  # the margin
+    np.testing.assert_array_equal(data.y_train, (scores > 0).astype(int))
+    share = data.y_train.mean()
+    assert 0.3 <= share <= 0.7, share
