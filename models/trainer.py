@@ -123,6 +123,8 @@ def train(
         if private:
             raise
         clip, clip_source, grad_norm_bound = None, "none (non-private, no bound)", None
+    if not private and clip is not None:
+        clip_source += "; meter only, not applied (non-private run: no clipping, no noise)"
     if not private:
         sigma, calibrated_with = 0.0, None
     elif config.noise_multiplier is not None:
