@@ -124,3 +124,14 @@ def test_given_dataset_and_zero_noise_is_not_private():
     assert run.privacy.private is False and math.isinf(run.privacy.epsilon_rdp)
     with pytest.raises(DataError):
         train(TrainConfig(model="hea", epochs=1), data=load_dataset("circle", 3, seed=0))
+
+
+def test_spent_sigma_never_falls_below_the_calibrated_one():
+    """float32 rounding of σC in TF Privacy's query must not push the ledger's ε over the target."""
+    from privqml.models.accounting import calibrate_noise_multiplier
+
+    for epsilon in (0.7, 3.0):
+        run = train(TrainConfig(model="mlp", epsilon=epsilon, clip=0.37, **{**SMALL, "epochs": 1}))
+        calibrated = calibrate_noise_multiplier(epsilon, 1e-5, 8 / 64, 8, "rdp")
+        assert run.privacy.noise_multiplier >= calibrated
+        assert run.privacy.epsilon_rdp <= epsilon
