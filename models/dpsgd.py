@@ -162,6 +162,7 @@ def _query(clip_norm: float, noise_multiplier: float) -> GaussianSumQuery:
 
 @functools.lru_cache(maxsize=64)
 def _clip_fn(clip_norm: float, noise_multiplier: float):
+    """Σ_i preprocess_record(g_i) of given per-example gradients [B, P] (the audit calls this)."""
     query = _query(clip_norm, noise_multiplier)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])

@@ -78,3 +78,18 @@ def test_model_exposes_its_ansatz_and_the_theory_bound():
     assert multi.loss == "softmax_ce" and multi.n_outputs == 3
     with pytest.raises(ConfigError):
         quantum_model("hea", n_classes=5, n_qubits=4)
+
+
+def test_compiled_circuit_is_usable_from_several_tf_functions():
+    """Regression: the first call inside a tf.function must not cache a graph-local tensor."""
+    from privqml.models.tfq_circuit import compile_ansatz, expectation
+
+    compiled = compile_ansatz(hea(2, 1, "Z0"))
+    x = tf.constant([[0.1, 0.2]], tf.float32)
+    w = tf.constant(np.linspace(-1, 1, 4), tf.float32)
+    first = tf.function(lambda: expectation(compiled, w, x))()
+    second = tf.function(lambda: expectation(compiled, w, x) * 1.0)()
+    np.testing.assert_allclose(first.numpy(), second.numpy())
+    np.testing.assert_allclose(first.numpy(), expectation(compiled, w, x).numpy())
+    with pytest.raises(ConfigError, match="trajectories"):
+        expectation(compile_ansatz(with_depolarizing(hea(2, 1, "Z0"), 0.1)), w, x)
