@@ -17,8 +17,9 @@ from rich.table import Table
 
 @dataclasses.dataclass(frozen=True)
 class PropertyReport:
-    """One property's outcome: ``examples`` tried, the largest ratio seen (``max_ratio``), the
-    engines it checked, and ``skipped`` (why it did not run) when it could not run."""
+    """One property's outcome: ``examples`` tried, the largest ratio seen (``max_ratio``, over
+    every engine; ``max_ratio_by_engine`` per engine, so float64 engines can be told from float32
+    ones), the engines it checked, and ``skipped`` (why it did not run) when it could not run."""
 
     name: str
     passed: bool
@@ -26,12 +27,15 @@ class PropertyReport:
     max_ratio: float
     engines: tuple[str, ...]
     skipped: Optional[str] = None
+    max_ratio_by_engine: tuple[tuple[str, float], ...] = ()
 
     def as_dict(self) -> dict:
+        finite = lambda v: v if math.isfinite(v) else None  # noqa: E731
         return {
             "passed": self.passed,
             "examples": self.examples,
-            "max_ratio": self.max_ratio if math.isfinite(self.max_ratio) else None,
+            "max_ratio": finite(self.max_ratio),
+            "max_ratio_by_engine": {engine: finite(v) for engine, v in self.max_ratio_by_engine},
             "engines": list(self.engines),
             "skipped": self.skipped,
         }

@@ -175,7 +175,7 @@ def _engines_for(name: str, ctx: _Context, ansatz: Ansatz) -> tuple[tuple[str, .
 # Hypothesis driver
 # ---------------------------------------------------------------------------------------
 def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed: Optional[int]):
-    state = {"examples": 0, "max_ratio": 0.0, "failure": None}
+    state = {"examples": 0, "max_ratio": 0.0, "failure": None, "by_engine": {}}
 
     @given(data=st.data())
     def body(data):
@@ -187,6 +187,8 @@ def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed
         except Exception as exc:  # noqa: BLE001 - an engine crash is a failed example, reported
             observations = [props.Observation(name, "-", False, math.inf, 0, f"{type(exc).__name__}: {exc}")]
         state["examples"] += 1
+        for o in observations:
+            state["by_engine"][o.engine] = max(state["by_engine"].get(o.engine, 0.0), o.ratio)
         observation = props.merge(name, observations)
         state["max_ratio"] = max(state["max_ratio"], observation.ratio if observation.passed else state["max_ratio"])
         if math.isfinite(observation.ratio):
@@ -227,7 +229,8 @@ def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed
             raise
     failure = state["failure"]
     max_ratio = state["max_ratio"] if failure is None else max(state["max_ratio"], failure.ratio)
-    return state["examples"], max_ratio, failure
+    by_engine = tuple(sorted(state["by_engine"].items()))
+    return state["examples"], max_ratio, failure, by_engine
 
 
 def _verify(ansatz_strategy, label: str, probe: Optional[Ansatz], *, examples, engines, seed, profile, properties,
@@ -251,8 +254,8 @@ def _verify(ansatz_strategy, label: str, probe: Optional[Ansatz], *, examples, e
             continue
         if progress is not None:
             progress(name)
-        count, ratio, failure = _run_property(name, ctx, ansatz_strategy, n, seed)
-        reports.append(PropertyReport(name, failure is None, count, ratio, chosen))
+        count, ratio, failure, by_engine = _run_property(name, ctx, ansatz_strategy, n, seed)
+        reports.append(PropertyReport(name, failure is None, count, ratio, chosen, max_ratio_by_engine=by_engine))
         counterexample = counterexample or failure
     passed = all(r.passed for r in reports)
     return VerifyReport(label, passed, tuple(reports), counterexample, engines, seed, time.perf_counter() - start)
