@@ -203,6 +203,19 @@ def _noised(query: GaussianSumQuery, clipped_sum: tf.Tensor, sampling_probabilit
     return noised, spent
 
 
+def reseed_noise(seed: int) -> None:
+    """Set TensorFlow's global seed for the DP noise and retrace the stock path.
+
+    A ``tf.function`` bakes the global seed into its random ops when it is traced, and their
+    kernels restart the same stream after every ``tf.random.set_seed``; without a retrace the
+    stock path replayed identical noise after each reseed (every epoch of a run), which the
+    noise cancels out of differences of updates — a privacy bug found by the audit's
+    noise-fresh check. Retracing after each reseed gives every seed its own stream.
+    """
+    tf.random.set_seed(int(seed))
+    _stock_fn.cache_clear()
+
+
 @functools.lru_cache(maxsize=64)
 def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float):
     optimizer = DPKerasSGDOptimizer(

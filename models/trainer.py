@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from privqml.errors import ConfigError, DataError
-from privqml.models import accounting, runio
+from privqml.models import accounting, dpsgd, runio
 from privqml.models.clipping import ClipMeasurement, ClipMeter
 from privqml.models.data import Dataset, dataset_classes, load_dataset
 from privqml.models.dpsgd import dp_step, nonprivate_step, per_example_gradients, poisson_batch
@@ -69,8 +69,9 @@ def _optimizer(config: TrainConfig):
 
 
 def _epoch_seeds(seed: int, epoch: int) -> np.random.Generator:
-    """The Poisson-draw RNG of an epoch; also resets TF's global seed for the noise."""
-    tf.random.set_seed(int(seed) * 1_000_003 + int(epoch))
+    """The Poisson-draw RNG of an epoch; also reseeds the DP noise (a fresh stream per epoch,
+    reproducible on resume; see :func:`privqml.models.dpsgd.reseed_noise`)."""
+    dpsgd.reseed_noise(int(seed) * 1_000_003 + int(epoch))
     return np.random.default_rng([int(seed), int(epoch), 31])
 
 

@@ -155,3 +155,21 @@ def test_bad_step_inputs(mlp_model, kwargs, error):
     args.update(kwargs)
     with pytest.raises(error):
         dp_step(mlp_model, **args)
+
+
+def test_stock_path_noise_is_fresh_after_every_epoch_reseed():
+    """Regression: the stock path's traced noise used to replay after each epoch's reseed."""
+    from privqml.models.trainer import _epoch_seeds
+    from privqml.models.zoo import build_model
+
+    model = build_model("hea:n_qubits=2,n_layers=1")
+    x = np.zeros((4, model.n_features), np.float32)
+    labels = np.array([0, 1, 0, 1])
+    draws = {}
+    for epoch in (0, 1, 0):
+        _epoch_seeds(0, epoch)
+        draws.setdefault(epoch, []).append(
+            np.stack([dp_step(model, x, labels, 0.1, 1.0, 4, 0.5, path="stock").noised_sum for _ in range(3)])
+        )
+    assert not np.allclose(draws[0][0], draws[1][0])  # a new epoch draws new noise
+    np.testing.assert_allclose(draws[0][0], draws[0][1])  # the same epoch seed reproduces (resume)
