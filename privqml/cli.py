@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
     except PrivqmlError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
+        err_console.print(str(exc), markup=False, highlight=False)
         return 2
     except typer.Exit as exc:
         return exc.exit_code

@@ -152,7 +152,7 @@ def canary_gradient(model, x_canary, y_canary) -> np.ndarray:
 class TrainerStepMechanism:
     """One step of :func:`privqml.models.dpsgd.dp_step` on a fixed batch, with or without a canary.
 
-    ``reseed=True`` calls ``tf.random.set_seed(seed)`` before each side's trials, as the trainer
+    ``reseed=True`` calls ``dpsgd.reseed_noise(seed)`` before each side's trials, as the trainer
     does at every epoch, so the audit's noise-freshness check sees whether the path's noise
     depends on the seed; ``reseed=False`` seeds nothing (one continuing random stream).
     """
@@ -200,8 +200,8 @@ class TrainerStepMechanism:
 
         from privqml.models import dpsgd
 
-        if self.reseed:  # as train() does at every epoch: tf.random.set_seed(seed·1000003 + epoch)
-            tf.random.set_seed(seed)
+        if self.reseed:  # as train() does at every epoch (seed·1000003 + epoch)
+            dpsgd.reseed_noise(seed)
         x, y = self._data(with_canary)
         if self.real_steps:
             return np.stack([self._step(x, y, self.noise_multiplier).noised_sum for _ in range(n)]).astype(np.float64)

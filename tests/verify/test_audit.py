@@ -108,10 +108,12 @@ def test_trainer_paths_are_consistent(hea_setting, path):
     assert real.noise_std_estimate.covers(hea_setting.noise_multiplier * hea_setting.clip_norm)
 
 
-def test_fast_path_noise_is_fresh_across_reseeding(hea_setting):
+@pytest.mark.parametrize("path", ["fast", "stock"])
+def test_trainer_noise_is_fresh_across_reseeding(hea_setting, path):
+    """Reseeding as the trainer does every epoch; the stock path used to replay its noise."""
     from privqml.verify.audit_setup import setting_mechanism
 
-    mech = setting_mechanism(hea_setting, path="fast", real_steps=True, reseed=True)
+    mech = setting_mechanism(hea_setting, path=path, real_steps=True, reseed=True)
     result = one_step_audit(mech, trials=60, delta=DELTA, seed=5)
     assert dict((c.name, c.passed) for c in result.checks)["noise-fresh"]
 
