@@ -95,6 +95,7 @@ def loss_gradient_bound(
     *,
     clamp: float | None = None,
     bound: GradientBound | None = None,
+    sampled: bool = False,
 ) -> LossGradientBound:
     """Bound ‖∇_θ ℓ(f(x; θ), y)‖₂ over the public input domain, all weights and all labels.
 
@@ -103,6 +104,7 @@ def loss_gradient_bound(
         loss: one of ``LOSSES``.
         clamp: for ``bce_prob`` only, the probability clamp c ∈ (0, 1/2).
         bound: a precomputed :func:`gradient_bound` of ``ansatz`` (computed if omitted).
+        sampled: bound single finite-shot / trajectory estimates (see ``gradient_bound``).
 
     Raises:
         ConfigError: unknown loss, a binary loss with several observables, softmax with one,
@@ -122,7 +124,7 @@ def loss_gradient_bound(
         )
     if clamp is not None and not (0.0 < clamp < 0.5):
         raise ConfigError(f"clamp={clamp!r} must lie in (0, 0.5); e.g. 1e-3")
-    bound = bound if bound is not None else gradient_bound(ansatz)
+    bound = bound if bound is not None else gradient_bound(ansatz, sampled=sampled)
     scale = float(ansatz.readout.scale)
     if ansatz.readout.trainable_scale:
         return _unbounded(

@@ -252,3 +252,36 @@ def test_json_and_latex_views():
     assert data["grad_norm_bound"] == pytest.approx(bound.grad_norm_bound)
     assert "x0" in data["expression"]
     assert r"\nabla" in bound.to_latex()
+
+
+def test_sampled_bound_keeps_pruned_slots_and_uses_the_sample_mean_range():
+    ansatz = hea(2, 1, "Z0*Z1+0.5*X0")
+    exact, sampled = gradient_bound(ansatz), gradient_bound(ansatz, sampled=True)
+    assert sampled.observable_ranges[0] == (-1.5, 1.5)
+    assert sampled.zero_weights == ()
+    assert sampled.grad_norm_bound >= exact.grad_norm_bound
+    assert sampled.grad_norm_bound == pytest.approx(gradient_bound(ansatz, prune=False, per_term=False).naive_bound * 1.5 / ((exact.observable_ranges[0][1] - exact.observable_ranges[0][0]) / 2))
+
+
+def test_single_shot_parameter_shift_estimates_obey_the_sampled_bound():
+    """rz before Z is provably zero exactly, but a 1-shot shift estimate of it is not: the sampled
+    bound keeps it; every single estimate (Omega/2 times a difference of two +-1 outcomes) obeys it."""
+    ansatz = _one_qubit([cirq.ry(t).on(Q[0]), cirq.rz(u).on(Q[0])], [t, u])
+    sampled = gradient_bound(ansatz, sampled=True)
+    assert sampled.per_weight == {"t": pytest.approx(1.0), "u": pytest.approx(1.0)}
+    rng = np.random.default_rng(11)
+    worst = 0.0
+    for _ in range(200):
+        weights = rng.uniform(-3, 3, 2)
+        grad = []
+        for j in range(2):
+            shifted = []
+            for sign in (+1, -1):
+                w = weights.copy()
+                w[j] += sign * math.pi / 2
+                p_plus = (1 + _expectations(ansatz, w, [])[0]) / 2
+                shifted.append(1.0 if rng.random() < p_plus else -1.0)  # one shot
+            grad.append((shifted[0] - shifted[1]) / 2)
+        worst = max(worst, float(np.linalg.norm(grad)))
+    assert worst <= sampled.grad_norm_bound + 1e-12
+    assert worst > gradient_bound(ansatz).grad_norm_bound  # the exact (pruned) bound would be exceeded
