@@ -23,8 +23,9 @@ The bound holds for the *exact* gradient (noiseless or noisy channel). A finite-
 few-trajectory *estimate* is another matter: parameter-shift estimates of weights the bound
 proves to have zero derivative (outside the light cone) are pure sampling noise, so an estimate
 can exceed the pruned bound (measured: hea 4 qubits, shots=1: max ‖ĝ_i‖ = 2.7 > G* = 1.46 for
-25 % of 256 examples; shots=50: none). Clipping still enforces C, so privacy is unaffected; the
-meter shows the clipping.
+25 % of 256 examples; shots=50: none). Such a model therefore uses the theory's bound on single
+sampled estimates (``loss_gradient_bound(..., sampled=True)``: nothing pruned, sample-mean range),
+which every estimate obeys; clipping enforces C either way, so privacy is unaffected.
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ class QuantumModel(Model):
     def loss_gradient_bound(self):
         from privqml.theory import loss_gradient_bound
 
-        return loss_gradient_bound(self.ansatz, self.loss, clamp=self.clamp)
+        # Finite shots or trajectories: the bound on single sampled estimates (no pruning,
+        # sample-mean range), which every per-example estimate obeys; else the exact bound.
+        sampled = self.shots is not None or self.trajectories is not None
+        return loss_gradient_bound(self.ansatz, self.loss, clamp=self.clamp, sampled=sampled)
 
     def describe(self) -> dict:
         out = super().describe()

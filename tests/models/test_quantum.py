@@ -93,3 +93,20 @@ def test_compiled_circuit_is_usable_from_several_tf_functions():
     np.testing.assert_allclose(first.numpy(), expectation(compiled, w, x).numpy())
     with pytest.raises(ConfigError, match="trajectories"):
         expectation(compile_ansatz(with_depolarizing(hea(2, 1, "Z0"), 0.1)), w, x)
+
+
+def test_shot_models_clip_at_the_sampled_bound_which_every_estimate_obeys():
+    """1-shot parameter-shift estimates exceed the exact (pruned) bound but not the sampled one."""
+    from privqml.models.dpsgd import per_example_gradients
+    from privqml.theory import loss_gradient_bound
+
+    model = quantum_model("hea", n_qubits=4, n_layers=2, shots=1, seed=0)
+    sampled = model.loss_gradient_bound()
+    exact = loss_gradient_bound(model.ansatz, model.loss)
+    assert sampled.value > exact.value
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-math.pi, math.pi, (128, model.n_features)).astype(np.float32)
+    grads, _ = per_example_gradients(model, x, rng.integers(0, 2, 128))
+    norms = np.linalg.norm(grads, axis=1)
+    assert norms.max() <= sampled.value + 1e-5
+    assert norms.max() > exact.value  # the exact bound would not do for estimates
