@@ -1,0 +1,54 @@
+"""privqml.paper_checks — the claims of arXiv:2606.29293 checked end to end.
+
+Modules (one concept each; nothing here imports TensorFlow until a task runs):
+
+- :mod:`~privqml.paper_checks.protocol` — frozen :class:`Task` records, fixed output paths,
+  atomic results, resumable :func:`run_sweep`;
+- :mod:`~privqml.paper_checks.executors` — serial, local process pool (``spawn``), Ray;
+- :mod:`~privqml.paper_checks.stats` — t-intervals, retention, paired tests, verdict rules;
+- :mod:`~privqml.paper_checks.report`, :mod:`~privqml.paper_checks.plots` — report.md,
+  results.json, PNG plots;
+- :mod:`~privqml.paper_checks.profiles` — ``demo`` / ``quick`` / ``full``;
+- :mod:`~privqml.paper_checks.training` — a task record to one run of the models layer's trainer;
+- :mod:`~privqml.paper_checks.c1_quantum_noise`, :mod:`~privqml.paper_checks.c2_clipping_bias`,
+  :mod:`~privqml.paper_checks.c3_accuracy` — one module per claim: ``tasks(profile)``,
+  ``run_task(task, rng)``, ``summarise(profile, results, out_dir) -> ClaimReport``;
+- :mod:`~privqml.paper_checks.run` — :func:`run_checks` (what ``privqml check`` runs) and
+  :func:`demo` (what ``make demo`` ends with).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "Task": "protocol",
+    "run_sweep": "protocol",
+    "load_sweep": "protocol",
+    "SweepError": "protocol",
+    "make_executor": "executors",
+    "LocalExecutor": "executors",
+    "RayExecutor": "executors",
+    "SerialExecutor": "executors",
+    "PROFILES": "profiles",
+    "Profile": "profiles",
+    "get_profile": "profiles",
+    "Verdict": "stats",
+    "mean_ci": "stats",
+    "paired_test": "stats",
+    "retention": "stats",
+    "ClaimReport": "report",
+    "write_report": "report",
+    "CheckRun": "run",
+    "run_checks": "run",
+    "demo": "run",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"privqml.paper_checks.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'privqml.paper_checks' has no attribute {name!r}")
+
+
+__all__ = sorted(_EXPORTS)

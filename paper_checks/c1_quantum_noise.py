@@ -173,6 +173,16 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
                          title="C1: empirical ε lower bound vs accounted ε (dotted: DP-SGD's accounted ε)")
         plots_out.append((name, "C1: audit of one training step, DP-SGD vs quantum noise alone, same model and canary"))
     setting = (dpsgd or next((r for r in audits.values()), {})).get("setting", {})
+    headline = []
+    if counter:
+        headline.append(f"exact: unbounded privacy loss from shot noise at N={','.join(str(n) for n, _ in counter)} shots")
+    if depol:
+        headline.append(f"exact depolarising step δ_∞={depol[0]['delta_infinite']:.3g}")
+    if dpsgd is not None:
+        headline.append(f"audit: DP-SGD ε={_eps(dpsgd['epsilon_accounted']):.3g} (lower bound "
+                        f"{dpsgd['epsilon_lower_bound']:.3g}, {dpsgd['verdict']})")
+    headline += [f"{m}-only ε lower bound {r['epsilon_lower_bound']:.3g}, no accounted ε"
+                 for m, r in noise_only.items() if r is not None]
     numbers = {
         "audits": {m: r for m, r in audits.items()},
         "shot_counterexample": {str(n): r for n, r in counter},
@@ -190,6 +200,7 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
                   ("shots N", "max |log LR|", "δ_∞", "witness S", "P(S | D)", "P(S | D′)"), counter_rows),
         ),
         plots=tuple(plots_out),
+        headline="; ".join(headline),
         notes=(
             f"Audit setting: {setting.get('model', profile.c1_model)} on the synthetic 'quantum' task, "
             f"expected batch {profile.c1_batch_size}, canary chosen from the public domain; DP-SGD σ calibrated for "

@@ -129,7 +129,7 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
             rows.append((model, dataset, ratio, res["clip"], g_star, res["max_per_example_norm"], res["clip_fraction_max"],
                          res["clip_bias_max"], res["predicted_bias_max"], res["steps_over_bound"],
                          res["steps_bias_over_prediction"], res["test_accuracy"]))
-            bias_points.append((model, ratio, res["clip_bias_max"] or 0.0, res["predicted_bias_max"]))
+            bias_points.append((f"{model}/{dataset}", ratio, res["clip_bias_max"] or 0.0, res["predicted_bias_max"]))
     cl_rows = []
     for (model, dataset), entries in sorted(classical.items()):
         g_ref = entries[0][2]["reference_grad_norm_bound"]
@@ -137,11 +137,17 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
         for ratio, replicate, res in sorted(entries, key=lambda e: (e[0], e[1])):
             cl_rows.append((model, dataset, ratio, res["clip"], res["max_per_example_norm"], res["clip_fraction_max"],
                             res["clip_bias_max"], res["test_accuracy"]))
-            bias_points.append((f"classical:{model}", ratio, res["clip_bias_max"] or 0.0, None))
+            bias_points.append((f"classical:{model}/{dataset}", ratio, res["clip_bias_max"] or 0.0, None))
     norms_png, bias_png = "c2_norms_vs_bound.png", "c2_bias_measured_vs_predicted.png"
     plots.plot_norms_vs_bound(Path(out_dir) / norms_png,
                               [(label, norm, bound, "classical" not in label) for label, norm, bound in norm_rows])
     plots.plot_bias(Path(out_dir) / bias_png, bias_points)
+    headline = (
+        (f"max‖g_i‖/G* = {tightness:.3g} over {len(all_q)} quantum runs" if tightness is not None else "no quantum runs")
+        + f"; steps over G*: {sum(r['steps_over_bound'] for _, _, r in all_q)}"
+        + f"; C ≥ G*: {len(clipped_above)} of {len(at_or_above)} runs clipped anything"
+        + f"; C < G*: bias above (G*−C)+ in {len(bias_over)} of {len(below)} runs ({len(below_active)} clipped)"
+    )
     numbers = {
         "checks": {name: ok for name, ok in checks.items()},
         "runs_expected": expected, "runs_found": found,
@@ -161,6 +167,7 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
             Table("Classical baseline at the same C (ratios of the matched quantum model's G*)",
                   ("model", "task", "C/G*", "C", "max‖g_i‖", "clipped frac", "bias", "test acc"), tuple(cl_rows)),
         ),
+        headline=headline,
         plots=(
             (norms_png, "C2: largest per-example gradient norm over whole runs / G* (quantum ≤ 1 required)"),
             (bias_png, "C2: measured clipping bias vs the prediction (G* − C)+; right: against C/G*"),

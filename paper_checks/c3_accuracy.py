@@ -171,6 +171,11 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
             accs = [r["test_accuracy"] for r in runs.get((dataset, model, None, math.inf), {}).values()]
             if accs:
                 ref_rows.append((dataset, model, len(accs), stats.mean_ci(accs).format()))
+    counts = {o: sum(c["comparison"].outcome == o for c in cells) for o in (stats.QUANTUM_HIGHER, stats.CLASSICAL_HIGHER)}
+    diffs = [c["comparison"].difference.mean for c in cells]
+    headline = (f"private accuracy, quantum − classical over {len(cells)} cells: mean {np.mean(diffs):+.3f} "
+                f"(range {min(diffs):+.3f} to {max(diffs):+.3f}); quantum higher in {counts[stats.QUANTUM_HIGHER]}, "
+                f"classical higher in {counts[stats.CLASSICAL_HIGHER]}") if cells else "no cells"
     plot_name = "c3_accuracy_vs_epsilon.png"
     plots.plot_accuracy_vs_epsilon(Path(out_dir) / plot_name, panels,
                                    title=f"C3: test accuracy vs ε (mean, 95% CI over {profile.seeds} seed(s))")
@@ -204,6 +209,7 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
             Table("Non-private reference (ε = ∞: no clipping, no noise)", ("task", "model", "seeds", "test accuracy"),
                   tuple(ref_rows)),
         ),
+        headline=headline,
         plots=((plot_name, "C3: test accuracy vs ε per task and clip, quantum and classical, 95% intervals"),),
         notes=(
             f"{profile.epochs} epochs, expected batch {profile.batch_size} (Poisson), Adam lr={profile.learning_rate}, "

@@ -98,32 +98,39 @@ def plot_norms_vs_bound(path: Path | str, rows: Sequence[tuple[str, float, float
 
 def plot_bias(path: Path | str, points: Sequence[tuple[str, float, float, float | None]],
               title: str = "Clipping bias: measured vs predicted") -> Path:
-    """``points = [(family, clip/bound, measured_bias, predicted_bias or None), ...]``.
+    """``points = [(series label, clip/bound, measured_bias, predicted_bias or None), ...]``.
 
-    Left: measured against predicted (quantum; y = x line). Right: measured against C/G* for all.
+    Left: measured against predicted for the quantum runs, with the line y = x (every point
+    must lie on or below it). Right: measured bias against C/G* per series (classical series,
+    labelled ``classical:...``, dashed). Both on symmetric-log axes: the bias is often 0.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     quantum = [p for p in points if p[3] is not None]
     if quantum:
         xs = [p[3] for p in quantum]
         ys = [p[2] for p in quantum]
-        top = max(xs + ys + [1e-12]) * 1.05
+        top = max(xs + ys + [1e-3]) * 1.5
         left.plot([0, top], [0, top], "k--", lw=1, label="measured = predicted")
-        left.scatter(xs, ys, color="tab:blue", label="quantum runs", s=18)
-        left.set_xlim(0, top)
-        left.set_ylim(0, top)
+        left.scatter(xs, ys, color="tab:blue", label="quantum runs", s=18, zorder=3)
+        left.set_xlim(-1e-4, top)
+        left.set_ylim(-1e-4, top)
+    left.set_xscale("symlog", linthresh=1e-2)
+    left.set_yscale("symlog", linthresh=1e-2)
     left.set_xlabel("predicted bound (G* - C)+")
     left.set_ylabel("measured ||mean clip(g) - mean g||")
     left.legend(fontsize=7)
     left.grid(alpha=0.3)
-    for family in sorted({p[0] for p in points}):
-        sel = sorted((p[1], p[2]) for p in points if p[0] == family)
-        colour = "tab:orange" if family.startswith("classical") else None
-        right.plot([s[0] for s in sel], [s[1] for s in sel], "o-", label=family, color=colour, ms=4)
+    for series in sorted({p[0] for p in points}):
+        sel = sorted((p[1], p[2]) for p in points if p[0] == series)
+        style = "s--" if series.startswith("classical") else "o-"
+        right.plot([s[0] for s in sel], [s[1] for s in sel], style, label=series, ms=4)
     right.axvline(1.0, color="k", ls=":", lw=1)
+    right.set_xscale("log")
+    right.set_yscale("symlog", linthresh=1e-3)
+    right.set_ylim(bottom=0)
     right.set_xlabel("clip / G*")
     right.set_ylabel("measured bias (max over steps)")
-    right.legend(fontsize=7)
+    right.legend(fontsize=6)
     right.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)

@@ -99,6 +99,7 @@ class ClaimReport:
         tables: tables for report.md.
         plots: ``(file name in the report directory, caption)`` pairs.
         notes: caveats, what was and was not measured, settings.
+        headline: the key numbers in one line (printed beside the verdict).
     """
 
     claim: str
@@ -109,10 +110,11 @@ class ClaimReport:
     tables: tuple[Table, ...] = ()
     plots: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    headline: str = ""
 
     def markdown(self) -> str:
         parts = [f"## {self.claim} — {self.title}", "", f"> {self.statement}", "",
-                 f"**Verdict: {self.verdict.label}**", ""]
+                 f"**Verdict: {self.verdict.label}**" + (f" — {self.headline}" if self.headline else ""), ""]
         parts += [f"- {reason}" for reason in self.verdict.reasons]
         parts += ["", f"*Rule:* {self.verdict.rule}", ""]
         for table in self.tables:
@@ -135,8 +137,8 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
         lines += [f"Command: `{meta['command']}`", ""]
     if meta.get("profile"):
         lines += [f"Profile: **{meta['profile']}**" + (" — verdicts are *indicative* (one seed, no intervals)" if indicative else ""), ""]
-    lines += ["| claim | verdict |", "|---|---|"]
-    lines += [f"| {c.claim} {c.title} | {c.verdict.label} |" for c in claims]
+    lines += ["| claim | verdict | key numbers |", "|---|---|---|"]
+    lines += [f"| {c.claim} {c.title} | {c.verdict.label} | {_cell(c.headline)} |" for c in claims]
     lines += [""]
     for claim in claims:
         lines += [claim.markdown(), ""]
@@ -155,6 +157,7 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
             c.claim: {
                 "title": c.title,
                 "statement": c.statement,
+                "headline": c.headline,
                 "verdict": c.verdict.to_json(),
                 "numbers": c.numbers,
                 "tables": [t.to_json() for t in c.tables],

@@ -177,7 +177,7 @@ def print_verdicts(check: CheckRun, console=None) -> None:
         table.add_column(column)
     for report in check.reports:
         colour = {"supported": "green", "not supported": "red"}.get(report.verdict.verdict, "yellow")
-        key = "; ".join(report.verdict.reasons[:2])
+        key = report.headline or "; ".join(report.verdict.reasons[:2])
         table.add_row(f"{report.claim} {report.title}", f"[{colour}]{report.verdict.label}[/]", key)
     console.print(table)
     if check.failures:
