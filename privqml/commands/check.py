@@ -42,9 +42,14 @@ def register(app: typer.Typer) -> None:
         command = f"privqml check {','.join(names)} --profile {profile} --executor {executor}" + (
             f" --address {address}" if address else "") + f" --out {out}"
         console = Console(stderr=as_json)
-        with rich_progress(console, f"check {','.join(names)} ({profile})") as progress:
-            result = run_checks(names, profile, executor=executor, address=address, out_dir=out, workers=workers,
-                                progress=progress, command=command)
+        try:
+            with rich_progress(console, f"check {','.join(names)} ({profile})") as progress:
+                result = run_checks(names, profile, executor=executor, address=address, out_dir=out,
+                                    workers=workers, progress=progress, command=command)
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted[/]: finished runs are kept in {out}/runs; "
+                          "run the same command again to resume")
+            raise SystemExit(130) from None  # privqml.cli.main drops typer.Exit codes (standalone_mode=False)
         if as_json:
             payload = json.loads(result.results_json.read_text())
             typer.echo(json.dumps({"verdicts": payload["verdicts"], "labels": payload["labels"],
@@ -52,4 +57,4 @@ def register(app: typer.Typer) -> None:
         else:
             print_verdicts(result, console)
         if result.failures:
-            raise typer.Exit(1)
+            raise SystemExit(1)  # see above: a typer.Exit code would be lost
