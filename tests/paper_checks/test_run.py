@@ -134,3 +134,20 @@ def test_cli_bad_input_is_one_clear_error(argv, message, capsys, tmp_path):
     assert main(argv + ["--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_cli_exit_status_on_failed_tasks_and_on_interrupt(checked, monkeypatch, capsys):
+    import privqml.paper_checks.run as run_module
+
+    out, check = checked
+    failed = dataclasses.replace(check, failures={"c3/train/x.json": "Traceback ...\nRuntimeError: boom"})
+    monkeypatch.setattr(run_module, "run_checks", lambda *a, **k: failed)
+    assert main(["check", "all", "--out", str(out)]) == 1
+    assert "1 task(s) failed" in capsys.readouterr().out
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "run_checks", interrupted)
+    assert main(["check", "all", "--out", str(out)]) == 130
+    assert "run the same command again to resume" in capsys.readouterr().out
