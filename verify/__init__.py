@@ -9,7 +9,7 @@ engine is used):
   :data:`ENGINE_NAMES`, :func:`loss_gradients`;
 - noise: :class:`NoiseModel`, :func:`with_noise`;
 - properties and runs: :func:`verify_ansatz`, :func:`verify_random_ansatze`, :func:`assert_bound_holds`,
-  :class:`VerifyReport`, :data:`PROFILES`, :func:`shots_clip_bound`, :func:`demo_verify`, :func:`print_report`;
+  :class:`VerifyReport`, :data:`PROFILES`, :func:`demo_verify`, :func:`print_report`;
 - mutation checks: :func:`scaled_bound`, :func:`pruned_bound`, :func:`spreads_scaled`.
 """
 
@@ -26,7 +26,7 @@ _EXPORTS = {
     ),
     "privqml.verify.losses": ("loss_gradients",),
     "privqml.verify.noise": ("NoiseModel", "with_noise"),
-    "privqml.verify.properties": ("PROPERTIES", "shots_clip_bound"),
+    "privqml.verify.properties": ("PROPERTIES",),
     "privqml.verify.runner": (
         "verify_ansatz", "verify_random_ansatze", "assert_bound_holds", "demo_verify", "PROFILES", "Profile",
     ),

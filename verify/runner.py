@@ -76,6 +76,12 @@ class _Context:
     profile: Profile
 
 
+@cache_by_identity(maxsize=128)
+def sampled_bound(ansatz: Ansatz):
+    """The theory's bound on single finite-sample (shot or trajectory) gradient estimates."""
+    return gradient_bound(ansatz, sampled=True)
+
+
 def _usable(engines: Sequence[str], ansatz: Ansatz, *, exact: Optional[bool] = None) -> list[str]:
     out = []
     for name in engines:
@@ -123,6 +129,7 @@ def _check(name: str, ctx: _Context, ansatz: Ansatz, data, weights, inputs, extr
         result = get_engine("shots").gradients(ansatz, weights, inputs, dataclasses.replace(options, repetitions=shots))
         out.append(props.check_estimates("shots", ansatz, bound, result, weights, inputs,
                                          props.sample_mean_widths(ansatz)))
+        out.append(props.check_sampled_bound("shots", sampled_bound(ansatz), result, inputs))
     elif name == "noisy":
         model: NoiseModel = data.draw(noise_models(), label="noise")
         extra.update(noise=model.label)
@@ -139,6 +146,7 @@ def _check(name: str, ctx: _Context, ansatz: Ansatz, data, weights, inputs, extr
             estimate = get_engine("noisy").gradients(noisy, weights, inputs, options)
             out.append(props.check_estimates("noisy", noisy, noisy_bound, estimate, weights, inputs,
                                              props.eigenvalue_widths(noisy)))
+            out.append(props.check_sampled_bound("noisy", sampled_bound(noisy), estimate, inputs))
             if exact is not None:
                 out.append(props.check_agreement(estimate, exact, [w.name for w in ansatz.weights]))
     elif name == "agree":

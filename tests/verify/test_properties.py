@@ -89,19 +89,22 @@ def test_a_single_shot_estimate_attains_the_estimator_bound():
     assert observation.passed and observation.ratio == pytest.approx(1.0, abs=1e-6)
 
 
-def test_shot_estimates_of_a_pauli_sum_exceed_the_exact_range_bound_but_not_the_clip_bound():
+def test_shot_estimates_of_a_pauli_sum_exceed_the_exact_range_bound_but_not_the_sampled_bound():
     """O = X + Z has eigenvalues ±√2, so the theory bound on |∂f/∂θ| is √2 (and tight); a
     one-shot estimate samples X and Z separately and reaches |ĝ| = 2 with probability 1/4 at θ = 0."""
     ansatz = _one_qubit("X0+Z0")
     bound = gradient_bound(ansatz)
     assert bound.grad_norm_bound == pytest.approx(math.sqrt(2))
-    assert props.shots_clip_bound(ansatz, bound) == pytest.approx(2.0)
+    sampled = gradient_bound(ansatz, sampled=True)
+    assert sampled.grad_norm_bound == pytest.approx(2.0)  # the theory's bound on single estimates
     weights = np.zeros((100, 1))
     result = gradients("shots", ansatz, weights, None, EngineOptions(repetitions=1))
     assert np.abs(result.jacobian).max() == pytest.approx(2.0, abs=1e-5)  # P(no 2 in 100) = 0.75^100
     assert not props.check_per_weight(bound, _deterministic(result)).passed
     assert props.check_estimates("shots", ansatz, bound, result, weights, np.zeros((100, 0)),
                                  props.sample_mean_widths(ansatz)).passed
+    observation = props.check_sampled_bound("shots", sampled, result, np.zeros((100, 0)))
+    assert observation.passed and observation.ratio == pytest.approx(1.0, abs=1e-5)
 
 
 def test_pruned_bound_does_not_cover_finite_shot_estimates():
@@ -118,6 +121,7 @@ def test_pruned_bound_does_not_cover_finite_shot_estimates():
     assert not props.check_zero(bound, _deterministic(result)).passed
     assert props.check_estimates("shots", ansatz, bound, result, weights, inputs,
                                  props.sample_mean_widths(ansatz)).passed
+    assert props.check_sampled_bound("shots", gradient_bound(ansatz, sampled=True), result, inputs).passed
 
 
 def test_estimator_bound_from_theory_spreads_equals_tfq_shift_rule_weights():
