@@ -53,7 +53,8 @@ err_console = Console(stderr=True)
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False click returns a typer.Exit's code instead of raising it
+        status = app(args=argv, standalone_mode=False)
     except PrivqmlError as exc:
         err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
         err_console.print(str(exc), markup=False, highlight=False)
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return int(exc.exit_code)
         raise
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":
