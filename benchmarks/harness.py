@@ -8,8 +8,8 @@ medians taken at different times.
 
 **Inner loops.** A call much shorter than the timer's resolution (or the scheduler's
 granularity) is repeated ``inner`` times per measurement and the time divided by ``inner``;
-``inner`` is calibrated once, from the warm-up, so that one measurement lasts at least
-``min_seconds``. Every variant of one comparison then keeps its own ``inner``.
+``inner`` is calibrated once, from one call made after the warm-up (so tracing does not count),
+so that one measurement lasts at least ``min_seconds``. Every variant of one comparison then keeps its own ``inner``.
 
 **Clocks.** Each measurement records wall time (``time.perf_counter``) and the CPU time of the
 whole process (``time.process_time``: all threads, user + system). On a shared machine the
@@ -138,13 +138,12 @@ def interleaved(
     names = list(variants)
     inner = {}
     for name in names:
-        seconds = math.inf
-        for _ in range(max(warmup, 1 if min_seconds > 0 else 0)):
+        for _ in range(warmup):
+            _time_once(variants[name], 1, before)
+        inner[name] = 1
+        if min_seconds > 0:  # calibrate on a call made after the warm-up (tracing excluded)
             seconds, _cpu = _time_once(variants[name], 1, before)
-        if min_seconds > 0 and math.isfinite(seconds):
             inner[name] = int(min(max_inner, max(1, math.ceil(min_seconds / max(seconds, 1e-9)))))
-        else:
-            inner[name] = 1
     walls = {n: [] for n in names}
     cpus = {n: [] for n in names}
     for r in range(repeats):

@@ -35,10 +35,11 @@ def render(payload: Mapping, renderers: Mapping[str, Callable[[dict], str]], ord
     for command, names in commands.items():
         lines.append(f"- `{command}` → {', '.join(names)}")
     lines.append("")
-    lines += ["## Targets", "", "| benchmark | target | goal | measured | verdict |", "|---|---|---|---|---|"]
+    lines += ["## Targets", "", "| benchmark | target | goal | measured | verdict | note |", "|---|---|---|---|---|---|"]
     for name in order:
         for t in sections.get(name, {}).get("targets", []):
-            lines.append(f"| {name} | {t['target']} | {t['goal']} | {t['measured']} | {_met(t['met'])} |")
+            lines.append(f"| {name} | {t['target']} | {t['goal']} | {t['measured']} | {_met(t['met'])} | "
+                         f"{t.get('note', '')} |")
     lines.append("")
     for name in order:
         section = sections.get(name)
