@@ -79,6 +79,4 @@ def register(app: typer.Typer) -> None:
         else:
             print_report(report, Console())
         if not report.passed:
-            # SystemExit, not typer.Exit: privqml.cli.main runs click with standalone_mode=False,
-            # where an Exit's code is returned by app() and dropped; SystemExit reaches main().
-            raise SystemExit(1)
+            raise typer.Exit(code=1)
