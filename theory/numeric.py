@@ -207,7 +207,7 @@ def compile_numeric(ansatz: Ansatz) -> NumericProgram:
         return hit[1]
     program = _build(ansatz)
     key = id(ansatz)
-    _CACHE[key] = (weakref.ref(ansatz, lambda _ref, key=key: _CACHE.pop(key, None)), program)
+    _CACHE[key] = (weakref.ref(ansatz, lambda _ref, key=key, cache=_CACHE: cache.pop(key, None)), program)
     return program
 
 

@@ -229,7 +229,7 @@ def exact_gradient(ansatz: Ansatz) -> ExactGradient:
     function = sympy.lambdify(list(ansatz.weights) + list(ansatz.inputs), flat, modules="numpy", cse=True)
     result = ExactGradient(ansatz, expectations, jacobian, function)
     key = id(ansatz)
-    _CACHE[key] = (weakref.ref(ansatz, lambda _ref, key=key: _CACHE.pop(key, None)), result)
+    _CACHE[key] = (weakref.ref(ansatz, lambda _ref, key=key, cache=_CACHE: cache.pop(key, None)), result)
     return result
 
 
