@@ -107,7 +107,8 @@ def run(options) -> dict:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         where = out_dir
         runs.append({
-            "command": " ".join(cmd),
+            "command": " ".join(os.path.relpath(c, harness.REPO_ROOT) if c.startswith(str(harness.REPO_ROOT)) else c
+                                for c in cmd),
             "returncode": proc.returncode,
             "wall_s": wall,
             "cpu_s_children": cpu,
@@ -150,8 +151,12 @@ def markdown(section: dict) -> str:
         "",
     ]
     last = section["runs"][-1]
-    lines.append(f"Last run: `{last['command']}` — wall {last['wall_s']:.0f} s, CPU (children) "
-                 f"{last['cpu_s_children']:.0f} s, CPU/wall {last['cpu_over_wall'] or 0:.2f}.")
+    task_total = sum(group["total_s"] for group in last["tasks"].values())
+    lines.append(
+        f"Last run: `{last['command']}` — wall {last['wall_s']:.0f} s; Σ per-task wall {task_total:.0f} s "
+        f"(Σ / command wall = {task_total / last['wall_s']:.2f}: how many tasks ran at once on average); "
+        f"CPU of the reaped child processes {last['cpu_s_children']:.0f} s (CPU / wall "
+        f"{last['cpu_over_wall'] or 0:.2f}: below the task concurrency when other load shares the cores).")
     lines += ["", "Per task (protocol `wall_seconds`, last run):", "",
               "| claim/kind | tasks | total s | per task s, median (min–max) |", "|---|---|---|---|"]
     for key, group in last["tasks"].items():
