@@ -12,6 +12,8 @@ import os
 import pathlib
 import tempfile
 
+from privqml.atomic import write_text_atomic
+
 
 def _clean(value):
     """JSON-safe copy: non-finite floats become None (strict JSON has no Infinity/NaN)."""
@@ -32,21 +34,7 @@ def to_json(obj: dict, indent: int | None = 2) -> str:
 
 def write_json_atomic(path: str | os.PathLike, obj: dict) -> pathlib.Path:
     """Write ``obj`` as strict JSON to ``path`` atomically (tmp file + os.replace)."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = to_json(obj)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_text_atomic(path, to_json(obj))
 
 
 def read_json(path: str | os.PathLike) -> dict | None:

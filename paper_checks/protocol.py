@@ -27,15 +27,14 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from privqml.atomic import write_text_atomic
 from privqml.errors import ConfigError
 
 #: Bumped when the meaning of a task's parameters changes, so old results are not reused.
@@ -207,26 +206,9 @@ class Task:
 
 # -- result files ---------------------------------------------------------------------------
 def atomic_write_text(path: Path | str, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see either the old file or the whole new one.
-
-    The text goes to a temporary file in the same directory (same file system), is flushed and
-    fsync'ed, then ``os.replace`` renames it over ``path`` (atomic on POSIX and Windows).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``text`` to ``path`` so that readers see either the old file or the whole new one
+    (:func:`privqml.atomic.write_text_atomic`: tmp file, fsync, ``os.replace``)."""
+    write_text_atomic(path, text)
 
 
 def atomic_write_json(path: Path | str, payload: Any) -> None:

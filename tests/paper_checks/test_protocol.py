@@ -82,7 +82,7 @@ def test_atomic_write_leaves_old_file_when_replace_fails(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk gone")
 
-    monkeypatch.setattr(protocol.os, "replace", boom)
+    monkeypatch.setattr("os.replace", boom)
     with pytest.raises(OSError):
         protocol.atomic_write_json(path, {"v": 2})
     assert json.loads(path.read_text()) == {"v": 1}
