@@ -13,7 +13,10 @@ repetition (:func:`benchmarks.harness.interleaved`):
                     under ``tf.GradientTape``, d(Σ_c f_c)/dθ (compilation done beforehand, TF
                     warmed up first — slot values, TFQ op, chain rule to θ: what a user pays);
 ``adjoint_op``      the TFQ adjoint op alone: the gradient with respect to the slot values
-                    fed directly (the simulator's intrinsic cost, no Python per slot).
+                    fed directly (the simulator's intrinsic cost, no Python per slot);
+``adjoint_vectorised``  the ``adjoint`` gradient with the slot values computed by the prototype
+                    :func:`benchmarks.prototypes.vectorised_slot_values` (up to 16 qubits, with
+                    ``--prototypes``; the gradient is checked against ``adjoint`` first).
 
 The whole benchmark runs in a child process pinned to **one core** (``os.sched_setaffinity``,
 inherited by every thread; TensorFlow intra/inter-op threads set to 1 before TFQ loads), so
@@ -52,6 +55,8 @@ LINEAR_EXPONENT_MAX = 1.15
 BIG = (20, 100)
 BIG_SECONDS = 10.0
 ADJOINT_FROM_QUBITS = 12
+#: the vectorised-slot-values prototype is timed up to this width (above it the TFQ op dominates)
+VECTORISED_MAX_QUBITS = 16
 
 
 # ---------------------------------------------------------------------------------------
@@ -115,6 +120,18 @@ def _gradient_functions(ansatz, seed: int = 0):
             total = tf.reduce_sum(f)
         return tape.gradient(total, slot_values).numpy()
 
+    def adjoint_vectorised_for(slot_values):
+        def adjoint_vectorised():
+            with tf.GradientTape() as tape:
+                expectation_layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
+                f = expectation_layer(compiled.circuit_tensor, symbol_names=names,
+                                      symbol_values=slot_values(weights, inputs), operators=operators)
+                total = tf.reduce_sum(f)
+            return tape.gradient(total, weights).numpy()
+        return adjoint_vectorised
+
+    adjoint.compiled = compiled
+    adjoint.vectorised_for = adjoint_vectorised_for
     return compile_seconds, adjoint, adjoint_op
 
 
@@ -160,6 +177,12 @@ def measure_point(n_qubits: int, n_layers: int, repeats: int, prototypes: bool) 
     row["adjoint_warmup_call"] = warm
     variants["adjoint"] = adjoint
     variants["adjoint_op"] = adjoint_op
+    if prototypes and n_qubits <= VECTORISED_MAX_QUBITS:
+        slot_values = proto.vectorised_slot_values(adjoint.compiled)
+        if slot_values is not None:
+            adjoint_vectorised = adjoint.vectorised_for(slot_values)
+            row["adjoint_vectorised_max_abs_diff"] = float(np.max(np.abs(adjoint_vectorised() - adjoint())))
+            variants["adjoint_vectorised"] = adjoint_vectorised
     timings = harness.interleaved(variants, repeats, warmup=0, before=clear_theory_caches)
     row["timings"] = {name: t.as_dict() for name, t in timings.items()}
     ratios = {}
@@ -171,6 +194,13 @@ def measure_point(n_qubits: int, n_layers: int, repeats: int, prototypes: bool) 
             ratios[f"bound_proposed/adjoint_op_{clock}"] = harness.ratio(
                 timings, "bound_proposed", "adjoint_op", clock).as_dict()
             ratios[f"bound/bound_proposed_{clock}"] = harness.ratio(timings, "bound", "bound_proposed", clock).as_dict()
+        if "adjoint_vectorised" in timings:
+            ratios[f"adjoint/adjoint_vectorised_{clock}"] = harness.ratio(
+                timings, "adjoint", "adjoint_vectorised", clock).as_dict()
+            for bound in ("bound", "bound_proposed"):
+                if bound in timings:
+                    ratios[f"{bound}/adjoint_vectorised_{clock}"] = harness.ratio(
+                        timings, bound, "adjoint_vectorised", clock).as_dict()
     row["ratios"] = ratios
     return row
 
@@ -351,22 +381,30 @@ def markdown(section: dict) -> str:
         f"{section.get('repeats')} interleaved repetitions per point; cold caches for the bound. "
         "Times in seconds, CPU time (wall in the JSON), median (min–max). "
         "`adjoint` = one single-example gradient through `models.tfq_circuit.expectation` "
-        "(TFQ Adjoint, GradientTape); `op` = the TFQ adjoint op alone on the slot values.",
+        "(TFQ Adjoint, GradientTape); `op` = the TFQ adjoint op alone on the slot values; "
+        "`(proposed)` / `(vectorised)` = out-of-tree prototypes of `benchmarks/prototypes.py`, timed in the same "
+        "repetitions (results checked identical / gradients equal to float32 rounding first).",
         "",
     ]
     proposed = any("bound_proposed" in r["timings"] for r in section["rows"])
+    vectorised = any("adjoint_vectorised" in r["timings"] for r in section["rows"])
     head = "| n × L | gates | bound | " + ("bound (proposed) | " if proposed else "") + \
-        "adjoint | op | bound/adjoint | bound/op |" + (" stock/proposed |" if proposed else "")
+        "adjoint | op | " + ("adjoint (vectorised) | " if vectorised else "") + "bound/adjoint | bound/op |" + \
+        (" stock/proposed |" if proposed else "") + (" proposed/adjoint (vectorised) |" if vectorised else "")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for r in section["rows"]:
         t, q = r["timings"], r["ratios"]
         cells = [f"{r['n_qubits']} × {r['n_layers']}", str(r["n_gates"]), _fmt(t["bound"]["cpu_s"])]
         if proposed:
             cells.append(_fmt(t.get("bound_proposed", {}).get("cpu_s")))
-        cells += [_fmt(t["adjoint"]["cpu_s"]), _fmt(t["adjoint_op"]["cpu_s"]),
-                  _fmt(q["bound/adjoint_cpu"]), _fmt(q["bound/adjoint_op_cpu"])]
+        cells += [_fmt(t["adjoint"]["cpu_s"]), _fmt(t["adjoint_op"]["cpu_s"])]
+        if vectorised:
+            cells.append(_fmt(t.get("adjoint_vectorised", {}).get("cpu_s")))
+        cells += [_fmt(q["bound/adjoint_cpu"]), _fmt(q["bound/adjoint_op_cpu"])]
         if proposed:
             cells.append(_fmt(q.get("bound/bound_proposed_cpu")))
+        if vectorised:
+            cells.append(_fmt(q.get("bound_proposed/adjoint_vectorised_cpu")))
         lines.append("| " + " | ".join(cells) + " |")
     fits = section.get("fits", {})
     if fits:

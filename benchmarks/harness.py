@@ -82,7 +82,8 @@ class Stat:
 
 
 def _num(value: float):
-    return None if value is None or not math.isfinite(value) else float(value)
+    """JSON number rounded to 6 significant digits (timer noise is far larger); NaN/inf → null."""
+    return None if value is None or not math.isfinite(value) else float(f"{value:.6g}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,6 +256,9 @@ def atomic_write_text(path: Path | str, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; results are for everyone to read
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
             handle.flush()
@@ -268,8 +272,21 @@ def atomic_write_text(path: Path | str, text: str) -> None:
         raise
 
 
+def _rounded(value):
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def atomic_write_json(path: Path | str, payload) -> None:
-    atomic_write_text(path, json.dumps(payload, indent=1, allow_nan=False, default=_json_default) + "\n")
+    """Indented JSON, floats rounded to 6 significant digits, NaN/inf as null."""
+    text = json.dumps(_rounded(json.loads(json.dumps(payload, default=_json_default, allow_nan=True))),
+                      indent=1, allow_nan=False)
+    atomic_write_text(path, text + "\n")
 
 
 def _json_default(value):
