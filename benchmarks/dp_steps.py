@@ -170,9 +170,24 @@ def resummarise(name: str, section: dict) -> None:
     section["targets"] = _targets(name, section.get("rows", []))
 
 
+def _span(rows: list[dict], key: str) -> str:
+    values = [r["ratios"][key]["median"] for r in rows if key in r["ratios"]]
+    return f"{min(values):.2f}–{max(values):.2f}" if values else "—"
+
+
 def _targets(name: str, rows: list[dict]) -> list[dict]:
     if name != "dp_quantum":
-        return []
+        if not rows:
+            return []
+        proposed = any("stock/fast_fused_closed_wall" in r["ratios"] for r in rows)
+        return [harness.target(
+            "vectorised vs stock on the classical baselines", "(no numeric target in issue 7)",
+            f"stock/fast medians {_span(rows, 'stock/fast_wall')} over {len(rows)} configurations",
+            None,
+            (f"prototype fused + closed-form clip: stock/closed {_span(rows, 'stock/fast_fused_closed_wall')}, "
+             f"fast/closed {_span(rows, 'fast/fast_fused_closed_wall')}") if proposed else "",
+            info=True,
+        )]
     at = [r for r in rows if r["n_qubits"] == TARGET_QUBITS]
     if not at:
         return [

@@ -297,9 +297,14 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def target(name: str, goal: str, measured: str, met: bool | None, note: str = "") -> dict:
-    """A target record: what was asked, what was measured, met (None: not measured)."""
-    return {"target": name, "goal": goal, "measured": measured, "met": met, "note": note}
+def target(name: str, goal: str, measured: str, met: bool | None, note: str = "", info: bool = False) -> dict:
+    """A target record: what was asked, what was measured, met (None: not measured).
+
+    ``info=True`` marks a summary figure with no numeric target (shown as "info")."""
+    record = {"target": name, "goal": goal, "measured": measured, "met": met, "note": note}
+    if info:
+        record["info"] = True
+    return record
 
 
 __all__ = [

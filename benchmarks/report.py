@@ -38,7 +38,8 @@ def render(payload: Mapping, renderers: Mapping[str, Callable[[dict], str]], ord
     lines += ["## Targets", "", "| benchmark | target | goal | measured | verdict | note |", "|---|---|---|---|---|---|"]
     for name in order:
         for t in sections.get(name, {}).get("targets", []):
-            lines.append(f"| {name} | {t['target']} | {t['goal']} | {t['measured']} | {_met(t['met'])} | "
+            verdict = "info" if t.get("info") else _met(t["met"])
+            lines.append(f"| {name} | {t['target']} | {t['goal']} | {t['measured']} | {verdict} | "
                          f"{t.get('note', '')} |")
     lines.append("")
     for name in order:

@@ -181,6 +181,7 @@ def main(argv=None) -> int:
         except Exception as exc:
             section["figures"] = []
             section["plot_error"] = f"{type(exc).__name__}: {exc}"
+        payload = _load(out_dir / "latest.json")  # merge into the file as it is now (other runs may have written)
         payload.setdefault("sections", {})[bench.name] = section
         payload["machine"], payload["command"] = section["machine"], section["command"]
         write_outputs(out_dir, payload)
@@ -188,7 +189,7 @@ def main(argv=None) -> int:
             status = 1
             print(f"== {bench.name}: error (recorded in latest.json)\n{section['error'][-1500:]}", file=sys.stderr)
         for t in section.get("targets", []):
-            verdict = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
+            verdict = "info" if t.get("info") else {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
             print(f"   target {t['target']}: {t['measured']} [{verdict}]", file=sys.stderr)
     print(f"wrote {out_dir / 'latest.json'} and {out_dir / 'latest.md'}", file=sys.stderr)
     return status
