@@ -230,13 +230,25 @@ class _Entries:
     reasons: tuple            # [E] why sup is infinite ("" if finite)
 
 
+def _derivative(exponent: sympy.Expr, weight: sympy.Symbol) -> sympy.Expr:
+    """∂t/∂θ; the common t = c·θ (a rotation angle θ/π) without building a Derivative."""
+    if exponent == weight:
+        return sympy.Integer(1)
+    if isinstance(exponent, sympy.Mul):
+        coefficient, rest = exponent.as_independent(weight, as_Add=False)
+        if rest == weight:
+            return coefficient
+    return sympy.diff(exponent, weight)
+
+
 def _entries(ansatz: Ansatz, canonical: CanonicalCircuit) -> _Entries:
     weight_index = {w: j for j, w in enumerate(ansatz.weights)}
+    weight_set = set(ansatz.weights)  # built once: per slot it made the loop O(gates²)
     domain = tuple((s, lo, hi) for s, (lo, hi) in zip(ansatz.inputs, ansatz.input_domain))
     rows = []
     for slot in canonical.slots:
-        for weight in sorted(slot.exponent.free_symbols & set(ansatz.weights), key=lambda s: s.name):
-            derivative = sympy.diff(slot.exponent, weight)
+        for weight in sorted(slot.exponent.free_symbols & weight_set, key=lambda s: s.name):
+            derivative = _derivative(slot.exponent, weight)
             if derivative == 0:
                 continue
             relevant = tuple(d for d in domain if d[0] in derivative.free_symbols)
@@ -281,11 +293,13 @@ def _per_weight(entries: _Entries, live_mask: np.ndarray, magnitudes: np.ndarray
 def _directional(entries: _Entries, live_mask: np.ndarray, n_weights: int) -> float:
     """max_{‖u‖=1} Σ_{k∈L} Ω_k |r_k·u| with x-dependent rows relaxed entrywise (eq. 3)."""
     mask = live_mask[entries.slot]
-    live_slots_ = np.unique(entries.slot[mask])
     m = np.zeros(n_weights)
     multi_rows: list[tuple[np.ndarray, np.ndarray]] = []
-    for k in live_slots_:
-        rows = np.nonzero((entries.slot == k) & mask)[0]
+    live_rows = np.nonzero(mask)[0]
+    # group the live entries by slot once (a per-slot scan over all entries is O(gates²))
+    order = live_rows[np.argsort(entries.slot[live_rows], kind="stable")]
+    boundaries = np.flatnonzero(np.diff(entries.slot[order])) + 1
+    for rows in np.split(order, boundaries) if len(order) else []:
         exact = entries.constant[rows].all() and len(rows) >= 2
         if exact:
             multi_rows.append((entries.weight[rows], entries.spread[rows] * entries.value[rows]))

@@ -297,8 +297,9 @@ def weight_spreads(ansatz: Ansatz) -> dict[sympy.Symbol, float]:
     handled by :mod:`privqml.theory.bounds`."""
     canonical = canonicalize(ansatz)
     out = {w: 0.0 for w in ansatz.weights}
+    weight_set = set(ansatz.weights)
     for slot in canonical.slots:
-        for w in slot.exponent.free_symbols & set(ansatz.weights):
+        for w in slot.exponent.free_symbols & weight_set:
             d = sympy.diff(slot.exponent, w)
             out[w] += slot.spread * (abs(float(d)) if not d.free_symbols else math.nan)
     return out
