@@ -15,6 +15,7 @@ Contract tests (tests/models/test_contract.py) hold every family to this.
 
 from __future__ import annotations
 
+import abc
 import functools
 
 import numpy as np
@@ -23,7 +24,7 @@ import tensorflow as tf
 from privqml.models import losses as losses_mod
 
 
-class Model:
+class Model(abc.ABC):
     """Base class: subclasses implement :meth:`outputs` and set the attributes below.
 
     Attributes:
@@ -64,10 +65,10 @@ class Model:
         self.clamp = clamp
         self.weights = tf.Variable(np.asarray(initial_weights, dtype=np.float32), name="weights")
 
-    # -- to implement --------------------------------------------------------------------
+    # -- what each model family defines -------------------------------------------------
+    @abc.abstractmethod
     def outputs(self, weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
         """f(x_i; θ_i) as [B, n_outputs]; ``weights`` is [P] or [B, P], ``x`` is [B, n_features]."""
-        raise NotImplementedError
 
     # -- derived -------------------------------------------------------------------------
     @property
