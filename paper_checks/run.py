@@ -152,16 +152,15 @@ def run_checks(
 
 @contextlib.contextmanager
 def rich_progress(console=None, description: str = "paper checks") -> Iterator[ProgressCallback]:
-    """A rich progress bar as a sweep ``progress`` callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """A sweep ``progress`` callback: a live bar on a terminal, a line per computed run in a log
+    (reused runs are summarised at most every 10 s); see :mod:`privqml.progress`."""
+    from privqml.progress import progress_bar
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.fields[last]}"), console=console, transient=False) as bar:
-        handle = bar.add_task(description, total=None, last="")
+    with progress_bar(console, description) as bar:
 
         def update(done: int, total: int, task: Task, computed: bool) -> None:
             what = f"{task.claim}/{task.kind} {'ran' if computed else 'found'}: {task.rel_path.stem[:60]}"
-            bar.update(handle, completed=done, total=total, last=what)
+            bar(done, total, what, line=computed)
 
         yield update
 

@@ -107,20 +107,17 @@ def register(app: typer.Typer) -> None:
             seed=seed, path=path, accountant=accountant, meter_every=meter_every, loss=loss,
             n_train=n_train, n_test=n_test,
         )
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from privqml.progress import progress_bar
 
         err = Console(stderr=True)
-        with Progress(
-            TextColumn("[bold]train[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err, transient=True,
-        ) as bar:
-            task = bar.add_task(f"{model} on {dataset}", total=None)
+        with progress_bar(err, "train", transient=True) as bar:
 
             def progress(info: dict) -> None:
                 text = f"{model} on {dataset}, epoch {info['epoch']}"
                 if "test_accuracy" in info:
                     text += f", test acc {info['test_accuracy']:.3f}"
-                bar.update(task, total=info["total_steps"], completed=info["step"], description=text)
+                # in a log: one line per finished epoch (the call that carries its test accuracy)
+                bar(info["step"], info["total_steps"], text, line="test_accuracy" in info)
 
             result = run_training(config, out_dir=out, progress=progress)
         summary = result.summary()
