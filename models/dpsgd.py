@@ -161,9 +161,9 @@ def _query(clip_norm: float, noise_multiplier: float) -> GaussianSumQuery:
 
 
 @functools.lru_cache(maxsize=64)
-def _clip_fn(clip_norm: float, noise_multiplier: float):
-    """Σ_i preprocess_record(g_i) of given per-example gradients [B, P] (the audit calls this)."""
-    query = _query(clip_norm, noise_multiplier)
+def _clipped_sum_fn(clip_norm: float):
+    """Σ_i preprocess_record(g_i) of per-example gradients [B, P], traced once per C."""
+    query = _query(clip_norm, 0.0)  # preprocess_record clips; the stddev plays no part in it
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
     def clipped_sum(grads):
@@ -172,6 +172,38 @@ def _clip_fn(clip_norm: float, noise_multiplier: float):
         return tf.reduce_sum(clipped, axis=0)
 
     return clipped_sum
+
+
+def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
+    """Σ_i clip_C(g_i) of per-example gradients [B, P], clipped exactly as :func:`dp_step` clips
+    (TF Privacy's ``GaussianSumQuery.preprocess_record``); zeros of width P for an empty batch.
+
+    For callers that form their own per-example rows (the audit adds canary coordinates) and must
+    release them through the trainer's mechanism: pass the result to :func:`add_noise`.
+    """
+    _check_step_args(clip_norm, 0.0, 1.0, 1.0)
+    grads = np.asarray(per_example_grads, dtype=np.float32)
+    if grads.ndim != 2:
+        raise DataError(f"per-example gradients have shape {grads.shape}; need (batch, n_weights)")
+    if not np.all(np.isfinite(grads)):
+        raise DataError("per-example gradients contain NaN or infinite values")
+    if grads.shape[0] == 0:
+        return np.zeros(grads.shape[1], np.float32)
+    return _clipped_sum_fn(float(clip_norm))(tf.constant(grads)).numpy()
+
+
+def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_probability: float):
+    """The trainer's Gaussian noise on a clipped sum: (clipped + N(0, σ²C² I), the DpEvent spent).
+
+    ``clipped`` may carry leading axes (e.g. [n, P] copies of one clipped sum): every entry gets
+    independent noise, so one call gives n independent releases. The event is
+    PoissonSampled(q, Gaussian(σ as applied)) for *one* release; accounting for n of them is the
+    caller's business.
+    """
+    _check_step_args(clip_norm, noise_multiplier, 1.0, sampling_probability)
+    clipped = tf.convert_to_tensor(np.asarray(clipped, dtype=np.float32))
+    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier)), clipped, sampling_probability)
+    return np.asarray(noised), event
 
 
 @functools.lru_cache(maxsize=64)
@@ -315,4 +347,5 @@ def nonprivate_step(model: Model, x, labels) -> StepResult:
     )
 
 
-__all__ = ["PATHS", "StepResult", "dp_step", "nonprivate_step", "per_example_gradients", "poisson_batch"]
+__all__ = ["PATHS", "StepResult", "add_noise", "clipped_sum", "dp_step", "nonprivate_step", "per_example_gradients",
+           "poisson_batch"]

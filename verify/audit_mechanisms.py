@@ -196,8 +196,6 @@ class TrainerStepMechanism:
         return self.clip_norm  # dp_step takes C as given (TrainConfig refuses anything else)
 
     def releases(self, with_canary: bool, n: int, seed: int) -> np.ndarray:
-        import tensorflow as tf
-
         from privqml.models import dpsgd
 
         if self.reseed:  # as train() does at every epoch (seed·1000003 + epoch)
@@ -206,12 +204,11 @@ class TrainerStepMechanism:
         if self.real_steps:
             return np.stack([self._step(x, y, self.noise_multiplier).noised_sum for _ in range(n)]).astype(np.float64)
         clipped = self._step(x, y, 0.0).noised_sum  # σ = 0: the clipped sum through this path
-        query = dpsgd._query(self.clip_norm, self.noise_multiplier)  # noqa: SLF001 - the trainer's query
         out = []
-        for start in range(0, n, self._CHUNK):
+        for start in range(0, n, self._CHUNK):  # the trainer's noise, on `size` copies at once
             size = min(self._CHUNK, n - start)
-            tiled = tf.tile(tf.constant(clipped)[tf.newaxis, :], [size, 1])
-            noised, _ = dpsgd._noised(query, tiled, self.sampling_probability)  # noqa: SLF001
+            noised, _ = dpsgd.add_noise(np.tile(clipped, (size, 1)), self.clip_norm, self.noise_multiplier,
+                                        self.sampling_probability)
             out.append(np.asarray(noised, np.float64))
         return np.concatenate(out, axis=0)
 

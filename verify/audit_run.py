@@ -125,8 +125,6 @@ def one_run_training_audit(
     tf.random.set_seed(seed)
     included = rng.random(n_canaries) < 0.5
     n_weights = model.n_weights
-    clip_fn = dpsgd._clip_fn(clip_norm, sigma_applied)  # noqa: SLF001 - the trainer's clipping
-    query = dpsgd._query(clip_norm, sigma_applied)  # noqa: SLF001 - the trainer's Gaussian sum query
     scores = np.zeros(n_canaries)
     x_train = data.x_train.astype(np.float32)
     for _ in range(int(steps)):
@@ -136,8 +134,8 @@ def one_run_training_audit(
         rows = np.zeros((len(batch) + len(sampled), n_weights + n_canaries), np.float32)
         rows[: len(batch), :n_weights] = grads
         rows[len(batch) + np.arange(len(sampled)), n_weights + sampled] = 2.0 * clip_norm
-        clipped = clip_fn(tf.constant(rows)) if len(rows) else tf.zeros([n_weights + n_canaries])
-        noised, _ = dpsgd._noised(query, clipped, q)  # noqa: SLF001
+        clipped = dpsgd.clipped_sum(rows, clip_norm)  # the trainer's clipping and noise
+        noised, _ = dpsgd.add_noise(clipped, clip_norm, sigma_applied, q)
         noised = np.asarray(noised, np.float64)
         model.weights.assign_sub(lr * noised[:n_weights].astype(np.float32) / batch_size)
         scores += noised[n_weights:]

@@ -13,7 +13,14 @@ from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
 
 from privqml.errors import ConfigError, DataError
 from privqml.models.data import load_dataset
-from privqml.models.dpsgd import dp_step, nonprivate_step, per_example_gradients, poisson_batch
+from privqml.models.dpsgd import (
+    add_noise,
+    clipped_sum,
+    dp_step,
+    nonprivate_step,
+    per_example_gradients,
+    poisson_batch,
+)
 from privqml.models.zoo import build_model
 
 
@@ -130,6 +137,43 @@ def test_tf_privacy_query_clips_like_the_fast_path(mlp_model, batch):
     rows = np.stack([query.preprocess_record(params, tf.constant(g)).numpy() for g in grads])
     step = dp_step(mlp_model, x, y, 0.3, 0.0, 7.0, 0.1)
     np.testing.assert_allclose(step.clipped_sum, rows.sum(axis=0), atol=1e-6)
+
+
+def test_public_clip_and_noise_are_the_steps_own(hea_model, batch):
+    """clipped_sum + add_noise (what the audit uses) reproduce dp_step's clipped sum exactly and
+    its noise in distribution: mean 0, sd σC per coordinate, the same DpEvent."""
+    x, y = batch
+    grads, _ = per_example_gradients(hea_model, x, y)
+    step = dp_step(hea_model, x, y, 0.2, 0.0, 7.0, 0.1)
+    np.testing.assert_array_equal(clipped_sum(grads, 0.2), step.clipped_sum)
+    norms = np.linalg.norm(grads * np.minimum(1.0, 0.2 / np.linalg.norm(grads, axis=1))[:, None], axis=1)
+    assert np.all(norms <= 0.2 + 1e-6)
+    assert clipped_sum(np.zeros((0, 5)), 0.2).shape == (5,)
+    copies = np.tile(step.clipped_sum, (400, 1))
+    noised, event = add_noise(copies, 0.2, 1.5, 0.1)
+    noise = noised - copies
+    assert noised.shape == copies.shape
+    assert abs(noise.std() / (1.5 * 0.2) - 1) < 0.05  # 6400 draws: ≈ 6 SE
+    assert abs(noise.mean()) < 5 * 0.3 / math.sqrt(noise.size)
+    assert not np.allclose(noise[0], noise[1])  # every copy its own draw
+    step_event = dp_step(hea_model, x, y, 0.2, 1.5, 7.0, 0.1).event
+    assert event == step_event
+
+
+@pytest.mark.parametrize(
+    "call,error",
+    [
+        (lambda: clipped_sum(np.ones((2, 3)), 0.0), ConfigError),
+        (lambda: clipped_sum(np.ones(3), 1.0), DataError),
+        (lambda: clipped_sum(np.full((2, 3), np.nan), 1.0), DataError),
+        (lambda: add_noise(np.ones(3), -1.0, 1.0, 0.1), ConfigError),
+        (lambda: add_noise(np.ones(3), 1.0, -1.0, 0.1), ConfigError),
+        (lambda: add_noise(np.ones(3), 1.0, 1.0, 0.0), ConfigError),
+    ],
+)
+def test_public_clip_and_noise_refuse_bad_input(call, error):
+    with pytest.raises(error):
+        call()
 
 
 def test_nonprivate_step_is_the_mean_gradient(mlp_model, batch):
