@@ -19,7 +19,7 @@ Names are loaded lazily (``from privqml.models import train`` imports TensorFlow
 
 from __future__ import annotations
 
-import importlib
+from privqml._lazy import lazy_exports
 
 _EXPORTS = {
     "Dataset": "data",
@@ -47,11 +47,4 @@ _EXPORTS = {
     "compare_at_epsilon": "demo",
 }
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"privqml.models.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'privqml.models' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports("privqml.models", _EXPORTS)

@@ -19,7 +19,7 @@ Modules (one concept each; nothing here imports TensorFlow until a task runs):
 
 from __future__ import annotations
 
-import importlib
+from privqml._lazy import lazy_exports
 
 _EXPORTS = {
     "Task": "protocol",
@@ -44,11 +44,4 @@ _EXPORTS = {
     "demo": "run",
 }
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"privqml.paper_checks.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'privqml.paper_checks' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports("privqml.paper_checks", _EXPORTS)

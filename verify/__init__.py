@@ -15,36 +15,22 @@ engine is used):
 
 from __future__ import annotations
 
-import importlib
+from privqml._lazy import by_module, lazy_exports
 
 _EXPORTS = {
-    "privqml.verify.strategies": (
+    "strategies": (
         "ansatze", "points", "weights_for", "inputs_for", "labels_for", "noise_models", "shot_counts", "pauli_sums",
     ),
-    "privqml.verify.engines": (
+    "engines": (
         "gradients", "get_engine", "EngineOptions", "GradientResult", "ENGINE_NAMES", "Engine",
     ),
-    "privqml.verify.losses": ("loss_gradients",),
-    "privqml.verify.noise": ("NoiseModel", "with_noise"),
-    "privqml.verify.properties": ("PROPERTIES",),
-    "privqml.verify.runner": (
+    "losses": ("loss_gradients",),
+    "noise": ("NoiseModel", "with_noise"),
+    "properties": ("PROPERTIES",),
+    "runner": (
         "verify_ansatz", "verify_random_ansatze", "assert_bound_holds", "demo_verify", "PROFILES", "Profile",
     ),
-    "privqml.verify.report": ("VerifyReport", "PropertyReport", "Counterexample", "print_report"),
-    "privqml.verify.mutations": ("scaled_bound", "pruned_bound", "spreads_scaled"),
+    "report": ("VerifyReport", "PropertyReport", "Counterexample", "print_report"),
+    "mutations": ("scaled_bound", "pruned_bound", "spreads_scaled"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'privqml.verify' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
-
-
-__all__ = sorted(_WHERE)
+__getattr__, __dir__, __all__ = lazy_exports("privqml.verify", by_module(_EXPORTS))
