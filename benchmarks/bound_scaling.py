@@ -6,8 +6,6 @@ repetition (:func:`benchmarks.harness.interleaved`):
 ``bound``           ``privqml.theory.gradient_bound(ansatz)`` with *cold* caches (SymPy's cache
                     and every ``functools.lru_cache`` of ``privqml.theory`` cleared before each
                     call, outside the timer): what one derivation costs a user;
-``bound_proposed``  the same with the out-of-tree prototype of :mod:`benchmarks.prototypes`
-                    (result checked identical first), when ``--prototypes`` is on (default);
 ``adjoint``         one gradient of one example through the models layer:
                     ``models.tfq_circuit.expectation(compiled, θ, x, tfq.differentiators.Adjoint())``
                     under ``tf.GradientTape``, d(Σ_c f_c)/dθ (compilation done beforehand, TF
@@ -151,23 +149,6 @@ def measure_point(n_qubits: int, n_layers: int, repeats: int, prototypes: bool) 
         "grad_norm_bound": reference.grad_norm_bound,
     }
     variants = {"bound": lambda: gradient_bound(ansatz)}
-    if prototypes:
-        ok, why = proto.available()
-        if ok:
-            clear_theory_caches()
-            with proto.proposed_bound():
-                candidate = gradient_bound(ansatz)
-            row["proposed_identical"] = proto.same_bound(reference, candidate)
-            if row["proposed_identical"]:
-                def bound_proposed():
-                    with proto.proposed_bound():
-                        return gradient_bound(ansatz)
-
-                variants["bound_proposed"] = bound_proposed
-            else:
-                row["proposed_skipped"] = "prototype result differs from the stock bound"
-        else:
-            row["proposed_skipped"] = why
     compile_seconds, adjoint, adjoint_op = _gradient_functions(ansatz)
     row["compile_s"] = compile_seconds
     warm = (2**n_qubits) * n_gates <= _WARMUP_LIMIT
@@ -189,18 +170,11 @@ def measure_point(n_qubits: int, n_layers: int, repeats: int, prototypes: bool) 
     for clock in ("wall", "cpu"):
         ratios[f"bound/adjoint_{clock}"] = harness.ratio(timings, "bound", "adjoint", clock).as_dict()
         ratios[f"bound/adjoint_op_{clock}"] = harness.ratio(timings, "bound", "adjoint_op", clock).as_dict()
-        if "bound_proposed" in timings:
-            ratios[f"bound_proposed/adjoint_{clock}"] = harness.ratio(timings, "bound_proposed", "adjoint", clock).as_dict()
-            ratios[f"bound_proposed/adjoint_op_{clock}"] = harness.ratio(
-                timings, "bound_proposed", "adjoint_op", clock).as_dict()
-            ratios[f"bound/bound_proposed_{clock}"] = harness.ratio(timings, "bound", "bound_proposed", clock).as_dict()
         if "adjoint_vectorised" in timings:
             ratios[f"adjoint/adjoint_vectorised_{clock}"] = harness.ratio(
                 timings, "adjoint", "adjoint_vectorised", clock).as_dict()
-            for bound in ("bound", "bound_proposed"):
-                if bound in timings:
-                    ratios[f"{bound}/adjoint_vectorised_{clock}"] = harness.ratio(
-                        timings, bound, "adjoint_vectorised", clock).as_dict()
+            ratios[f"bound/adjoint_vectorised_{clock}"] = harness.ratio(
+                timings, "bound", "adjoint_vectorised", clock).as_dict()
     row["ratios"] = ratios
     return row
 
@@ -229,7 +203,6 @@ def child_main(argv=None) -> None:
         print(
             f"[bound {i + 1}/{len(points)}] hea {q}x{l}: G={row['n_gates']} "
             f"bound cpu {t['bound']['cpu_s']['median']:.3f}s "
-            + (f"proposed {t['bound_proposed']['cpu_s']['median']:.3f}s " if "bound_proposed" in t else "")
             + f"adjoint cpu {t['adjoint']['cpu_s']['median']:.3f}s op {t['adjoint_op']['cpu_s']['median']:.3f}s "
             f"({time.perf_counter() - started:.0f}s)",
             file=sys.stderr, flush=True,
@@ -268,7 +241,7 @@ def _median(row: dict, variant: str, clock: str) -> float | None:
 def summarise(rows: list[dict]) -> dict:
     """Fits (per variant and clock) and the three targets."""
     fits = {}
-    for variant in ("bound", "bound_proposed"):
+    for variant in ("bound",):
         for clock in ("cpu", "wall"):
             pts = [(r["n_gates"], _median(r, variant, clock)) for r in rows if _median(r, variant, clock)]
             if len(pts) >= 3:
@@ -286,14 +259,10 @@ def summarise(rows: list[dict]) -> dict:
     if judged:
         text = "; ".join(f"{label}: k = {fit['exponent']:.2f} (95% CI {fit['ci95'][0]:.2f}-{fit['ci95'][1]:.2f})"
                          for label, fit in judged)
-        proposed = fits.get(f"bound_proposed_cpu_at_{widest}_qubits")
-        note = ("with the out-of-tree prototype (benchmarks/prototypes.py): "
-                f"k = {proposed['exponent']:.2f} (95% CI {proposed['ci95'][0]:.2f}-{proposed['ci95'][1]:.2f}) "
-                f"at {widest} qubits") if proposed and proposed.get("exponent") is not None else ""
         targets.append(harness.target(
             "bound linear in gates",
             f"fitted exponent k <= {LINEAR_EXPONENT_MAX} (CPU time), over all points and at the widest row",
-            text, all(fit["exponent"] <= LINEAR_EXPONENT_MAX for _, fit in judged), note,
+            text, all(fit["exponent"] <= LINEAR_EXPONENT_MAX for _, fit in judged), "",
         ))
     big = [r for r in rows if (r["n_qubits"], r["n_layers"]) == BIG]
     if big:
@@ -303,9 +272,7 @@ def summarise(rows: list[dict]) -> dict:
             "20x100 hea bound on one core", f"< {BIG_SECONDS:g} s",
             f"CPU {cpu['median']:.2f} s ({cpu['min']:.2f}-{cpu['max']:.2f}); wall {wall['median']:.2f} s "
             f"({wall['min']:.2f}-{wall['max']:.2f})",
-            cpu["median"] < BIG_SECONDS and wall["median"] < BIG_SECONDS,
-            (f"prototype: CPU {r['timings']['bound_proposed']['cpu_s']['median']:.2f} s"
-             if "bound_proposed" in r["timings"] else ""),
+            cpu["median"] < BIG_SECONDS and wall["median"] < BIG_SECONDS, "",
         ))
     else:
         targets.append(harness.target("20x100 hea bound on one core", f"< {BIG_SECONDS:g} s",
@@ -382,29 +349,23 @@ def markdown(section: dict) -> str:
         "Times in seconds, CPU time (wall in the JSON), median (min–max). "
         "`adjoint` = one single-example gradient through `models.tfq_circuit.expectation` "
         "(TFQ Adjoint, GradientTape); `op` = the TFQ adjoint op alone on the slot values; "
-        "`(proposed)` / `(vectorised)` = out-of-tree prototypes of `benchmarks/prototypes.py`, timed in the same "
-        "repetitions (results checked identical / gradients equal to float32 rounding first).",
+        "`(vectorised)` = the out-of-tree prototype `benchmarks/prototypes.py: vectorised_slot_values`, timed in "
+        "the same repetitions (gradients checked equal to float32 rounding first).",
         "",
     ]
-    proposed = any("bound_proposed" in r["timings"] for r in section["rows"])
     vectorised = any("adjoint_vectorised" in r["timings"] for r in section["rows"])
-    head = "| n × L | gates | bound | " + ("bound (proposed) | " if proposed else "") + \
-        "adjoint | op | " + ("adjoint (vectorised) | " if vectorised else "") + "bound/adjoint | bound/op |" + \
-        (" stock/proposed |" if proposed else "") + (" proposed/adjoint (vectorised) |" if vectorised else "")
+    head = "| n × L | gates | bound | adjoint | op | " + ("adjoint (vectorised) | " if vectorised else "") + \
+        "bound/adjoint | bound/op |" + (" bound/adjoint (vectorised) |" if vectorised else "")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for r in section["rows"]:
         t, q = r["timings"], r["ratios"]
         cells = [f"{r['n_qubits']} × {r['n_layers']}", str(r["n_gates"]), _fmt(t["bound"]["cpu_s"])]
-        if proposed:
-            cells.append(_fmt(t.get("bound_proposed", {}).get("cpu_s")))
         cells += [_fmt(t["adjoint"]["cpu_s"]), _fmt(t["adjoint_op"]["cpu_s"])]
         if vectorised:
             cells.append(_fmt(t.get("adjoint_vectorised", {}).get("cpu_s")))
         cells += [_fmt(q["bound/adjoint_cpu"]), _fmt(q["bound/adjoint_op_cpu"])]
-        if proposed:
-            cells.append(_fmt(q.get("bound/bound_proposed_cpu")))
         if vectorised:
-            cells.append(_fmt(q.get("bound_proposed/adjoint_vectorised_cpu")))
+            cells.append(_fmt(q.get("bound/adjoint_vectorised_cpu")))
         lines.append("| " + " | ".join(cells) + " |")
     fits = section.get("fits", {})
     if fits:
@@ -428,7 +389,7 @@ def plot(section: dict, out_dir: Path) -> list[str]:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     qubits = sorted({r["n_qubits"] for r in rows})
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(qubits)))
-    for variant, marker, label in (("bound", "o", "bound"), ("bound_proposed", "^", "bound (proposed)")):
+    for variant, marker, label in (("bound", "o", "bound"),):
         pts = sorted((r["n_gates"], r["timings"][variant]["cpu_s"]) for r in rows if variant in r["timings"])
         if not pts:
             continue
