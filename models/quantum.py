@@ -38,10 +38,10 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_quantum as tfq
 
-from privqml.errors import ConfigError
+from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.models.base import Model
 from privqml.models.losses import default_loss
-from privqml.models.tfq_circuit import compile_ansatz, expectation
+from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
 from privqml.theory import Ansatz, builtin_ansatz, observable_range
 
 QUANTUM_FAMILIES = ("hea", "reupload", "native")
@@ -96,6 +96,11 @@ class QuantumModel(Model):
         self.trajectories = trajectories if self.compiled.noisy else None
         # A TFQ differentiator instance binds to one op: keep the class, make one per layer.
         if shots is not None or self.compiled.noisy:
+            problem = parameter_shift_problem(self.compiled.canonical)
+            if problem:
+                raise UnsupportedGateError(
+                    f"{problem}; shot and noisy models differentiate with it, so train this ansatz "
+                    "analytically (no shots, no noise channels) or replace the controlled rotation")
             self.differentiator_class = tfq.differentiators.ParameterShift
         else:
             self.differentiator_class = tfq.differentiators.Adjoint

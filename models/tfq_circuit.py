@@ -25,7 +25,7 @@ import tensorflow_quantum as tfq
 
 from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.spectra import CanonicalCircuit, canonicalize
+from privqml.theory.spectra import CanonicalCircuit, ControlledEigenGate, canonicalize
 
 SLOT_PREFIX = "_pq_slot"
 
@@ -112,6 +112,24 @@ def _with_slot_symbol(op: cirq.Operation, symbol: sympy.Symbol) -> cirq.Operatio
     return new_gate.on(*op.qubits)
 
 
+def parameter_shift_problem(canonical: CanonicalCircuit) -> str | None:
+    """Why TFQ's ``ParameterShift`` differentiator is not exact for this circuit, or None.
+
+    ``tfq_ps_decompose`` splits gates into two-eigenvalue pieces but keeps a controlled gate
+    whole: C-U(t) has eigen half-turns {0} ∪ {λ + s}, three distinct values for a rotation
+    (s = −½), and a two-term shift rule over three frequencies is wrong (measured, TFQ 0.7.3:
+    C-Rx ∂f/∂t = −1.857 against the exact −1.313; C-Ry and C-Rz happened to agree). Controlled
+    slots with more than two eigen half-turns are therefore refused for ParameterShift (shot and
+    noisy models, the verify engines pshift/shots/noisy); the Adjoint differentiator is exact.
+    """
+    for slot in canonical.slots:
+        if isinstance(slot.operation.gate, ControlledEigenGate) and len(slot.spectrum.half_turns) > 2:
+            turns = ", ".join(f"{h:g}" for h in slot.spectrum.half_turns)
+            return (f"TFQ's two-term ParameterShift is not exact for the controlled gate {slot.source} "
+                    f"(eigen half-turns {turns}: three frequencies need a multi-term rule)")
+    return None
+
+
 def compile_ansatz(ansatz: Ansatz) -> CompiledAnsatz:
     """Canonicalize ``ansatz`` and give every angle slot its own TFQ symbol.
 
@@ -129,6 +147,14 @@ def compile_ansatz(ansatz: Ansatz) -> CompiledAnsatz:
             symbols.append(symbol)
             op = _with_slot_symbol(op, symbol)
         gate = op.gate
+        if isinstance(gate, ControlledEigenGate):
+            # the theory's view of C-U(t) as one EigenGate, back to the ControlledGate TFQ
+            # serialises (controls, control values and the sub-gate's exponent symbol kept)
+            controlled = gate.as_controlled_gate()
+            if isinstance(controlled.sub_gate, gate_types):
+                operations.append(controlled.on(*op.qubits))
+                continue
+            gate = controlled.sub_gate
         if isinstance(gate, channel_types):
             noisy = True
             operations.append(op)

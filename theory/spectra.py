@@ -149,6 +149,17 @@ class ControlledEigenGate(cirq.EigenGate):
     def _qid_shape_(self) -> tuple[int, ...]:
         return cirq.qid_shape(self._controlled)
 
+    def as_controlled_gate(self) -> cirq.ControlledGate:
+        """The same gate as a ``cirq.ControlledGate`` whose sub-gate carries this exponent (what
+        simulators without this class, e.g. TFQ, take)."""
+        controlled = self._controlled
+        return cirq.ControlledGate(
+            controlled.sub_gate._with_exponent(self.exponent),  # noqa: SLF001 - EigenGate protocol
+            num_controls=controlled.num_controls(),
+            control_values=controlled.control_values,
+            control_qid_shape=controlled.control_qid_shape,
+        )
+
     def _eigen_components(self):
         controlled, sub = self._controlled, self._controlled.sub_gate
         sub_dim = int(np.prod(cirq.qid_shape(sub)))

@@ -124,6 +124,8 @@ def _check(name: str, ctx: _Context, ansatz: Ansatz, data, weights, inputs, extr
         for engine in _usable(ctx.engines, ansatz, exact=True):
             out.append(props.check_loss(ansatz, bound, run(engine), loss, labels, clamp))
     elif name == "shots":
+        if get_engine("shots").declines(ansatz) is not None:
+            return []  # a drawn ansatz the engine cannot run (reported by _engines_for for a fixed one)
         shots = data.draw(shot_counts(1, ctx.profile.max_shots), label="shots")
         extra.update(shots=str(shots))
         result = get_engine("shots").gradients(ansatz, weights, inputs, dataclasses.replace(options, repetitions=shots))
@@ -142,7 +144,7 @@ def _check(name: str, ctx: _Context, ansatz: Ansatz, data, weights, inputs, extr
                 out.append(props.check_per_weight(b, exact))
                 out.append(props.check_total(b, exact, inputs))
             out.append(props.check_zero(noisy_bound, exact))
-        if "noisy" in ctx.engines:
+        if "noisy" in ctx.engines and get_engine("noisy").declines(noisy) is None:
             estimate = get_engine("noisy").gradients(noisy, weights, inputs, options)
             out.append(props.check_estimates("noisy", noisy, noisy_bound, estimate, weights, inputs,
                                              props.eigenvalue_widths(noisy)))
@@ -169,9 +171,13 @@ def _engines_for(name: str, ctx: _Context, ansatz: Ansatz) -> tuple[tuple[str, .
     if name in ("per_weight", "total", "zero", "loss"):
         return exact, None if exact else "no exact engine selected (adjoint, pshift, fd, numeric or oracle)"
     if name == "shots":
-        return (("shots",), None) if "shots" in ctx.engines else ((), "engine 'shots' not selected")
+        if "shots" not in ctx.engines:
+            return (), "engine 'shots' not selected"
+        declined = get_engine("shots").declines(ansatz)
+        return ((), declined) if declined else (("shots",), None)
     if name == "noisy":
         chosen = tuple(e for e in ("noisy", "numeric") if e in ctx.engines or (e == "numeric" and "oracle" in ctx.engines))
+        chosen = tuple(e for e in chosen if e != "noisy" or get_engine("noisy").declines(ansatz) is None)
         return chosen, None if chosen else "select 'noisy' and/or 'numeric' to check noisy gradients"
     if name == "agree":
         others = [e for e in _usable(ctx.engines, ansatz) if e != "noisy"]

@@ -39,9 +39,10 @@ import tensorflow as tf
 import tensorflow_quantum as tfq
 
 from privqml.errors import AnsatzError, ConfigError, UnsupportedGateError
-from privqml.models.tfq_circuit import CompiledAnsatz, compile_ansatz
+from privqml.models.tfq_circuit import CompiledAnsatz, compile_ansatz, parameter_shift_problem
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bounds import observable_range
+from privqml.theory.spectra import canonicalize
 from privqml.verify.engines import (
     Engine,
     EngineOptions,
@@ -322,17 +323,26 @@ def noisy_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, opt
                         shots=options.trajectories, delta=options.delta)
 
 
+def _two_term_rule_exact(ansatz: Ansatz):
+    """Why TFQ's ParameterShift is not exact for ``ansatz`` (see
+    :func:`privqml.models.tfq_circuit.parameter_shift_problem`), or None."""
+    problem = parameter_shift_problem(canonicalize(ansatz))
+    return f"{problem}; use adjoint, fd or numeric for this ansatz" if problem else None
+
+
 TFQ_ENGINES: dict[str, Engine] = {
     "adjoint": Engine("adjoint", adjoint_gradients, exact=True, stochastic=False, max_qubits=None,
                       description="TFQ Adjoint (float32)"),
     "pshift": Engine("pshift", pshift_gradients, exact=True, stochastic=False, max_qubits=None,
-                     description="TFQ ParameterShift, analytic expectations (float32)"),
+                     description="TFQ ParameterShift, analytic expectations (float32)", admits=_two_term_rule_exact),
     "fd": Engine("fd", fd_gradients, exact=True, stochastic=False, max_qubits=None,
                  description="TFQ CentralDifference, h = 1e-3 half-turns (float32)"),
     "shots": Engine("shots", shots_gradients, exact=False, stochastic=True, max_qubits=None,
-                    description="TFQ ParameterShift on SampledExpectation (finite shots)", supports_noise=True),
+                    description="TFQ ParameterShift on SampledExpectation (finite shots)", supports_noise=True,
+                    admits=_two_term_rule_exact),
     "noisy": Engine("noisy", noisy_gradients, exact=False, stochastic=True, max_qubits=None,
-                    description="TFQ ParameterShift on backend='noisy' (Monte-Carlo trajectories)", supports_noise=True),
+                    description="TFQ ParameterShift on backend='noisy' (Monte-Carlo trajectories)", supports_noise=True,
+                    admits=_two_term_rule_exact),
 }
 
 __all__ = [

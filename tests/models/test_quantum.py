@@ -110,3 +110,94 @@ def test_shot_models_clip_at_the_sampled_bound_which_every_estimate_obeys():
     norms = np.linalg.norm(grads, axis=1)
     assert norms.max() <= sampled.value + 1e-5
     assert norms.max() > exact.value  # the exact bound would not do for estimates
+
+
+def _controlled_ansatz():
+    """Controlled parametrised rotations (one on control value 0) between trainable layers."""
+    import sympy
+
+    from privqml.theory import Ansatz, parse_observables
+
+    q = cirq.LineQubit.range(3)
+    a, b, c, d, x = sympy.symbols("a b c d x")
+    circuit = cirq.Circuit(
+        cirq.rx(x).on(q[0]), cirq.H.on_each(*q[1:]),
+        cirq.ry(a).on(q[1]).controlled_by(q[0]),
+        (cirq.Z**b).on(q[2]).controlled_by(q[0], q[1], control_values=[0, 1]),
+        cirq.ControlledGate(cirq.XPowGate(exponent=c, global_shift=-0.5)).on(q[2], q[0]),
+        cirq.ry(d).on(q[1]),
+    )
+    return Ansatz(circuit, (a, b, c, d), (x,), parse_observables("X1 + Z0 + Y2", q), name="controlled")
+
+
+def test_controlled_parametrised_gates_run_on_tfq_and_match_the_exact_engine():
+    """The theory canonicalises C-U(θ) into one EigenGate slot; TFQ gets it back as a ControlledGate
+    and its values and adjoint gradients agree with the float64 engine (float32 tolerance)."""
+    from privqml.models.tfq_circuit import compile_ansatz, expectation
+    from privqml.theory import gradient_bound
+    from privqml.theory.numeric import expectations_and_jacobian
+
+    ansatz = _controlled_ansatz()
+    compiled = compile_ansatz(ansatz)
+    assert sum(isinstance(op.gate, cirq.ControlledGate) for op in compiled.circuit.all_operations()) == 3
+    rng = np.random.default_rng(5)
+    bound = gradient_bound(ansatz).grad_norm_bound
+    import tensorflow_quantum as tfq
+
+    for _ in range(4):
+        w = rng.uniform(-math.pi, math.pi, 4)
+        x = rng.uniform(-math.pi, math.pi, (1, 1))
+        weights = tf.Variable(w.astype(np.float32))
+        with tf.GradientTape() as tape:
+            f = expectation(compiled, weights, tf.constant(x, tf.float32), tfq.differentiators.Adjoint())
+        grad = tape.gradient(f, weights).numpy()
+        f_ref, jac_ref = expectations_and_jacobian(ansatz, w, x[0])
+        np.testing.assert_allclose(f.numpy()[0], f_ref, atol=2e-5)
+        np.testing.assert_allclose(grad, jac_ref[0], atol=2e-4)
+        assert np.linalg.norm(jac_ref[0]) <= bound + 1e-9
+
+
+def test_a_controlled_gate_tfq_lacks_is_named():
+    import sympy
+
+    from privqml.errors import UnsupportedGateError
+    from privqml.models.tfq_circuit import compile_ansatz
+    from privqml.theory import Ansatz, parse_observables
+
+    q = cirq.LineQubit.range(4)
+    w = sympy.Symbol("w")
+    # built directly: CCZPow(w).controlled_by(q0) would simplify to a supported C-C-C-Z**w
+    circuit = cirq.Circuit(cirq.H.on_each(*q), cirq.ControlledGate(cirq.CCZPowGate(exponent=w)).on(*q))
+    ansatz = Ansatz(circuit, (w,), (), parse_observables("X0", q))
+    with pytest.raises(UnsupportedGateError, match="CCZPowGate"):
+        compile_ansatz(ansatz)
+
+
+def test_shot_models_refuse_controlled_rotations_parameter_shift_gets_wrong():
+    """TFQ's ParameterShift is wrong for C-Rx (measured: -1.857 vs exact -1.313), so a shot model
+    of such an ansatz is refused with the reason; the analytic (Adjoint) model is accepted."""
+    from privqml.errors import UnsupportedGateError
+    from privqml.models.tfq_circuit import compile_ansatz, parameter_shift_problem
+
+    ansatz = _controlled_ansatz()
+    assert "controlled gate" in parameter_shift_problem(compile_ansatz(ansatz).canonical)
+    assert parameter_shift_problem(compile_ansatz(hea(2, 1, "Z0")).canonical) is None
+    with pytest.raises(UnsupportedGateError, match="ParameterShift is not exact.*analytically"):
+        QuantumModel(ansatz, shots=100)
+    assert QuantumModel(ansatz).differentiator_class.__name__ == "Adjoint"
+
+
+def test_verify_runs_a_controlled_ansatz_on_the_engines_that_are_exact_for_it():
+    """pshift/shots/noisy decline the controlled ansatz with the reason; adjoint and numeric check it."""
+    from privqml.verify import get_engine, verify_ansatz
+
+    ansatz = _controlled_ansatz()
+    for name in ("pshift", "shots", "noisy"):
+        assert "use adjoint, fd or numeric" in get_engine(name).declines(ansatz)
+    assert get_engine("adjoint").declines(ansatz) is None
+    report = verify_ansatz(ansatz, engines="adjoint,pshift,shots,numeric", examples=4,
+                           properties=("per_weight", "shots", "agree"))
+    assert report.passed
+    by_name = {p.name: p for p in report.properties}
+    assert by_name["shots"].examples == 0 and "ParameterShift" in by_name["shots"].skipped
+    assert dict(by_name["agree"].max_ratio_by_engine).keys() == {"adjoint"}
