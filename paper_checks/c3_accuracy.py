@@ -26,6 +26,7 @@ same budget — checked per cell from the runs' accountants.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -39,6 +40,9 @@ from privqml.paper_checks.protocol import Task
 from privqml.paper_checks.report import ClaimReport, Table
 
 CLAIM = "C3"
+#: a model whose non-private accuracy is within this of chance (1 / n_classes) has not learnt the
+#: task: its retention (private / non-private) is then no measure of what privacy costs it
+NEAR_CHANCE = 0.05
 TITLE = "accuracy retention at fixed clip and budget"
 STATEMENT = (
     "Under a fixed clipping threshold and a fixed privacy budget, quantum models keep higher accuracy "
@@ -165,12 +169,24 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
                 ret["quantum"].format(), ret["classical"].format(), ret["test"].difference.format(),
                 ret["test"].adjusted_pvalue, ret["test"].outcome,
             ))
-    ref_rows = []
+    ref_rows, near_chance = [], []
     for dataset in profile.c3_datasets:
         for model in (quantum, classical):
-            accs = [r["test_accuracy"] for r in runs.get((dataset, model, None, math.inf), {}).values()]
+            ref_runs = list(runs.get((dataset, model, None, math.inf), {}).values())
+            accs = [r["test_accuracy"] for r in ref_runs]
             if accs:
                 ref_rows.append((dataset, model, len(accs), stats.mean_ci(accs).format()))
+                n_classes = ref_runs[0].get("dataset", {}).get("n_classes")
+                chance = 1.0 / n_classes if n_classes else None
+                if chance is not None and float(np.mean(accs)) < chance + NEAR_CHANCE:
+                    near_chance.append({"dataset": dataset, "model": model, "accuracy": float(np.mean(accs)),
+                                        "chance": chance})
+    if near_chance:
+        reasons.append("not learnt without privacy (mean accuracy within {:.2f} of chance), so retention there is "
+                       "uninformative: ".format(NEAR_CHANCE) + ", ".join(
+                           f"{c['model']} on {c['dataset']} ({c['accuracy']:.3f}, chance {c['chance']:.2f})"
+                           for c in near_chance))
+        verdict = dataclasses.replace(verdict, reasons=tuple(reasons))
     counts = {o: sum(c["comparison"].outcome == o for c in cells) for o in (stats.QUANTUM_HIGHER, stats.CLASSICAL_HIGHER)}
     diffs = [c["comparison"].difference.mean for c in cells]
     headline = (f"private accuracy, quantum − classical over {len(cells)} cells: mean {np.mean(diffs):+.3f} "
@@ -196,6 +212,7 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
         ],
         "nonprivate": [{"dataset": d, "model": m, "n": n, "accuracy": a} for d, m, n, a in ref_rows],
         "retention_verdict": retention_verdict.to_json(),
+        "near_chance_nonprivate": near_chance,
     }
     return ClaimReport(
         claim=CLAIM, title=TITLE, statement=STATEMENT, verdict=verdict, numbers=numbers,

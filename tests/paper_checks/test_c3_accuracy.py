@@ -30,15 +30,18 @@ def test_tasks_pair_quantum_and_classical_by_replicate():
     assert len(seeds) == 5 * len(PROFILE.c3_datasets)
 
 
-def _results(quantum_gain: float, seed: int = 0):
+def _results(quantum_gain: float, seed: int = 0, quantum_reference: float = 0.80):
     rng = np.random.default_rng(seed)
     out = {}
     for task in c3.tasks(PROFILE):
         base = 0.80 if math.isinf(task["epsilon"]) else 0.65 + 0.02 * math.log(task["epsilon"])
+        if math.isinf(task["epsilon"]) and task["model"] == "hea":
+            base = quantum_reference
         gain = quantum_gain if task["model"] == "hea" and math.isfinite(task["epsilon"]) else 0.0
         acc = base + gain + 0.01 * rng.standard_normal()
         out[task] = {"test_accuracy": acc, "clip": 1.46 if task["clip"] == "bound" else task["clip"],
-                     "epsilon_pld": min(task["epsilon"], 1e9) * 0.9, "noise_multiplier": 1.0}
+                     "epsilon_pld": min(task["epsilon"], 1e9) * 0.9, "noise_multiplier": 1.0,
+                     "dataset": {"n_classes": 2}}
     return out
 
 
@@ -76,3 +79,16 @@ def test_missing_runs_are_counted(tmp_path):
     report = c3.summarise(PROFILE, results, tmp_path)
     assert report.numbers["runs_found"] == report.numbers["runs_expected"] - len(dropped)
     assert all(len(c["replicates"]) == 4 for c in report.numbers["cells"])
+
+
+def test_a_model_at_chance_without_privacy_is_flagged(tmp_path):
+    """Retention of a model that never learnt the task (non-private accuracy ≈ chance) says nothing
+    about what privacy costs; the report says so instead of counting it as retention."""
+    flagged = c3.summarise(PROFILE, _results(quantum_gain=0.0, quantum_reference=0.52), tmp_path)
+    assert {(c["dataset"], c["model"]) for c in flagged.numbers["near_chance_nonprivate"]} == {
+        (d, "hea") for d in PROFILE.c3_datasets}
+    assert any(r.startswith("not learnt without privacy") and "hea on quantum (0.5" in r and "chance 0.50" in r
+               for r in flagged.verdict.reasons)
+    clean = c3.summarise(PROFILE, _results(quantum_gain=0.0), tmp_path)
+    assert clean.numbers["near_chance_nonprivate"] == []
+    assert not any(r.startswith("not learnt") for r in clean.verdict.reasons)
