@@ -34,6 +34,8 @@ _EXPORTS = {
     "calibrate_noise_multiplier": "accounting",
     "compute_epsilon": "accounting",
     "StepResult": "dpsgd",
+    "add_noise": "dpsgd",
+    "clipped_sum": "dpsgd",
     "dp_step": "dpsgd",
     "nonprivate_step": "dpsgd",
     "per_example_gradients": "dpsgd",
