@@ -275,6 +275,9 @@ class SweepSummary:
     skipped: tuple[Task, ...]
     wall_seconds: float
     failures: dict[Task, str] = dataclasses.field(default_factory=dict)
+    #: Σ of every finished task's own wall time (reused ones as stored): the compute behind the
+    #: results, which ``wall_seconds`` of a resumed sweep does not show
+    task_seconds: float = 0.0
 
 
 ProgressCallback = Callable[[int, int, Task, bool], None]
@@ -316,11 +319,13 @@ def run_sweep(
     results: dict[Task, dict[str, Any]] = {}
     skipped: list[Task] = []
     pending: list[Task] = []
+    task_seconds = 0.0
     for task in ordered:
         stored = load_result(task, out_dir)
         if stored is None:
             pending.append(task)
         else:
+            task_seconds += float(stored.get("wall_seconds", 0.0))
             results[task] = stored["result"]
             skipped.append(task)
             if progress:
@@ -335,6 +340,7 @@ def run_sweep(
                 # What a later run will load from disk (tuples become lists, ...): one form for both.
                 results[outcome.task] = json.loads(json.dumps(dict(outcome.result), allow_nan=True))
                 computed.append(outcome.task)
+                task_seconds += outcome.wall_seconds
                 if progress:
                     progress(len(results), total, outcome.task, True)
             else:
@@ -349,6 +355,7 @@ def run_sweep(
         skipped=tuple(skipped),
         wall_seconds=time.perf_counter() - start,
         failures=failures,
+        task_seconds=task_seconds,
     )
 
 

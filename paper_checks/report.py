@@ -143,7 +143,7 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
     for claim in claims:
         lines += [claim.markdown(), ""]
     lines += ["## Run", ""]
-    for key in ("profile", "executor", "wall_seconds", "tasks_computed", "tasks_skipped"):
+    for key in ("profile", "executor", "wall_seconds", "task_seconds", "tasks_computed", "tasks_skipped"):
         if key in meta:
             lines.append(f"- {key}: {_cell(meta[key])}")
     lines.append("- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))

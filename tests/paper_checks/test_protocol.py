@@ -98,6 +98,10 @@ def test_finished_tasks_are_skipped_and_corrupt_files_rerun(tmp_path):
     assert not second.computed and len(second.skipped) == 4
     assert second.results == first.results
     assert set(executions(log).values()) == {1}
+    # the compute behind the results is the same whether they were run now or reused
+    stored = sum(load_result(t, tmp_path / "out")["wall_seconds"] for t in tasks)
+    assert first.task_seconds == pytest.approx(stored) and second.task_seconds == pytest.approx(stored)
+    assert first.task_seconds > 0
     # A truncated file (e.g. written by hand) is not a result: that task alone runs again.
     (tmp_path / "out" / tasks[0].rel_path).write_text('{"task": ')
     third = run_sweep(tasks, probe_task, tmp_path / "out")
