@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import harness
+from privqml.atomic import save_figure_atomic
 
 NAME = "bound"
 TITLE = "Bound derivation time vs circuit size (hea), next to one adjoint gradient — one core"
@@ -418,11 +419,7 @@ def plot(section: dict, out_dir: Path) -> list[str]:
     right.set(xscale="log", yscale="log", xlabel="layers", ylabel="bound time / adjoint time (CPU)",
               title="ratio per repetition, median (min–max)")
     right.legend(fontsize=7)
-    fig.tight_layout()
-    path = out_dir / "bound_scaling.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path.name]
+    return [save_figure_atomic(fig, out_dir / "bound_scaling.png", dpi=120).name]
 
 
 if __name__ == "__main__":

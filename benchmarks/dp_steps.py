@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import harness
+from privqml.atomic import save_figure_atomic
 
 TITLES = {
     "dp_quantum": "DP step on quantum models: fast path vs TF Privacy stock vs non-private",
@@ -298,11 +299,7 @@ def plot_for(name: str, section: dict, out_dir: Path) -> list[str]:
         ax.set(yscale="log", xlabel="qubits", ylabel="ms per step (wall)", title=family)
         ax.set_xticks(sorted({r["n_qubits"] for r in rows}))
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out_dir / "dp_quantum.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path.name]
+    return [save_figure_atomic(fig, out_dir / "dp_quantum.png", dpi=120).name]
 
 
 def markdown(section: dict) -> str:  # pragma: no cover - run.py uses markdown_for

@@ -10,9 +10,8 @@ import json
 import math
 import os
 import pathlib
-import tempfile
 
-from privqml.atomic import write_text_atomic
+from privqml.atomic import save_figure_atomic, write_text_atomic
 
 
 def _clean(value):
@@ -85,14 +84,7 @@ def plot_run(run: dict, path: str | os.PathLike) -> pathlib.Path:
         + (f"ε_RDP = {eps:.3g}, ε_PLD = {privacy.get('epsilon_pld'):.3g}, δ = {privacy.get('delta'):g}"
            if eps is not None else "not private (ε = ∞)")
     )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure_atomic(fig, path, dpi=110)
 
 
 __all__ = ["plot_run", "read_json", "to_json", "write_json_atomic"]

@@ -23,16 +23,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from privqml.atomic import save_figure_atomic  # noqa: E402
+
 _COLOURS = {"quantum": "tab:blue", "classical": "tab:orange"}
 
 
 def _save(fig, path: Path | str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure_atomic(fig, path, dpi=110)
 
 
 def plot_accuracy_vs_epsilon(
