@@ -227,6 +227,11 @@ def _ms(stat: dict) -> str:
     return f"{stat['median'] * 1e3:.3g} ({stat['min'] * 1e3:.3g}–{stat['max'] * 1e3:.3g})"
 
 
+def _row_label(row: dict) -> str:
+    """The model of a row; a classical baseline also names the quantum model it is matched to."""
+    return row["model"] if "matched_to" not in row else f"{row['model']} ≈ {row['matched_to']}({row['n_qubits']}q)"
+
+
 def markdown_for(name: str, section: dict) -> str:
     lines = [
         f"{section.get('repeats')} interleaved repetitions; wall-clock milliseconds per step, median (min–max); "
@@ -239,7 +244,7 @@ def markdown_for(name: str, section: dict) -> str:
     ]
     for r in section.get("rows", []):
         t, q = r["timings"], r["ratios"]
-        label = r["model"] if "matched_to" not in r else f"{r['model']} ≈ {r['matched_to']}({r['n_qubits']}q)"
+        label = _row_label(r)
         lines.append(
             f"| {label} | {r['n_weights']} | {r['batch']} | {_ms(t['fast']['wall_s'])} | {_ms(t['stock']['wall_s'])} | "
             f"{_ms(t['nonprivate']['wall_s'])} | {_ratio_text(q['fast/nonprivate_wall'])} | "
@@ -260,7 +265,7 @@ def markdown_for(name: str, section: dict) -> str:
         ]
         for r in proto_rows:
             t, q = r["timings"], r["ratios"]
-            label = r["model"] if "matched_to" not in r else f"{r['model']} ≈ {r['matched_to']}({r['n_qubits']}q)"
+            label = _row_label(r)
             lines.append(
                 f"| {label} | {r['batch']} | {_ms(t['fast']['wall_s'])} | {_ms(t['fast_fused']['wall_s'])} | "
                 f"{_ms(t['fast_fused_closed']['wall_s'])} | {_ratio_text(q['fast/fast_fused_wall'])} | "
