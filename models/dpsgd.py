@@ -160,18 +160,19 @@ def _query(clip_norm: float, noise_multiplier: float) -> GaussianSumQuery:
     return GaussianSumQuery(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
 
 
+def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
+    """Σ_i preprocess_record(g_i) over the rows of [B, P] (inside a traced function)."""
+    params = query.derive_sample_params(query.initial_global_state())
+    clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
+    return tf.reduce_sum(clipped, axis=0)
+
+
 @functools.lru_cache(maxsize=64)
 def _clipped_sum_fn(clip_norm: float):
-    """Σ_i preprocess_record(g_i) of per-example gradients [B, P], traced once per C."""
+    """:func:`_sum_of_clipped` of per-example gradients [B, P], traced once per C."""
     query = _query(clip_norm, 0.0)  # preprocess_record clips; the stddev plays no part in it
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
-    def clipped_sum(grads):
-        params = query.derive_sample_params(query.initial_global_state())
-        clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
-        return tf.reduce_sum(clipped, axis=0)
-
-    return clipped_sum
+    return tf.function(functools.partial(_sum_of_clipped, query),
+                       input_signature=[tf.TensorSpec([None, None], tf.float32)])
 
 
 def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
@@ -217,9 +218,7 @@ def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float):
     @tf.function(input_signature=[spec_x, spec_y])
     def grads_and_clipped_sum(x, targets):
         grads, _ = per_example(tf.convert_to_tensor(model.weights), x, targets)
-        params = query.derive_sample_params(query.initial_global_state())
-        clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
-        return grads, tf.reduce_sum(clipped, axis=0)
+        return grads, _sum_of_clipped(query, grads)
 
     return grads_and_clipped_sum
 
