@@ -323,9 +323,11 @@ def noisy_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, opt
                         shots=options.trajectories, delta=options.delta)
 
 
+@cache_by_identity(maxsize=256)
 def _two_term_rule_exact(ansatz: Ansatz):
     """Why TFQ's ParameterShift is not exact for ``ansatz`` (see
-    :func:`privqml.models.tfq_circuit.parameter_shift_problem`), or None."""
+    :func:`privqml.models.tfq_circuit.parameter_shift_problem`), or None. Cached per ansatz:
+    ``Engine.declines`` asks it for every example of every property."""
     problem = parameter_shift_problem(canonicalize(ansatz))
     return f"{problem}; use adjoint, fd or numeric for this ansatz" if problem else None
 
