@@ -6,6 +6,9 @@
              unitary of the data-free block). The default ``hea`` model can represent it exactly.
 ``circle``   y = 1[‖x − centre‖₂ < r], r the median radius (balanced).
 ``linear``   y = 1[w·(x − centre) > 0], w ~ N(0, I) from the seed.
+
+The features are drawn directly inside the public box, so no map is fitted on any data
+(``preprocessing_mode="none"``) and the (ε, δ) guarantee of a run covers them.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import math
 import numpy as np
 
 from privqml.errors import ConfigError
-from privqml.models.data import DEFAULT_FILL, SYNTHETIC_TASKS, Dataset, _box, _check_domain
+from privqml.models.datasets_common import DEFAULT_FILL, Dataset, box, check_domain, check_seed, check_size
 
+SYNTHETIC_TASKS = ("quantum", "circle", "linear")
 QUANTUM_TEACHER_LAYERS = 2
 QUANTUM_MARGIN = 0.05
 
@@ -27,7 +31,7 @@ def hea_expectation(x: np.ndarray, weights: np.ndarray, n_layers: int) -> np.nda
     The hea circuit is an encoding moment ⊗_q rx(x_q) followed by a data-free block U(θ), so
     f(x) = ψ(x)† M ψ(x) with M = U† Z₀ U built once by Cirq (``cirq.unitary``, complex128)
     and ψ(x) = ⊗_q rx(x_q)|0⟩ = ⊗_q (cos(x_q/2), −i sin(x_q/2)) in Cirq's qubit order.
-    Agrees with ``cirq.Simulator(dtype=complex128)`` to 1e-12 (tests/models/test_data.py).
+    Agrees with ``cirq.Simulator(dtype=complex128)`` to 1e-12 (tests/models/test_synthetic.py).
     """
     import cirq
 
@@ -78,18 +82,17 @@ def synthetic(
     """A synthetic binary task (see the module docstring); features uniform in the box."""
     if task not in SYNTHETIC_TASKS:
         raise ConfigError(f"synthetic task={task!r} unknown; choose one of {list(SYNTHETIC_TASKS)}")
-    domain = _check_domain(n_features, domain, fill)
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not (isinstance(value, (int, np.integer)) and value >= 1):
-            raise ConfigError(f"{name}={value!r} must be an integer >= 1")
-    box = _box(domain, fill)
+    domain = check_domain(n_features, domain, fill)
+    n_train, n_test = check_size("n_train", n_train), check_size("n_test", n_test)
+    seed = check_seed(seed)
+    bounds = box(domain, fill)
     rng = np.random.default_rng([seed, 1])
     n = n_train + n_test
     if task == "quantum":
-        teacher = quantum_teacher(n_features, box, seed)
+        teacher = quantum_teacher(n_features, bounds, seed)
         kept = []
         while sum(len(k) for k in kept) < n:  # rejection: keep |f*(x)| >= margin
-            candidates = rng.uniform(box[:, 0], box[:, 1], size=(2 * n, n_features))
+            candidates = rng.uniform(bounds[:, 0], bounds[:, 1], size=(2 * n, n_features))
             kept.append(candidates[np.abs(hea_expectation(candidates, teacher, QUANTUM_TEACHER_LAYERS)) >= QUANTUM_MARGIN])
         x = np.concatenate(kept)[:n]
         score = hea_expectation(x, teacher, QUANTUM_TEACHER_LAYERS)
@@ -99,15 +102,15 @@ def synthetic(
         )
         threshold = 0.0
     else:
-        x = rng.uniform(box[:, 0], box[:, 1], size=(n, n_features))
+        x = rng.uniform(bounds[:, 0], bounds[:, 1], size=(n, n_features))
     if task == "circle":
-        centre = box.mean(axis=1)
+        centre = bounds.mean(axis=1)
         score = -np.linalg.norm(x - centre, axis=1)
         how = "y = 1[||x - centre|| < median radius]"
         threshold = float(np.median(score))
     elif task == "linear":
         w = np.random.default_rng([seed, 2]).normal(size=n_features)
-        score = (x - box.mean(axis=1)) @ w
+        score = (x - bounds.mean(axis=1)) @ w
         how = "y = 1[w.x > 0], w ~ N(0, I)"
         threshold = 0.0
     y = (score > threshold).astype(np.int64)
@@ -120,12 +123,14 @@ def synthetic(
         n_classes=2,
         feature_domain=domain,
         class_names=("0", "1"),
-        preprocessing=f"synthetic: x ~ U({box[0].round(4).tolist()})^{n_features}; {how}",
+        preprocessing=(
+            f"synthetic: x ~ U({bounds[0].round(4).tolist()})^{n_features}; {how}; the features are drawn "
+            "inside the public domain and nothing is fitted on data, so the (epsilon, delta) guarantee of "
+            "a run covers them"
+        ),
         seed=seed,
+        preprocessing_mode="none",
     )
 
 
-# -- reduction (fitted on training data only) -------------------------------------------------
-
-
-__all__ = ["QUANTUM_MARGIN", "QUANTUM_TEACHER_LAYERS", "hea_expectation", "quantum_teacher", "synthetic"]
+__all__ = ["QUANTUM_MARGIN", "QUANTUM_TEACHER_LAYERS", "SYNTHETIC_TASKS", "hea_expectation", "quantum_teacher", "synthetic"]
