@@ -42,12 +42,13 @@ class Comparison:
     def rows(self) -> list[dict]:
         out = []
         for run in (self.quantum, self.classical):
-            s = run.summary()
+            meter = run.meter_summary()
             out.append({
-                "model": s["model"]["name"], "family": s["model"]["family"], "n_weights": s["model"]["n_weights"],
-                "test_accuracy": s["test_accuracy"], "epsilon_rdp": s["epsilon_rdp"], "epsilon_pld": s["epsilon_pld"],
-                "clip": s["clip"], "clip_fraction_max": s["clip_fraction_max"], "clip_bias_max": s["clip_bias_max"],
-                "seconds": s["timing"]["total_seconds"],
+                "model": run.model["name"], "family": run.model["family"], "n_weights": run.model["n_weights"],
+                "test_accuracy": run.test_accuracy, "epsilon_rdp": run.privacy.epsilon_rdp,
+                "epsilon_pld": run.privacy.epsilon_pld, "clip": run.clip,
+                "clip_fraction_max": meter["clip_fraction_max"], "clip_bias_max": meter["clip_bias_max"],
+                "seconds": run.timing["total_seconds"],
             })
         return out
 

@@ -39,9 +39,10 @@ import dp_accounting
 import numpy as np
 import tensorflow as tf
 from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
-from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import DPKerasSGDOptimizer
+from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import GenericDPSGDOptimizer
 
 from privqml.errors import ConfigError, DataError
+from privqml.models import faults
 from privqml.models.base import Model
 
 PATHS = ("fast", "stock")
@@ -127,6 +128,8 @@ class StepResult:
         per_example_norms: their L2 norms [|B|] (fast path), else None.
         event: the DpEvent spent: PoissonSampled(q, Gaussian(σ as applied)), or NonPrivate.
         path: ``fast``, ``stock`` or ``nonprivate``.
+        n_nonfinite: how many per-example gradients had a NaN or infinite entry (each contributed
+            zero to the release); None when the path does not expose per-example gradients.
     """
 
     gradient: np.ndarray
@@ -138,6 +141,7 @@ class StepResult:
     per_example_norms: np.ndarray | None
     event: dp_accounting.DpEvent
     path: str
+    n_nonfinite: int | None = None
 
 
 def _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability):
@@ -154,10 +158,33 @@ def _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_
         raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
 
 
+class FiniteGaussianSumQuery(GaussianSumQuery):
+    r"""TF Privacy's Gaussian sum query with a finiteness guard before clipping.
+
+    ``preprocess_record`` maps a record with any NaN or infinite entry to the zero record, then
+    clips as :class:`GaussianSumQuery` does (``clip_by_global_norm`` at C). The zero record has
+    norm 0 ≤ C, so the add-or-remove sensitivity stays C and the accountant's analysis is
+    unchanged; without the guard one non-finite example turns the whole released sum into NaN,
+    which reveals its presence with certainty (an unbounded privacy loss).
+    """
+
+    def preprocess_record(self, params, record):
+        parts = tf.nest.flatten(record)
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(p)) for p in parts]))
+        record = tf.nest.map_structure(lambda p: tf.where(finite, p, tf.zeros_like(p)), record)
+        return super().preprocess_record(params, record)
+
+
+def _guarded() -> bool:
+    """False only inside :func:`privqml.models.faults.injected` ``("nonfinite-leak")``."""
+    return not faults.active("nonfinite-leak")
+
+
 @functools.lru_cache(maxsize=64)
-def _query(clip_norm: float, noise_multiplier: float) -> GaussianSumQuery:
-    """TF Privacy's Gaussian sum query: clip at C, noise stddev σ·C on the sum."""
-    return GaussianSumQuery(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
+def _query(clip_norm: float, noise_multiplier: float, guarded: bool = True) -> GaussianSumQuery:
+    """The trainer's Gaussian sum query: finiteness guard, clip at C, noise stddev σ·C on the sum."""
+    query_class = FiniteGaussianSumQuery if guarded else GaussianSumQuery
+    return query_class(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
 
 
 def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
@@ -167,17 +194,24 @@ def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(clipped, axis=0)
 
 
+def count_nonfinite(per_example_grads) -> int:
+    """How many rows of [B, P] have a NaN or infinite entry (each contributes zero to a release)."""
+    grads = np.asarray(per_example_grads)
+    return int(np.sum(~np.all(np.isfinite(grads), axis=1))) if grads.size else 0
+
+
 @functools.lru_cache(maxsize=64)
-def _clipped_sum_fn(clip_norm: float):
+def _clipped_sum_fn(clip_norm: float, guarded: bool = True):
     """:func:`_sum_of_clipped` of per-example gradients [B, P], traced once per C."""
-    query = _query(clip_norm, 0.0)  # preprocess_record clips; the stddev plays no part in it
+    query = _query(clip_norm, 0.0, guarded)  # preprocess_record clips; the stddev plays no part in it
     return tf.function(functools.partial(_sum_of_clipped, query),
                        input_signature=[tf.TensorSpec([None, None], tf.float32)])
 
 
 def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
     """Σ_i clip_C(g_i) of per-example gradients [B, P], clipped exactly as :func:`dp_step` clips
-    (TF Privacy's ``GaussianSumQuery.preprocess_record``); zeros of width P for an empty batch.
+    (:class:`FiniteGaussianSumQuery`: a row with a NaN or infinite entry contributes zero); zeros
+    of width P for an empty batch.
 
     For callers that form their own per-example rows (the audit adds canary coordinates) and must
     release them through the trainer's mechanism: pass the result to :func:`add_noise`.
@@ -186,11 +220,9 @@ def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
     grads = np.asarray(per_example_grads, dtype=np.float32)
     if grads.ndim != 2:
         raise DataError(f"per-example gradients have shape {grads.shape}; need (batch, n_weights)")
-    if not np.all(np.isfinite(grads)):
-        raise DataError("per-example gradients contain NaN or infinite values")
     if grads.shape[0] == 0:
         return np.zeros(grads.shape[1], np.float32)
-    return _clipped_sum_fn(float(clip_norm))(tf.constant(grads)).numpy()
+    return _clipped_sum_fn(float(clip_norm), _guarded())(tf.constant(grads)).numpy()
 
 
 def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_probability: float):
@@ -203,14 +235,15 @@ def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_proba
     """
     _check_step_args(clip_norm, noise_multiplier, 1.0, sampling_probability)
     clipped = tf.convert_to_tensor(np.asarray(clipped, dtype=np.float32))
-    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier)), clipped, sampling_probability)
+    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier), _guarded()), clipped,
+                            sampling_probability)
     return np.asarray(noised), event
 
 
 @functools.lru_cache(maxsize=64)
-def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float):
+def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float, guarded: bool = True):
     """One traced function: per-example gradients (tiled weights) and their clipped sum."""
-    query = _query(clip_norm, noise_multiplier)
+    query = _query(clip_norm, noise_multiplier, guarded)
     per_example = _fast_fn(model)
     spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
     spec_y = tf.TensorSpec([None], tf.float32)
@@ -224,12 +257,17 @@ def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float):
 
 
 def _noised(query: GaussianSumQuery, clipped_sum: tf.Tensor, sampling_probability: float):
-    """Add the query's noise to a clipped sum; returns (noised sum, the DpEvent spent)."""
+    """Add the query's noise to a clipped sum; returns (noised sum, the DpEvent spent).
+
+    ``clipped_sum`` may carry leading axes ([n, P]): each entry gets independent noise.
+    """
     global_state = query.initial_global_state()
     sample_state = query.initial_sample_state(clipped_sum)
     sample_state = query.accumulate_preprocessed_record(sample_state, clipped_sum)
     noised, _, event = query.get_noised_result(sample_state, global_state)
     sigma = float(np.asarray(event.noise_multiplier))  # as applied: float32(σC) / float32(C)
+    if faults.active("noise-omitted"):  # the broken variant audits must catch: σ accounted, none added
+        noised = clipped_sum
     spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
     return noised, spent
 
@@ -248,9 +286,10 @@ def reseed_noise(seed: int) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float):
-    optimizer = DPKerasSGDOptimizer(
-        l2_norm_clip=clip_norm, noise_multiplier=noise_multiplier, num_microbatches=None, learning_rate=1.0
+def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float, guarded: bool = True):
+    """TF Privacy's DP-SGD optimizer (one microbatch per example) around the trainer's query."""
+    optimizer = GenericDPSGDOptimizer(
+        dp_sum_query=_query(clip_norm, noise_multiplier, guarded), num_microbatches=None, learning_rate=1.0
     )
     spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
     spec_y = tf.TensorSpec([None], tf.float32)
@@ -274,36 +313,56 @@ def dp_step(
     expected_batch_size: float,
     sampling_probability: float,
     path: Literal["fast", "stock"] = "fast",
+    n_releases: int = 1,
 ) -> StepResult:
     """Privatised gradient of the batch (x, labels) at the model's current weights.
 
     ``x, labels`` are the Poisson batch already drawn (:func:`poisson_batch`), possibly empty;
     the audit may call this with and without a canary example. The weights are not changed.
+
+    ``n_releases`` > 1 returns that many independent releases of the same batch, stacked on a
+    leading axis ([n, P]): the fast path adds the query's noise to n copies of one clipped sum,
+    the stock path runs TF Privacy's optimizer n times. The trainer takes one; an audit takes many
+    through this very function, so a fault in the trainer's noise cannot hide from it.
     """
     _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
     if path not in PATHS:
         raise ConfigError(f"path={path!r} unknown; choose one of {list(PATHS)}")
+    if not (isinstance(n_releases, (int, np.integer)) and n_releases >= 1):
+        raise ConfigError(f"n_releases={n_releases!r} must be an integer >= 1")
     clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
     x_t, y_t = _as_inputs(model, x, labels)
     batch = int(x_t.shape[0])
-    query = _query(clip_norm, noise_multiplier)
+    guarded = _guarded()
+    query = _query(clip_norm, noise_multiplier, guarded)
     grads = norms = clipped = None
+
+    def copies(total: tf.Tensor) -> tf.Tensor:
+        return total if n_releases == 1 else tf.tile(total[tf.newaxis, :], [int(n_releases), 1])
+
     if batch == 0:
-        noised, event = _noised(query, tf.zeros([model.n_weights], tf.float32), sampling_probability)
+        noised, event = _noised(query, copies(tf.zeros([model.n_weights], tf.float32)), sampling_probability)
         clipped = np.zeros(model.n_weights, np.float32)
     elif path == "fast":
-        grads_t, clipped_t = _fast_step_fn(model, clip_norm, noise_multiplier)(x_t, y_t)
-        noised, event = _noised(query, clipped_t, sampling_probability)
+        grads_t, clipped_t = _fast_step_fn(model, clip_norm, noise_multiplier, guarded)(x_t, y_t)
+        noised, event = _noised(query, copies(clipped_t), sampling_probability)
         grads = grads_t.numpy()
         norms = np.linalg.norm(grads.astype(np.float64), axis=1)
         clipped = clipped_t.numpy()
     else:
-        optimizer, noised_mean = _stock_fn(model, clip_norm, noise_multiplier)
-        noised = noised_mean(x_t, y_t) * float(batch)  # undo TF Privacy's 1/|B|: the noised sum
+        applied = 0.0 if faults.active("noise-omitted") else noise_multiplier
+        optimizer, noised_mean = _stock_fn(model, clip_norm, applied, guarded)
+        # undo TF Privacy's 1/|B|: the noised sum
+        rows = [noised_mean(x_t, y_t) * float(batch) for _ in range(int(n_releases))]
+        noised = rows[0] if n_releases == 1 else tf.stack(rows)
         state = optimizer._global_state  # noqa: SLF001 - the query's σ as applied
-        sigma = float(state.stddev.numpy() / state.l2_norm_clip.numpy()) if clip_norm else 0.0
+        sigma = float(state.stddev.numpy() / state.l2_norm_clip.numpy())
+        if faults.active("noise-omitted"):
+            sigma = noise_multiplier  # what the broken variant tells the accountant
         event = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
     noised = np.asarray(noised, dtype=np.float32)
+    if guarded:  # the release is a sum of clipped finite rows plus finite noise
+        assert np.all(np.isfinite(noised)), "a DP release must be finite"
     return StepResult(
         gradient=noised / np.float32(expected_batch_size),
         noised_sum=noised,
@@ -314,6 +373,7 @@ def dp_step(
         per_example_norms=norms,
         event=event,
         path=path,
+        n_nonfinite=count_nonfinite(grads) if grads is not None else None,
     )
 
 
@@ -346,5 +406,5 @@ def nonprivate_step(model: Model, x, labels) -> StepResult:
     )
 
 
-__all__ = ["PATHS", "StepResult", "add_noise", "clipped_sum", "dp_step", "nonprivate_step", "per_example_gradients",
+__all__ = ["FiniteGaussianSumQuery", "PATHS", "StepResult", "add_noise", "clipped_sum", "count_nonfinite", "dp_step", "nonprivate_step", "per_example_gradients",
            "poisson_batch"]

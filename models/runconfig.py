@@ -10,19 +10,36 @@ import dataclasses
 import math
 
 from privqml.errors import ConfigError
-from privqml.models import accounting, runio
+from privqml.models import accounting, randomness, runio
+from privqml.models.datasets_common import check_preprocessing
 from privqml.models.clipping import ClipMeasurement, ClipMeter
 from privqml.models.dpsgd import PATHS
 
 DEFAULT_DATASET = "quantum"
 DEFAULT_MODEL = "hea"
-PRIVACY_SCOPE = (
-    "The (epsilon, delta) guarantee covers the released weights and every intermediate update "
-    "(add-or-remove-one-example adjacency, Poisson sampling as performed). It does NOT cover: "
-    "the clipping-meter history (raw per-example gradient norms), the per-epoch train/test "
-    "accuracies and losses, and the data preprocessing fitted on the training split. Pseudo-"
-    "random noise from a seeded generator is not cryptographically secure."
+RUN_FORMAT = "privqml.run/2"
+ADJACENCY = "add or remove one training example"
+N_PUBLIC_STATEMENT = (
+    "n_train is treated as public: it fixes the sampling probability q = batch_size / n_train, the "
+    "expected batch size that normalises each update and the number of steps T before training; the "
+    "accountant analyses Poisson sampling at that fixed q, which is exactly what the trainer does"
 )
+COVERED_STATEMENT = (
+    "The (epsilon, delta) guarantee covers the released weights, every released update and what is "
+    "computed from them on public or test data (test accuracy and loss), under add-or-remove-one "
+    "adjacency, Poisson sampling as performed, with n_train treated as public"
+)
+NOT_COVERED_STATEMENT = (
+    "Diagnostics computed from the private training data, NOT covered by the (epsilon, delta) "
+    "guarantee: the clipping meter (raw per-example gradient norms), train loss and accuracy, class "
+    "counts, the count of non-finite per-example gradients and the data fingerprint. Do not publish "
+    "them with the model"
+)
+PRIVACY_SCOPE = COVERED_STATEMENT + ". " + NOT_COVERED_STATEMENT + "."
+#: The smallest σ a private run accepts: below it the PLD accountant's grid for a subsampled
+#: Gaussian needs more than ~0.5 GB and minutes, and ε is far beyond any meaningful budget (~100
+#: at q = 0.08, T = 120, δ = 1e-5).
+MIN_NOISE_MULTIPLIER = accounting.PLD_SIGMA_FLOOR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,12 +56,22 @@ class TrainConfig:
         epochs, batch_size: T = epochs · round(n_train / batch_size) steps of expected size
             batch_size (q = batch_size / n_train).
         lr, optimizer: learning rate and ``adam`` or ``sgd``.
-        seed: seeds the data split, the initial weights, the Poisson draws and the noise.
+        seed: the *public* seed: the data split, the public preprocessing split and the initial
+            weights. It never determines the noise or the Poisson batches (recorded in run.json).
         path: per-example gradient path, ``fast`` or ``stock``.
         accountant: accountant used to calibrate σ from ε (``rdp`` or ``pld``).
         meter_every: clipping-meter period in steps (0: off).
         loss: loss name (default: bce_logits / softmax_ce).
-        n_train, n_test: sizes of synthetic datasets.
+        n_train, n_test: sizes of synthetic datasets (integers >= 1, or None for 400 / 200).
+        simulation_seed: None (default): noise and Poisson batches from secret OS entropy
+            (:mod:`privqml.models.randomness`). An integer makes them a function of it: a labelled
+            *simulation* of DP training, not private against anyone who knows the seed.
+        preprocessing: how raw high-dimensional data (digits, files) is mapped to circuit inputs
+            (:data:`privqml.models.data.PREPROCESSING_MODES`); None: the task's public default
+            (``public-split`` for digits and files, ``none`` for synthetic tasks); ``private-fit``
+            is not covered by ε.
+        allow_large_delta: accept δ ≥ 1/n_train (a δ that large allows releasing an example
+            outright); the outputs then carry a warning.
     """
 
     model: str = DEFAULT_MODEL
@@ -64,6 +91,9 @@ class TrainConfig:
     loss: str | None = None
     n_train: int | None = None
     n_test: int | None = None
+    simulation_seed: int | None = None
+    preprocessing: str | None = None
+    allow_large_delta: bool = False
 
     def __post_init__(self) -> None:
         if self.epsilon is not None and self.noise_multiplier is not None:
@@ -79,6 +109,12 @@ class TrainConfig:
             nm = self.noise_multiplier
             if not (isinstance(nm, (int, float)) and math.isfinite(nm) and nm >= 0):
                 raise ConfigError(f"noise_multiplier={nm!r} must be a finite number >= 0")
+            if 0 < nm < MIN_NOISE_MULTIPLIER:
+                raise ConfigError(
+                    f"noise_multiplier={nm!r} is below {MIN_NOISE_MULTIPLIER}: the PLD accountant cannot "
+                    f"finish in bounded memory and the epsilon would be meaningless; use a noise "
+                    f"multiplier >= {MIN_NOISE_MULTIPLIER} or a target --epsilon"
+                )
         accounting.check_delta(self.delta)
         if isinstance(self.clip, str):
             if self.clip != "bound":
@@ -102,6 +138,13 @@ class TrainConfig:
             raise ConfigError(f"accountant={self.accountant!r}: choose one of {list(accounting.ACCOUNTANTS)}")
         if not (isinstance(self.meter_every, int) and self.meter_every >= 0):
             raise ConfigError(f"meter_every={self.meter_every!r} must be an integer >= 0")
+        for name in ("n_train", "n_test"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ConfigError(f"{name}={value!r} must be an integer >= 1 (or omitted for the default)")
+        randomness.check_simulation_seed(self.simulation_seed)
+        if self.preprocessing is not None:
+            check_preprocessing(self.preprocessing)
 
     @property
     def private(self) -> bool:
@@ -117,7 +160,9 @@ class RunResult:
 
     Attributes:
         config: the :class:`TrainConfig`.
-        model, dataset: descriptions (dicts).
+        model, dataset: descriptions (dicts); ``dataset`` is :meth:`Dataset.summary` and holds
+            private diagnostics (class counts, fingerprint) that ``summary()`` files under
+            ``not_covered``.
         privacy: the :class:`~privqml.models.accounting.PrivacyReport` of the spent ledger.
         clip: C as applied (None for a non-private run without a resolvable C).
         clip_source: where C came from.
@@ -126,6 +171,10 @@ class RunResult:
         clip_history: the meter's :class:`ClipMeasurement` records.
         final_weights: θ after training.
         timing: wall-clock seconds (total, per step).
+        released_updates: every released gradient g̃_t = (Σ clip_C(g_i) + N(0, σ²C²I)) / L, one
+            row per step (what an adversary of DP-SGD sees; covered by the guarantee).
+        nonfinite_examples: per-example gradients that had a NaN or infinite entry and were
+            therefore released as zero (a diagnostic of the private data).
     """
 
     config: TrainConfig
@@ -139,6 +188,8 @@ class RunResult:
     clip_history: tuple
     final_weights: tuple
     timing: dict
+    released_updates: tuple = ()
+    nonfinite_examples: int = 0
 
     @property
     def test_accuracy(self) -> float:
@@ -156,54 +207,119 @@ class RunResult:
             out["predicted_bias_max"] = None
         return out
 
-    def summary(self) -> dict:
-        out = {
+    def caveats(self) -> list[str]:
+        """Every way in which this run's ε is weaker than it looks, one sentence each."""
+        out = []
+        if not self.privacy.private:
+            out.append("not private: no noise was added (epsilon is infinite)")
+        if self.config.simulation_seed is not None:
+            out.append(randomness.SIMULATION_WARNING)
+        if not self.dataset.get("preprocessing_covered", True):
+            out.append("the preprocessing was fitted on the private training split: NOT covered by epsilon")
+        n_train = self.dataset.get("n_train")
+        if n_train and self.privacy.delta >= 1.0 / n_train:
+            out.append(
+                f"delta={self.privacy.delta:g} >= 1/n_train = {1.0 / n_train:.3g}: a mechanism that publishes "
+                "one training example outright meets this delta (forced with allow_large_delta)"
+            )
+        return out
+
+    def guarantee(self) -> dict:
+        """What (ε, δ) means for this run: the accounting, the adjacency, the randomness, caveats."""
+        dataset = self.dataset
+        return {
+            "statement": COVERED_STATEMENT,
+            "private": self.privacy.private,
+            "adjacency": ADJACENCY,
+            "n_train": dataset.get("n_train"),
+            "n_train_public": N_PUBLIC_STATEMENT,
+            **{k: v for k, v in self.privacy.as_dict().items() if k not in ("private", "adjacency")},
+            "randomness": randomness.describe(self.config.simulation_seed),
+            "preprocessing": {
+                "mode": dataset.get("preprocessing_mode", "none"),
+                "covered": bool(dataset.get("preprocessing_covered", True)),
+                "description": dataset.get("preprocessing", "none"),
+            },
+            "caveats": self.caveats(),
+        }
+
+    def covered(self) -> dict:
+        """The outputs the guarantee covers: releases, and what is computed from them on test data."""
+        return {
             "test_accuracy": self.test_accuracy,
-            "train_accuracy": self.train_accuracy,
-            "epsilon_rdp": self.privacy.epsilon_rdp,
-            "epsilon_pld": self.privacy.epsilon_pld,
-            "delta": self.privacy.delta,
-            "noise_multiplier": self.privacy.noise_multiplier,
+            "test_history": [
+                {k: h[k] for k in ("epoch", "steps", "test_loss", "test_accuracy")} for h in self.history
+            ],
+            "final_weights": list(self.final_weights),
+            "released_updates": [list(row) for row in self.released_updates],
             "clip": self.clip,
             "clip_source": self.clip_source,
             "grad_norm_bound": self.grad_norm_bound,
+            "dataset": {k: self.dataset.get(k) for k in ("name", "n_train", "n_test", "n_public", "n_features", "n_classes",
+                                                         "class_names", "seed")},
         }
-        out.update(self.meter_summary())
-        out.update(
-            private=self.privacy.private,
-            steps=self.privacy.steps,
-            sampling_probability=self.privacy.sampling_probability,
-            model=self.model,
-            dataset=self.dataset,
-            config=self.config.as_dict(),
-            privacy=self.privacy.as_dict(),
-            privacy_scope=PRIVACY_SCOPE,
-            history=list(self.history),
-            clip_history=[r.as_dict() for r in self.clip_history],
-            final_weights=list(self.final_weights),
-            timing=self.timing,
-        )
-        return runio._clean(out)  # noqa: SLF001 - strict-JSON view
+
+    def not_covered(self) -> dict:
+        """Diagnostics of the private training data (not protected by ε)."""
+        return {
+            "statement": NOT_COVERED_STATEMENT,
+            "train_accuracy": self.train_accuracy,
+            "train_history": [
+                {k: h[k] for k in ("epoch", "steps", "train_loss", "train_accuracy")} for h in self.history
+            ],
+            "clip_meter": self.meter_summary(),
+            "clip_history": [r.as_dict() for r in self.clip_history],
+            "nonfinite_examples": int(self.nonfinite_examples),
+            "class_balance_train": self.dataset.get("class_balance_train"),
+            "data_fingerprint": self.dataset.get("fingerprint"),
+        }
+
+    def summary(self) -> dict:
+        """The run in three blocks — ``guarantee``, ``covered``, ``not_covered`` — plus the public
+        configuration, model description and timing (strict JSON: non-finite numbers are null)."""
+        return runio._clean({  # noqa: SLF001 - strict-JSON view
+            "format": RUN_FORMAT,
+            "guarantee": self.guarantee(),
+            "covered": self.covered(),
+            "not_covered": self.not_covered(),
+            "config": self.config.as_dict(),
+            "model": self.model,
+            "timing": self.timing,
+        })
 
     @classmethod
     def from_summary(cls, data: dict) -> "RunResult":
-        p = data["privacy"]
+        if data.get("format") != RUN_FORMAT:
+            raise ConfigError(
+                f"run format={data.get('format')!r} is not {RUN_FORMAT!r}; re-run the training with this privqml"
+            )
+        g = data["guarantee"]
         inf = math.inf
         privacy = accounting.PrivacyReport(
-            p["epsilon_rdp"] if p["epsilon_rdp"] is not None else inf,
-            p["epsilon_pld"] if p["epsilon_pld"] is not None else inf,
-            p["delta"], p["noise_multiplier"], p["sampling_probability"], p["steps"],
-            calibrated_with=p["calibrated_with"], target_epsilon=p["target_epsilon"], private=p["private"],
+            g["epsilon_rdp"] if g["epsilon_rdp"] is not None else inf,
+            g["epsilon_pld"] if g["epsilon_pld"] is not None else inf,
+            g["delta"], g["noise_multiplier"], g["sampling_probability"], g["steps"],
+            calibrated_with=g["calibrated_with"], target_epsilon=g["target_epsilon"], private=g["private"],
         )
         config = dict(data["config"])
         if config.get("epsilon", 0) is None and config.get("noise_multiplier") is None:
             config["epsilon"] = inf  # strict JSON stored inf as null
+        covered, diagnostics = data["covered"], data["not_covered"]
+        preprocessing = g["preprocessing"]
+        dataset = {
+            **covered["dataset"], "fingerprint": diagnostics["data_fingerprint"],
+            "class_balance_train": diagnostics["class_balance_train"], "preprocessing": preprocessing["description"],
+            "preprocessing_mode": preprocessing["mode"], "preprocessing_covered": preprocessing["covered"],
+        }
+        history = tuple({**test, **train} for test, train in zip(covered["test_history"], diagnostics["train_history"]))
         return cls(
-            TrainConfig(**config), data["model"], data["dataset"], privacy, data["clip"],
-            data["clip_source"], data["grad_norm_bound"], tuple(data["history"]),
-            tuple(ClipMeasurement(**r) for r in data["clip_history"]), tuple(data["final_weights"]),
-            data["timing"],
+            TrainConfig(**config), data["model"], dataset, privacy, covered["clip"],
+            covered["clip_source"], covered["grad_norm_bound"], history,
+            tuple(ClipMeasurement(**r) for r in diagnostics["clip_history"]), tuple(covered["final_weights"]),
+            data["timing"], tuple(tuple(row) for row in covered["released_updates"]),
+            int(diagnostics["nonfinite_examples"]),
         )
 
 
-__all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig"]
+__all__ = ["ADJACENCY", "DEFAULT_DATASET", "DEFAULT_MODEL", "MIN_NOISE_MULTIPLIER", "PRIVACY_SCOPE", "RUN_FORMAT",
+           "RunResult", "TrainConfig"]

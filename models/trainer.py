@@ -3,10 +3,13 @@ r"""``train(config) -> RunResult``: DP-SGD (or the non-private reference) end to
 Per step t = 1..T (T = epochs · round(n_train / batch_size)):
 
 1. draw a Poisson batch, every training example with probability q = batch_size / n_train
-   (:func:`~privqml.models.dpsgd.poisson_batch`) — the sampling the accountant assumes;
+   (:func:`~privqml.models.dpsgd.poisson_batch`) — the sampling the accountant assumes — from a
+   generator seeded from the operating system's entropy (:mod:`privqml.models.randomness`;
+   reproducible only in the labelled simulation mode);
 2. release g̃_t = (Σ clip_C(∇ℓ_i) + N(0, σ²C²I)) / batch_size by
-   :func:`~privqml.models.dpsgd.dp_step` (TF Privacy's Gaussian sum query) and record the
-   ``DpEvent`` it spent;
+   :func:`~privqml.models.dpsgd.dp_step` (TF Privacy's Gaussian sum query behind a finiteness
+   guard: a non-finite per-example gradient contributes zero) and record the ``DpEvent`` it spent
+   and the release itself;
 3. update θ with g̃_t (SGD or Adam: post-processing of the released gradients);
 4. every ``meter_every`` steps, feed the per-example gradients to the clipping meter.
 
@@ -18,14 +21,21 @@ The clipping threshold C is a number or ``"bound"``: the theory's loss-gradient 
 public input domain (for a classical model: the bound of the quantum model it is matched to, so
 both are compared at one C). Never a quantity computed from the data.
 
+Before any work, settings that would make the printed ε wrong or unattainable are refused with
+one line each: δ ≥ 1/n_train (unless ``allow_large_delta``), a σ (given or calibrated) below
+:data:`~privqml.models.runconfig.MIN_NOISE_MULTIPLIER`, a loss that is unbounded without a clamp.
+
 With ``out_dir`` the run writes ``checkpoint.json`` after every epoch and ``run.json`` +
 ``curves.png`` at the end (atomically); a finished run with the same config is loaded, not
-redone, and an interrupted one resumes from its last epoch (same seeds per epoch, so the
-result is the one an uninterrupted run gives).
+redone, and an interrupted one resumes from its last finished epoch with fresh secret randomness
+(the unfinished epoch's updates were never written out, so nothing released is redone, and the
+ledger is the planned T steps: exactly the budget accounted). In simulation mode the resumed run
+equals an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import math
 import pathlib
 import time
 from typing import Callable
@@ -34,12 +44,20 @@ import numpy as np
 import tensorflow as tf
 
 from privqml.errors import ConfigError, DataError
-from privqml.models import accounting, dpsgd, runio
+from privqml.models import accounting, dpsgd, randomness, runio
 from privqml.models.clipping import ClipMeasurement, ClipMeter
 from privqml.models.data import Dataset, dataset_classes, load_dataset
 from privqml.models.dpsgd import dp_step, nonprivate_step, per_example_gradients, poisson_batch
 from privqml.models.losses import check_loss
-from privqml.models.runconfig import DEFAULT_DATASET, DEFAULT_MODEL, PRIVACY_SCOPE, RunResult, TrainConfig
+from privqml.models.runconfig import (
+    DEFAULT_DATASET,
+    DEFAULT_MODEL,
+    MIN_NOISE_MULTIPLIER,
+    PRIVACY_SCOPE,
+    RUN_FORMAT,
+    RunResult,
+    TrainConfig,
+)
 from privqml.models.zoo import build_model, reference_quantum_model
 
 def resolve_clip(config: TrainConfig, model, n_classes: int):
@@ -62,17 +80,116 @@ def resolve_clip(config: TrainConfig, model, n_classes: int):
     return float(reference.value), source + f" (loss {reference.loss}: {reference.formula})", grad_norm_bound
 
 
-def _optimizer(config: TrainConfig):
+def optimizer_for(config: TrainConfig):
     if config.optimizer == "adam":
         return tf.keras.optimizers.legacy.Adam(learning_rate=config.lr)
     return tf.keras.optimizers.legacy.SGD(learning_rate=config.lr)
 
 
-def _epoch_seeds(seed: int, epoch: int) -> np.random.Generator:
-    """The Poisson-draw RNG of an epoch; also reseeds the DP noise (a fresh stream per epoch,
-    reproducible on resume; see :func:`privqml.models.dpsgd.reseed_noise`)."""
-    dpsgd.reseed_noise(int(seed) * 1_000_003 + int(epoch))
-    return np.random.default_rng([int(seed), int(epoch), 31])
+def _epoch_batches(config: TrainConfig, epoch: int) -> np.random.Generator:
+    """The Poisson-draw generator of an epoch, after reseeding the DP noise for it: both from OS
+    entropy, or from the simulation seed (:func:`privqml.models.randomness.epoch_randomness`)."""
+    streams = randomness.epoch_randomness(config.simulation_seed, epoch, public_seed=config.seed)
+    dpsgd.reseed_noise(streams.noise_seed)
+    return streams.batches
+
+
+def check_privacy_settings(config: TrainConfig, model, n_train: int) -> None:
+    """Refuse, before any training, the settings under which the printed ε would not be the guarantee."""
+    if not config.private:
+        return
+    if config.delta >= 1.0 / n_train and not config.allow_large_delta:
+        raise ConfigError(
+            f"delta={config.delta:g} >= 1/n_train = {1.0 / n_train:.3g}: a mechanism that publishes one "
+            f"training example outright meets it; use delta < {1.0 / n_train:.3g} (e.g. "
+            f"{10 ** math.floor(math.log10(0.1 / n_train)):g}) or --allow-large-delta"
+        )
+    if model.loss == "bce_prob" and model.clamp is None:
+        raise ConfigError(
+            "loss='bce_prob' without a clamp is unbounded (log p -> -inf as p -> 0) and private training "
+            "refuses it; add a clamp to the model (e.g. --model hea:clamp=0.01) or use --loss bce_logits"
+        )
+
+
+def noise_for(config: TrainConfig, sampling_probability: float, total_steps: int) -> tuple[float, str | None]:
+    """(σ, the accountant it was calibrated with) — refused when accounting cannot finish."""
+    if not config.private:
+        return 0.0, None
+    if config.noise_multiplier is not None:
+        return float(config.noise_multiplier), None
+    sigma = accounting.calibrate_noise_multiplier(
+        config.epsilon, config.delta, sampling_probability, total_steps, config.accountant
+    )
+    if sigma < MIN_NOISE_MULTIPLIER:
+        floor_eps = accounting.compute_epsilon(sampling_probability, MIN_NOISE_MULTIPLIER, total_steps,
+                                               config.delta, "rdp")
+        raise ConfigError(
+            f"epsilon={config.epsilon:g} needs noise_multiplier={sigma:.3g} < {MIN_NOISE_MULTIPLIER}, below which "
+            f"the PLD accountant cannot finish in bounded memory; use epsilon <= {floor_eps:.3g} for this "
+            f"q={sampling_probability:.3g}, T={total_steps} (or epsilon=inf for a non-private run)"
+        )
+    # TF Privacy applies stddev float32(σC) to a float32 C: σ as applied may be 1 ulp below σ.
+    # A 2^-20 relative margin keeps the ledger's ε at or below the target.
+    return sigma * (1.0 + 2.0**-20), config.accountant
+
+
+def model_and_data(config: TrainConfig, data: Dataset | None):
+    """The model and the dataset of a run (``data`` replaces the one named in the config)."""
+    n_classes = dataset_classes(config.dataset) if data is None else data.n_classes
+    model = build_model(config.model, n_classes, config.seed, config.loss)
+    if data is None:
+        data = load_dataset(
+            config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test,
+            preprocessing=config.preprocessing,
+        )
+    elif not isinstance(data, Dataset):
+        raise ConfigError(f"data is a {type(data).__name__}; pass a privqml.models.data.Dataset")
+    elif data.n_features != model.n_features or any(
+        lo < dlo - 1e-9 or hi > dhi + 1e-9 for (lo, hi), (dlo, dhi) in zip(data.feature_domain, model.input_domain)
+    ):
+        raise DataError(
+            f"data has {data.n_features} features in {data.feature_domain}; the model takes "
+            f"{model.n_features} inputs in its public domain {model.input_domain}"
+        )
+    check_loss(model.loss, model.n_outputs, data.n_classes)
+    if config.batch_size > data.n_train:
+        raise ConfigError(
+            f"batch_size={config.batch_size} exceeds the {data.n_train} training examples of "
+            f"{data.name}; use batch_size <= {data.n_train}"
+        )
+    return model, data, n_classes
+
+
+class _RunState:
+    """What an epoch boundary must save to resume: weights, optimizer, history, ledger, releases."""
+
+    def __init__(self, private: bool, q: float) -> None:
+        self.private, self.q = private, q
+        self.history: list[dict] = []
+        self.events: list = []
+        self.released: list[list[float]] = []
+        self.nonfinite = 0
+        self.epoch = 0
+
+    def as_checkpoint(self, identity, model, optimizer, meter) -> dict:
+        return {
+            "identity": identity, "epoch": self.epoch, "weights": model.weights.numpy().tolist(),
+            "optimizer": [w.tolist() for w in optimizer.get_weights()], "history": self.history,
+            "clip_history": [r.as_dict() for r in meter.history],
+            "step_sigmas": [e.event.noise_multiplier for e in self.events],
+            "released_updates": self.released, "nonfinite_examples": self.nonfinite,
+        }
+
+    def restore(self, saved: dict, model, optimizer, meter) -> None:
+        model.weights.assign(np.asarray(saved["weights"], np.float32))
+        optimizer.apply_gradients([(tf.zeros_like(model.weights), model.weights)])  # create slots
+        optimizer.set_weights([np.asarray(w, np.float32) for w in saved["optimizer"]])
+        self.history = saved["history"]
+        meter.history = [ClipMeasurement(**r) for r in saved["clip_history"]]
+        self.events = [accounting.dpsgd_event(self.q, s, 1).event for s in saved["step_sigmas"]] if self.private else []
+        self.released = saved["released_updates"]
+        self.nonfinite = int(saved["nonfinite_examples"])
+        self.epoch = int(saved["epoch"])
 
 
 def train(
@@ -86,38 +203,22 @@ def train(
     ``data`` replaces the dataset named in the config (its features must lie in the model's
     public input domain); ``config.dataset`` then only names it in the records.
     """
-    out = pathlib.Path(out_dir) if out_dir is not None else None
+    out = runio.check_out_dir(out_dir) if out_dir is not None else None
     started = time.perf_counter()
-    n_classes = dataset_classes(config.dataset) if data is None else data.n_classes
-    model = build_model(config.model, n_classes, config.seed, config.loss)
-    if data is None:
-        data = load_dataset(
-            config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test
-        )
-    elif not isinstance(data, Dataset):
-        raise ConfigError(f"data is a {type(data).__name__}; pass a privqml.models.data.Dataset")
-    elif data.n_features != model.n_features or any(
-        lo < dlo - 1e-9 or hi > dhi + 1e-9 for (lo, hi), (dlo, dhi) in zip(data.feature_domain, model.input_domain)
-    ):
-        raise DataError(
-            f"data has {data.n_features} features in {data.feature_domain}; the model takes "
-            f"{model.n_features} inputs in its public domain {model.input_domain}"
-        )
-    check_loss(model.loss, model.n_outputs, data.n_classes)
+    model, data, n_classes = model_and_data(config, data)
     identity = {"config": runio._clean(config.as_dict()), "data": data.fingerprint()}  # noqa: SLF001
     if out is not None:  # finished work is loaded, not redone
         done = runio.read_json(out / "run.json")
-        if done is not None and {"config": done.get("config"), "data": done.get("dataset", {}).get("fingerprint")} == identity:
+        if done is not None and done.get("format") == RUN_FORMAT and identity == {
+            "config": done.get("config"), "data": done.get("not_covered", {}).get("data_fingerprint")
+        }:
             return RunResult.from_summary(done)
-    if config.batch_size > data.n_train:
-        raise ConfigError(
-            f"batch_size={config.batch_size} exceeds the {data.n_train} training examples of "
-            f"{data.name}; use batch_size <= {data.n_train}"
-        )
+    check_privacy_settings(config, model, data.n_train)
     q = config.batch_size / data.n_train
     steps_per_epoch = max(1, round(data.n_train / config.batch_size))
     total_steps = config.epochs * steps_per_epoch
     private = config.private
+    sigma, calibrated_with = noise_for(config, q, total_steps)
     try:
         clip, clip_source, grad_norm_bound = resolve_clip(config, model, n_classes)
     except ConfigError:
@@ -126,97 +227,72 @@ def train(
         clip, clip_source, grad_norm_bound = None, "none (non-private, no bound)", None
     if not private and clip is not None:
         clip_source += "; meter only, not applied (non-private run: no clipping, no noise)"
-    if not private:
-        sigma, calibrated_with = 0.0, None
-    elif config.noise_multiplier is not None:
-        sigma, calibrated_with = float(config.noise_multiplier), None
-    else:
-        sigma = accounting.calibrate_noise_multiplier(config.epsilon, config.delta, q, total_steps, config.accountant)
-        # TF Privacy applies stddev float32(σC) to a float32 C: σ as applied may be 1 ulp below σ.
-        # A 2^-20 relative margin keeps the ledger's ε at or below the target.
-        sigma *= 1.0 + 2.0**-20
-        calibrated_with = config.accountant
     meter = ClipMeter(clip if clip is not None else 1.0, grad_norm_bound, config.meter_every if clip else 0)
-    optimizer = _optimizer(config)
+    optimizer = optimizer_for(config)
     x_train, y_train = data.x_train.astype(np.float32), data.y_train
-    history: list[dict] = []
-    events: list = []
-    start_epoch = 0
+    state = _RunState(private, q)
     checkpoint_path = out / "checkpoint.json" if out is not None else None
     if checkpoint_path is not None:
         saved = runio.read_json(checkpoint_path)
-        if saved is not None and saved.get("identity") == identity:
-            model.weights.assign(np.asarray(saved["weights"], np.float32))
-            optimizer.apply_gradients([(tf.zeros_like(model.weights), model.weights)])  # create slots
-            optimizer.set_weights([np.asarray(w, np.float32) for w in saved["optimizer"]])
-            history = saved["history"]
-            meter.history = [ClipMeasurement(**r) for r in saved["clip_history"]]
-            events = [accounting.dpsgd_event(q, s, 1).event for s in saved["step_sigmas"]] if private else []
-            start_epoch = saved["epoch"]
+        if saved is not None and saved.get("identity") == identity and "released_updates" in saved:
+            state.restore(saved, model, optimizer, meter)
     step_seconds = []
-    step = start_epoch * steps_per_epoch
-    for epoch in range(start_epoch, config.epochs):
-        rng = _epoch_seeds(config.seed, epoch)
+    step = state.epoch * steps_per_epoch
+    for epoch in range(state.epoch, config.epochs):
+        rng = _epoch_batches(config, epoch)
         for _ in range(steps_per_epoch):
             t0 = time.perf_counter()
             batch = poisson_batch(data.n_train, q, rng)
             xb, yb = x_train[batch], y_train[batch]
             if private:
                 result = dp_step(model, xb, yb, clip, sigma, config.batch_size, q, config.path)
-                events.append(result.event)
+                state.events.append(result.event)
             else:
                 result = nonprivate_step(model, xb, yb)
             optimizer.apply_gradients([(tf.constant(result.gradient), model.weights)])
+            state.released.append([float(v) for v in result.gradient])
             step_seconds.append(time.perf_counter() - t0)
+            if result.n_nonfinite is not None:
+                state.nonfinite += result.n_nonfinite
             if meter.due(step):
                 grads = result.per_example_grads
-                if grads is None:
+                if grads is None:  # stock path: its optimizer does not expose them
                     grads, _ = per_example_gradients(model, xb, yb)
-                meter.observe(step, grads)
+                    state.nonfinite += dpsgd.count_nonfinite(grads) if private else 0
+                meter.observe(step, np.where(np.isfinite(grads), grads, 0.0))  # as released: non-finite = 0
             step += 1
             if progress is not None:
                 progress({"step": step, "total_steps": total_steps, "epoch": epoch + 1, "batch_size": len(batch)})
         train_loss, train_acc = model.evaluate(data.x_train, data.y_train)
         test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
-        history.append({
+        state.history.append({
             "epoch": epoch + 1, "steps": step, "train_loss": train_loss, "train_accuracy": train_acc,
             "test_loss": test_loss, "test_accuracy": test_acc,
         })
+        state.epoch = epoch + 1
         if progress is not None:
             progress({"step": step, "total_steps": total_steps, "epoch": epoch + 1, "test_accuracy": test_acc})
         if checkpoint_path is not None:
-            runio.write_json_atomic(checkpoint_path, {
-                "identity": identity, "epoch": epoch + 1, "weights": model.weights.numpy().tolist(),
-                "optimizer": [w.tolist() for w in optimizer.get_weights()], "history": history,
-                "clip_history": [r.as_dict() for r in meter.history],
-                "step_sigmas": [e.event.noise_multiplier for e in events],
-            })
-    ledger = accounting.compress_ledger(events)
-    privacy = accounting.privacy_report(
-        ledger, config.delta, sigma, q, len(events) if private else total_steps,
-        calibrated_with=calibrated_with,
-        target_epsilon=config.epsilon if private else None, private=private and sigma > 0,
-    )
+            runio.write_json_atomic(checkpoint_path, state.as_checkpoint(identity, model, optimizer, meter))
     if private:
         expected = accounting.dpsgd_event(q, max(sigma, 0.0), total_steps)
-        assert len(events) == total_steps, (len(events), total_steps)
-        assert all(e.sampling_probability == expected.event.sampling_probability for e in events)
+        assert len(state.events) == total_steps, (len(state.events), total_steps)
+        assert all(e.sampling_probability == expected.event.sampling_probability for e in state.events)
+    privacy = accounting.privacy_report(
+        accounting.compress_ledger(state.events), config.delta, sigma, q, len(state.events) if private else total_steps,
+        calibrated_with=calibrated_with, target_epsilon=config.epsilon if private else None,
+        private=private and sigma > 0,
+    )
     result = RunResult(
-        config=config,
-        model=model.describe(),
-        dataset=data.summary(),
-        privacy=privacy,
-        clip=clip,
-        clip_source=clip_source,
-        grad_norm_bound=grad_norm_bound,
-        history=tuple(history),
-        clip_history=tuple(meter.history),
-        final_weights=tuple(float(w) for w in model.weights.numpy()),
+        config=config, model=model.describe(), dataset=data.summary(), privacy=privacy, clip=clip,
+        clip_source=clip_source, grad_norm_bound=grad_norm_bound, history=tuple(state.history),
+        clip_history=tuple(meter.history), final_weights=tuple(float(w) for w in model.weights.numpy()),
         timing={
             "total_seconds": time.perf_counter() - started,
             "mean_step_seconds": float(np.mean(step_seconds)) if step_seconds else None,
             "steps_timed": len(step_seconds),
         },
+        released_updates=tuple(tuple(row) for row in state.released), nonfinite_examples=state.nonfinite,
     )
     if out is not None:
         summary = result.summary()
@@ -225,4 +301,5 @@ def train(
     return result
 
 
-__all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "resolve_clip", "train"]
+__all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "check_privacy_settings",
+           "model_and_data", "noise_for", "optimizer_for", "resolve_clip", "train"]

@@ -28,6 +28,13 @@ from privqml.paper_checks.stats import Verdict
 _VERSIONED = ("privqml", "tensorflow", "tensorflow-quantum", "tensorflow-privacy", "dp-accounting", "cirq-core",
               "numpy", "scipy", "scikit-learn", "ray")
 
+RANDOMNESS_NOTE = (
+    "Randomness: every training run here is a *simulation* of DP training (noise and Poisson batches "
+    "derived from the task's recorded seed, so the arms of a paired comparison share them): its epsilon is "
+    "the guarantee of the simulated mechanism, not privacy against a reader of the seed. `privqml train` "
+    "without --simulation-seed draws both from secret OS entropy."
+)
+
 
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
@@ -137,6 +144,7 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
         lines += [f"Command: `{meta['command']}`", ""]
     if meta.get("profile"):
         lines += [f"Profile: **{meta['profile']}**" + (" — verdicts are *indicative* (one seed, no intervals)" if indicative else ""), ""]
+    lines += [f"> {RANDOMNESS_NOTE}", ""]
     lines += ["| claim | verdict | key numbers |", "|---|---|---|"]
     lines += [f"| {c.claim} {c.title} | {c.verdict.label} | {_cell(c.headline)} |" for c in claims]
     lines += [""]
@@ -153,6 +161,7 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
         "verdicts": {c.claim: c.verdict.verdict for c in claims},
         "labels": {c.claim: c.verdict.label for c in claims},
         "indicative": indicative,
+        "randomness": {"mode": "simulation", "statement": RANDOMNESS_NOTE},
         "claims": {
             c.claim: {
                 "title": c.title,

@@ -42,29 +42,49 @@ def _fmt(value) -> str:
 
 
 def _print_summary(summary: dict, console: Console) -> None:
-    table = Table(title=f"privqml train — {summary['model']['name']} on {summary['dataset']['name']}", show_header=False)
-    privacy = summary["privacy"]
+    """Three tables: what (ε, δ) is, what it covers, and the diagnostics it does not cover."""
+    g, covered, diag = summary["guarantee"], summary["covered"], summary["not_covered"]
+    meter = diag["clip_meter"]
+    title = f"privqml train — {summary['model']['name']} on {covered['dataset']['name']}"
+    guarantee = Table(title=title + ": the guarantee", show_header=False)
     rows = [
-        ("test accuracy", summary["test_accuracy"]),
-        ("train accuracy", summary["train_accuracy"]),
-        ("ε (RDP / PLD)", "∞ (not private)" if not summary["private"]
-         else f"{_fmt(summary['epsilon_rdp'])} / {_fmt(summary['epsilon_pld'])}"),
-        ("δ", summary["delta"]),
-        ("noise multiplier σ", summary["noise_multiplier"]),
-        ("calibrated with", privacy["calibrated_with"]),
-        ("sampling", f"Poisson, q = {summary['sampling_probability']:.4g}, T = {summary['steps']} steps"),
-        ("clip C", f"{_fmt(summary['clip'])} ({summary['clip_source']})"),
-        ("loss-gradient bound G*", summary["grad_norm_bound"]),
-        ("max per-example ‖g‖", summary["max_per_example_norm"]),
-        ("max fraction clipped", summary["clip_fraction_max"]),
-        ("max clipping bias (measured)", summary["clip_bias_max"]),
-        ("predicted bias bound (G* − C)₊", summary["predicted_bias_max"]),
-        ("weights", summary["model"]["n_weights"]),
-        ("time", f"{summary['timing']['total_seconds']:.1f} s"),
+        ("ε (RDP / PLD)", "∞ (not private)" if not g["private"] else f"{_fmt(g['epsilon_rdp'])} / {_fmt(g['epsilon_pld'])}"),
+        ("δ", g["delta"]),
+        ("adjacency", f"{g['adjacency']}; n_train = {g['n_train']} treated as public"),
+        ("noise multiplier σ", g["noise_multiplier"]),
+        ("calibrated with", g["calibrated_with"]),
+        ("sampling", f"Poisson, q = {g['sampling_probability']:.4g}, T = {g['steps']} steps"),
+        ("randomness", g["randomness"]["mode"]),
+        ("preprocessing", f"{g['preprocessing']['mode']} ({'covered' if g['preprocessing']['covered'] else 'NOT covered'} by ε)"),
     ]
     for name, value in rows:
-        table.add_row(name, _fmt(value))
-    console.print(table)
+        guarantee.add_row(name, _fmt(value))
+    console.print(guarantee)
+    for caveat in g["caveats"]:
+        console.print(f"warning: {caveat}", style="bold yellow")
+    released = Table(title="covered by (ε, δ): released weights and updates, test metrics", show_header=False)
+    for name, value in (
+        ("test accuracy", covered["test_accuracy"]),
+        ("clip C", f"{_fmt(covered['clip'])} ({covered['clip_source']})"),
+        ("loss-gradient bound G*", covered["grad_norm_bound"]),
+        ("weights", summary["model"]["n_weights"]),
+        ("released updates", len(covered["released_updates"])),
+    ):
+        released.add_row(name, _fmt(value))
+    console.print(released)
+    private = Table(title="NOT covered by ε: diagnostics of the private training data", show_header=False)
+    for name, value in (
+        ("train accuracy", diag["train_accuracy"]),
+        ("max per-example ‖g‖", meter["max_per_example_norm"]),
+        ("max fraction clipped", meter["clip_fraction_max"]),
+        ("max clipping bias (measured)", meter["clip_bias_max"]),
+        ("predicted bias bound (G* − C)₊", meter["predicted_bias_max"]),
+        ("non-finite per-example gradients (released as 0)", diag["nonfinite_examples"]),
+        ("class counts", diag["class_balance_train"]),
+        ("time", f"{summary['timing']['total_seconds']:.1f} s"),
+    ):
+        private.add_row(name, _fmt(value))
+    console.print(private)
 
 
 def register(app: typer.Typer) -> None:
@@ -87,13 +107,26 @@ def register(app: typer.Typer) -> None:
         meter_every: int = typer.Option(1, "--meter-every", help="clipping-meter period in steps (0: off)"),
         n_train: Optional[int] = typer.Option(None, "--n-train", help="training size of synthetic tasks (default 400)"),
         n_test: Optional[int] = typer.Option(None, "--n-test", help="test size of synthetic tasks (default 200)"),
+        simulation_seed: Optional[int] = typer.Option(
+            None, "--simulation-seed",
+            help="derive noise and batches from this seed: a reproducible SIMULATION of DP training, not private "
+                 "against anyone who knows the seed (default: secret OS randomness)"),
+        preprocessing: Optional[str] = typer.Option(
+            None, "--preprocessing",
+            help="digits/files to circuit inputs: public-split (default), public-classes, projection, or "
+                 "private-fit (NOT covered by ε)"),
+        allow_large_delta: bool = typer.Option(False, "--allow-large-delta", help="accept delta >= 1/n_train (warned in every output)"),
         out: Optional[str] = typer.Option(None, "--out", help="directory for run.json, curves.png, checkpoint.json"),
         as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
     ) -> None:
         """Train with DP-SGD (Poisson sampling, TF Privacy clipping + noise, RDP and PLD accounting)."""
+        # deliberately lazy: TensorFlow loads only when a command needs it
         from privqml.models import runio
         from privqml.models.trainer import TrainConfig
         from privqml.models.trainer import train as run_training
+
+        if out is not None:
+            runio.check_out_dir(out)  # before any work: a bad --out must not cost a training run
 
         if epsilon is not None and noise_multiplier is not None:
             raise ConfigError(
@@ -105,7 +138,8 @@ def register(app: typer.Typer) -> None:
             model=model, dataset=dataset, epsilon=epsilon, delta=delta, noise_multiplier=noise_multiplier,
             clip=parse_clip(clip), epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
             seed=seed, path=path, accountant=accountant, meter_every=meter_every, loss=loss,
-            n_train=n_train, n_test=n_test,
+            n_train=n_train, n_test=n_test, simulation_seed=simulation_seed, preprocessing=preprocessing,
+            allow_large_delta=allow_large_delta,
         )
         from privqml.progress import progress_bar
 

@@ -52,9 +52,12 @@ def test_json_output_and_files(tmp_path, capsys):
     captured = capsys.readouterr()
     assert status == 0
     data = json.loads(captured.out)
-    for key in ("test_accuracy", "epsilon_rdp", "epsilon_pld", "delta", "noise_multiplier", "clip",
-                "clip_fraction_max", "clip_bias_max", "predicted_bias_max", "max_per_example_norm", "grad_norm_bound"):
-        assert key in data
-    assert data["epsilon_rdp"] <= 3.0 and data["delta"] == 1e-5
+    for key in ("epsilon_rdp", "epsilon_pld", "delta", "noise_multiplier", "randomness", "caveats"):
+        assert key in data["guarantee"]
+    for key in ("test_accuracy", "clip", "grad_norm_bound", "final_weights", "released_updates"):
+        assert key in data["covered"]
+    for key in ("clip_fraction_max", "clip_bias_max", "predicted_bias_max", "max_per_example_norm"):
+        assert key in data["not_covered"]["clip_meter"]
+    assert data["guarantee"]["epsilon_rdp"] <= 3.0 and data["guarantee"]["delta"] == 1e-5
     assert json.loads((tmp_path / "run.json").read_text()) == data
     assert (tmp_path / "curves.png").is_file()

@@ -20,6 +20,7 @@ def test_train_config_maps_every_field_and_derives_the_shared_seed():
         ("mlp", "digits:0v1", 4.0, 0.5, 7, 16)
     assert (config.lr, config.optimizer, config.n_train, config.n_test, config.meter_every) == (0.01, "sgd", 100, 50, 1)
     assert config.seed == task.int_seed("dataset") == task.replace(model="hea").int_seed("dataset")
+    assert config.simulation_seed == config.seed  # paired design: a labelled simulation of DP training
     reference = train_config(task.replace(epsilon=math.inf, clip=None))
     assert reference.clip == "bound" and not reference.private
 
@@ -38,7 +39,7 @@ def _result(history, bound, clip):
                "clip_bias_max": max(r.bias for r in history), "predicted_bias_max": max(0.0, bound - clip)}
     privacy = SimpleNamespace(private=True, epsilon_rdp=2.0, epsilon_pld=1.8, delta=1e-5, noise_multiplier=1.1,
                               steps=len(history), sampling_probability=0.25)
-    return SimpleNamespace(summary=lambda: summary, grad_norm_bound=bound, clip=clip, clip_history=tuple(history),
+    return SimpleNamespace(meter_summary=lambda: summary, config=SimpleNamespace(simulation_seed=3), grad_norm_bound=bound, clip=clip, clip_history=tuple(history),
                            test_accuracy=0.75, train_accuracy=0.8, history=({"test_accuracy": 0.75},), privacy=privacy,
                            clip_source="given", model={"name": "hea"}, dataset={"name": "quantum"},
                            timing={"total_seconds": 1.0, "mean_step_seconds": 0.1})
