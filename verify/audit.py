@@ -208,8 +208,13 @@ def one_step_audit(
     confidence: float = 0.95,
     accountant: str = "pld",
     seed: int = 0,
+    extra_checks: tuple = (),
 ) -> StepAuditResult:
-    """Audit one step of ``mechanism`` with ``trials`` releases per side (see module docstring)."""
+    """Audit one step of ``mechanism`` with ``trials`` releases per side (see module docstring).
+
+    ``extra_checks`` (already evaluated :class:`Check` records, e.g. the trainer's finite-release
+    check) join the statistical ones and the verdict.
+    """
     if not (isinstance(trials, (int, np.integer)) and trials >= 20):
         raise ConfigError(f"trials={trials!r} must be an integer >= 20 per side; use thousands for power")
     if not 0 < confidence < 1:
@@ -263,6 +268,7 @@ def one_step_audit(
         f"empirical epsilon lower bound {test.epsilon_lower_bound:.4g} vs accounted {eps_acc:.4g} "
         f"({accountant}, one step, delta={delta:g})",
     ))
+    checks.extend(extra_checks)
     expected_shift = None if clip is None else min(clip, float(mechanism.canary_norm))
     return StepAuditResult(
         mechanism=mechanism.name,

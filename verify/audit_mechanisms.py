@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from privqml.errors import ConfigError
+from privqml.verify.audit import Check
 
 
 def _unit(vector: np.ndarray, what: str) -> tuple[np.ndarray, float]:
@@ -175,7 +176,7 @@ class TrainerStepMechanism:
         self.real_steps = bool(real_steps)
         self.reseed = bool(reseed)
         self.name = path
-        how = "the whole step per trial" if real_steps else "clipped sum once, the query's noise per trial"
+        how = "the whole step per trial" if real_steps else "dp_step with n releases of one batch"
         self.description = f"privqml dp_step, {path} path ({how}), model {model.name}"
         self.canary_direction, self.canary_norm = _unit(
             canary_gradient(model, self.x_canary[0], self.y_canary[0]), "the canary's gradient"
@@ -186,31 +187,56 @@ class TrainerStepMechanism:
             return np.vstack([self.x_batch, self.x_canary]), np.concatenate([self.y_batch, self.y_canary])
         return self.x_batch, self.y_batch
 
-    def _step(self, x, y, sigma):
+    def _step(self, x, y, n_releases: int):
         from privqml.models.dpsgd import dp_step
 
-        return dp_step(self.model, x, y, self.clip_norm, sigma, self.expected_batch_size,
-                       self.sampling_probability, self.path)
+        return dp_step(self.model, x, y, self.clip_norm, self.noise_multiplier, self.expected_batch_size,
+                       self.sampling_probability, self.path, n_releases=n_releases)
 
     def clip_applied(self, with_canary: bool) -> float:
         return self.clip_norm  # dp_step takes C as given (TrainConfig refuses anything else)
 
     def releases(self, with_canary: bool, n: int, seed: int) -> np.ndarray:
+        """``n`` releases of the trainer's own :func:`~privqml.models.dpsgd.dp_step` (its noise call,
+        not a re-implementation): the fast path noises n copies of one clipped sum in one call, the
+        stock path (and ``real_steps``) runs the whole step n times."""
         from privqml.models import dpsgd
 
-        if self.reseed:  # as train() does at every epoch (seed·1000003 + epoch)
+        if self.reseed:  # the auditor's own seeds: different per side, so replayed noise shows
             dpsgd.reseed_noise(seed)
         x, y = self._data(with_canary)
         if self.real_steps:
-            return np.stack([self._step(x, y, self.noise_multiplier).noised_sum for _ in range(n)]).astype(np.float64)
-        clipped = self._step(x, y, 0.0).noised_sum  # σ = 0: the clipped sum through this path
+            return np.stack([self._step(x, y, 1).noised_sum for _ in range(n)]).astype(np.float64)
         out = []
-        for start in range(0, n, self._CHUNK):  # the trainer's noise, on `size` copies at once
+        for start in range(0, n, self._CHUNK):
             size = min(self._CHUNK, n - start)
-            noised, _ = dpsgd.add_noise(np.tile(clipped, (size, 1)), self.clip_norm, self.noise_multiplier,
-                                        self.sampling_probability)
-            out.append(np.asarray(noised, np.float64))
+            noised = self._step(x, y, size).noised_sum
+            out.append(np.asarray(noised, np.float64).reshape(size, -1))
         return np.concatenate(out, axis=0)
+
+    def nonfinite_canary_check(self) -> "Check":
+        """A per-example gradient row of NaN/inf added to the batch's rows must leave every release
+        finite and the clipped sum unchanged (it contributes zero; sensitivity stays C). Runs the
+        trainer's clipping query and noise (:func:`~privqml.models.dpsgd.clipped_sum`,
+        :func:`~privqml.models.dpsgd.add_noise`)."""
+        from privqml.models import dpsgd
+
+        grads, _ = dpsgd.per_example_gradients(self.model, self.x_batch, self.y_batch)
+        poisoned = np.vstack([grads, np.full((2, grads.shape[1]), np.nan, np.float32)])
+        poisoned[-1, 0] = np.inf
+        base = dpsgd.clipped_sum(grads, self.clip_norm)
+        with_canary = dpsgd.clipped_sum(poisoned, self.clip_norm)
+        noised, _ = dpsgd.add_noise(np.tile(with_canary, (64, 1)), self.clip_norm, self.noise_multiplier,
+                                    self.sampling_probability)
+        finite = bool(np.all(np.isfinite(noised)))
+        unchanged = bool(np.array_equal(base, with_canary))
+        return Check(
+            "finite-release", finite and unchanged,
+            "two non-finite per-example gradients (NaN, inf) added to the batch: "
+            + ("every release finite and the clipped sum unchanged" if finite and unchanged else
+               f"releases finite: {finite}, clipped sum unchanged: {unchanged} — a non-finite example "
+               "reveals its presence with certainty"),
+        )
 
 
 # -- quantum noise as the only randomness -----------------------------------------------------------

@@ -41,6 +41,8 @@ class AuditSetting:
     steps: int
     target_epsilon: float
     delta: float
+    n_train: int = 64
+    seed: int = 0
 
     def describe(self) -> dict:
         return {
@@ -92,10 +94,9 @@ def build_setting(
     seed: int = 0,
 ) -> AuditSetting:
     """The :class:`AuditSetting` of a training configuration (see the module docstring)."""
-    from privqml.models import accounting
     from privqml.models.data import dataset_classes, load_dataset
     from privqml.models.dpsgd import poisson_batch
-    from privqml.models.trainer import TrainConfig, resolve_clip
+    from privqml.models.trainer import TrainConfig, noise_for, resolve_clip
     from privqml.models.zoo import build_model
 
     if mechanism not in MECHANISMS:
@@ -121,7 +122,7 @@ def build_setting(
     steps = epochs * max(1, round(data.n_train / batch_size))
     if private:
         clip_norm, clip_source, _ = resolve_clip(config, model, n_classes)
-        sigma = accounting.calibrate_noise_multiplier(epsilon, delta, q, steps, config.accountant)
+        sigma, _ = noise_for(config, q, steps)  # exactly as the trainer calibrates (margin, floor)
     else:
         clip_norm, clip_source, sigma = None, "none: quantum noise only, no clipping", 0.0
     rng = np.random.default_rng([seed, 17])
@@ -133,8 +134,22 @@ def build_setting(
         x_canary=x_canary.astype(np.float32), y_canary=int(y_canary), clip_norm=clip_norm,
         clip_source=clip_source, noise_multiplier=float(sigma), sampling_probability=q,
         expected_batch_size=batch_size, steps=steps, target_epsilon=float(epsilon) if private else math.inf,
-        delta=float(delta),
+        delta=float(delta), n_train=int(data.n_train), seed=int(seed),
     )
+
+
+def short_run_replay(setting: AuditSetting, *, path: str = "fast", epochs: int = 1):
+    """Train the setting's configuration briefly (secret randomness, as ``privqml train`` does) and
+    replay it from its record (:func:`privqml.verify.audit_trained_run.replay_check`): the check
+    fails when the recorded seed reproduces the released updates."""
+    from privqml.models.trainer import TrainConfig, train
+    from privqml.verify.audit_trained_run import replay_check
+
+    config = TrainConfig(model=setting.model_spec, dataset=setting.dataset, epsilon=None,
+                         noise_multiplier=setting.noise_multiplier, clip=setting.clip_norm,
+                         batch_size=setting.expected_batch_size, epochs=epochs, n_train=setting.n_train,
+                         seed=setting.seed, path=path, delta=setting.delta, meter_every=0)
+    return replay_check(train(config))
 
 
 def setting_mechanism(setting: AuditSetting, mechanism: str = "dpsgd", *, path: str = "fast",
@@ -171,4 +186,5 @@ def setting_mechanism(setting: AuditSetting, mechanism: str = "dpsgd", *, path: 
     )
 
 
-__all__ = ["AuditSetting", "MECHANISMS", "PUBLIC_CANARY_SEED", "build_setting", "public_canary", "setting_mechanism"]
+__all__ = ["AuditSetting", "MECHANISMS", "PUBLIC_CANARY_SEED", "build_setting", "public_canary", "setting_mechanism",
+           "short_run_replay"]

@@ -54,15 +54,21 @@ def audit_report(
     seed: int = 0,
 ) -> dict:
     """Everything ``privqml audit`` prints, as one strict-JSON-ready dict."""
+    from privqml.models import faults
     from privqml.verify.audit import one_step_audit, strict_json
-    from privqml.verify.audit_setup import build_setting, setting_mechanism
+    from privqml.verify.audit_setup import build_setting, setting_mechanism, short_run_replay
 
     if trials is None:
         trials = DEFAULT_TRIALS.get(mechanism, 100) * (THOROUGH_FACTOR if thorough else 1)
+    trainer_fault = inject if inject in faults.FAULTS else None
     setting = build_setting(model, dataset, epsilon=epsilon, delta=delta, clip=_parse_clip(clip),
                             mechanism=mechanism, shots=shots, noise=noise, path=path, seed=seed)
-    mech = setting_mechanism(setting, mechanism, path=path, inject=inject)
-    result = one_step_audit(mech, trials=int(trials), delta=delta, seed=seed)
+    mech = setting_mechanism(setting, mechanism, path=path, inject=None if trainer_fault else inject)
+    with faults.injected(trainer_fault):
+        extra = ()
+        if hasattr(mech, "nonfinite_canary_check"):
+            extra = (mech.nonfinite_canary_check(), short_run_replay(setting, path=path))
+        result = one_step_audit(mech, trials=int(trials), delta=delta, seed=seed, extra_checks=extra)
     report = result.as_dict()
     report["setting"] = setting.describe()
     report["canary_gradient_norm"] = float(mech.canary_norm)
@@ -136,6 +142,43 @@ def _print(report: dict, console: Console) -> None:
         console.print(report["power_note"], style="dim")
 
 
+def run_audit_report(run_dir: str, inject: Optional[str], trials: Optional[int], thorough: bool, seed: int) -> dict:
+    """Everything ``privqml audit --run DIR`` prints, as one strict-JSON-ready dict."""
+    from privqml.verify.audit_trained_run import audit_run
+
+    if trials is None:
+        trials = DEFAULT_TRIALS["dpsgd"] * (THOROUGH_FACTOR if thorough else 1)
+    return audit_run(run_dir, trials=int(trials), n_canaries=4000 if thorough else 1000, inject=inject,
+                     seed=seed).as_dict()
+
+
+def _print_run(report: dict, console: Console) -> None:
+    colour = {"consistent": "green", "violation": "bold red", "no-guarantee": "yellow"}
+    s = report["setting"]
+    table = Table(title=f"privqml audit --run {report['run_dir']}"
+                  + (f" (re-trained with fault {report['inject']})" if report["inject"] else ""), show_header=False)
+    table.add_row("model / dataset", f"{s['model']} / {s['dataset']}")
+    table.add_row("C, σ, q, T, batch, path",
+                  f"{_fmt(s['clip_norm'])}, {s['noise_multiplier']:.4g}, {s['sampling_probability']:.4g}, "
+                  f"{s['steps']}, {s['batch_size']}, {s['path']}")
+    table.add_row("ε (RDP / PLD) of the run", f"{_fmt(s['epsilon_rdp'])} / {_fmt(s['epsilon_pld'])} at δ={s['delta']:g}")
+    table.add_row("randomness", s["randomness"])
+    for name, audit in report["sub_audits"].items():
+        failed = [c["name"] for c in audit.get("checks", []) if not c["passed"]]
+        detail = f"[{colour[audit['verdict']]}]{audit['verdict']}[/]"
+        if "epsilon_lower_bound" in audit:
+            detail += f"  ε_lb {_fmt(audit['epsilon_lower_bound'])} vs accounted {_fmt(audit['epsilon_accounted'])}"
+        if failed:
+            detail += f"  failed: {', '.join(failed)}"
+        table.add_row(f"sub-audit {name}", detail)
+    table.add_row("verdict", f"[{colour[report['verdict']]}]{report['verdict']}[/]")
+    console.print(table)
+    for audit in report["sub_audits"].values():
+        for check in audit.get("checks", []):
+            if not check["passed"]:
+                console.print(f"{check['name']}: {check['detail']}", style="red")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("audit")
     def audit(
@@ -146,8 +189,9 @@ def register(app: typer.Typer) -> None:
         clip: str = typer.Option("bound", "--clip", help="clip norm C (a number) or 'bound'"),
         mechanism: str = typer.Option("dpsgd", "--mechanism", help="dpsgd | shots | depolarizing (quantum noise only)"),
         path: str = typer.Option("fast", "--path", help="per-example gradient path: fast | stock"),
-        inject: Optional[str] = typer.Option(None, "--inject", help="audit the NumPy reference or a broken variant: reference | noise-omitted | "
-                                             "sensitivity-doubled | data-clip | noise-replayed"),
+        inject: Optional[str] = typer.Option(None, "--inject", help="a broken trainer (published-seed | nonfinite-leak | noise-omitted) "
+                                             "or NumPy variant (reference | sensitivity-doubled | data-clip | noise-replayed); must be flagged"),
+        run: Optional[str] = typer.Option(None, "--run", help="audit the finished run in this --out folder at its exact configuration"),
         trials: Optional[int] = typer.Option(None, "--trials", help="trials per side (default: 20000 dpsgd, 50 shots, 40 depolarizing)"),
         thorough: bool = typer.Option(False, "--thorough", help="10x trials and a real-step audit of the path"),
         whole_run: bool = typer.Option(False, "--whole-run", help="also audit one training run with 1000 canaries"),
@@ -158,10 +202,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Audit a DP-SGD step empirically: estimates with intervals, epsilon lower bound vs accounted, verdict."""
         console = Console(stderr=as_json)
-        with console.status(f"auditing {mechanism} on {model} / {dataset} …"):
-            report = audit_report(model, dataset, epsilon, delta, clip, mechanism, path, inject, trials,
-                                  thorough, whole_run, shots, noise, seed)
+        if run is not None:
+            with console.status(f"auditing the run in {run} …"):
+                report = run_audit_report(run, inject, trials, thorough, seed)
+        else:
+            with console.status(f"auditing {mechanism} on {model} / {dataset} …"):
+                report = audit_report(model, dataset, epsilon, delta, clip, mechanism, path, inject, trials,
+                                      thorough, whole_run, shots, noise, seed)
         if as_json:
             typer.echo(json.dumps(report, indent=2, allow_nan=False))
+        elif run is not None:
+            _print_run(report, console)
         else:
             _print(report, console)
