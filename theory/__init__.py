@@ -6,6 +6,7 @@ Knows nothing of TensorFlow: importing it loads Cirq, SymPy and NumPy only.
 from privqml.theory.ansatz import DEFAULT_INPUT_DOMAIN, Ansatz, Readout
 from privqml.theory.builtins import BUILTIN_ANSATZE, builtin_ansatz, hea, load_ansatz, native, parse_observables, reupload
 from privqml.theory.bounds import GradientBound, gradient_bound, observable_range
+from privqml.theory.diagonal import DiagonalPhaseGate
 from privqml.theory.loss import LOSSES, LossGradientBound, loss_gradient_bound
 from privqml.theory.numeric import batch_expectations_and_jacobians, expectations, expectations_and_jacobian
 from privqml.theory.oracle import exact_gradient, symbolic_expectations
@@ -37,6 +38,7 @@ __all__ = [
     "TightnessResult",
     "max_gradient_norm",
     "ControlledEigenGate",
+    "DiagonalPhaseGate",
     "AngleSlot",
     "CanonicalCircuit",
     "EigenSpectrum",

@@ -8,6 +8,12 @@ where Φ_{x,θ} is the channel of ``circuit`` with its gate parameters — SymPy
 declared weight symbols θ and input symbols x — resolved, and O_c are Hermitian Pauli sums
 (``cirq.PauliSum`` with real coefficients). The model's logits are ``readout.scale · f_c``.
 
+Symbols are matched by *name*, as Cirq resolves them: on construction every symbol of the
+circuit becomes the plain ``sympy.Symbol(name)`` (so ``sympy.Symbol("w", real=True)`` and
+``sympy.Symbol("w")`` are one weight), constant SymPy parameters become numbers,
+``cirq.CircuitOperation``s are unrolled and symbolic global phases (no effect on any
+expectation) are left out (:mod:`privqml.theory.symbols`).
+
 The input domain is *public*: it is declared, never estimated from data (a bound maximised
 over the training data would make the clipping threshold depend on the data, a privacy leak).
 """
@@ -23,6 +29,7 @@ import numpy as np
 import sympy
 
 from privqml.errors import AnsatzError, AnsatzTypeError, DomainError, ObservableError
+from privqml.theory.symbols import canonical_circuit, canonical_symbol
 
 DEFAULT_INPUT_DOMAIN = (-math.pi, math.pi)
 
@@ -50,17 +57,18 @@ class Readout:
 
 
 def _as_symbols(name: str, values: Iterable) -> tuple[sympy.Symbol, ...]:
+    """The declared symbols as canonical symbols (one plain ``sympy.Symbol`` per name)."""
     out = []
+    seen, dupes = set(), set()
     for value in values:
-        if isinstance(value, str):
-            value = sympy.Symbol(value)
-        if not isinstance(value, sympy.Symbol):
+        if not isinstance(value, (str, sympy.Symbol)):
             raise AnsatzTypeError(
                 f"{name} entry {value!r} is a {type(value).__name__}; pass sympy.Symbol objects or names"
             )
-        out.append(value)
-    names = [s.name for s in out]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+        symbol = canonical_symbol(value if isinstance(value, str) else value.name)
+        (dupes if symbol.name in seen else seen).add(symbol.name)
+        out.append(symbol)
+    dupes = sorted(dupes)
     if dupes:
         raise AnsatzError(f"{name} declares {dupes} more than once; declare each symbol once")
     return tuple(out)
@@ -116,13 +124,18 @@ class Ansatz:
     Attributes:
         circuit: the Cirq circuit; gate parameters are numbers or SymPy expressions in
             ``weights`` and ``inputs`` only. Noise channels without parameters are allowed;
-            measurement gates are not (expectations are taken of ``observables``).
-        weights: trainable symbols θ, in the order of the model's weight vector.
-        inputs: data symbols x, in the order of the feature vector.
+            measurement gates are not (expectations are taken of ``observables``). Stored
+            canonical: one plain symbol per name, constant SymPy parameters evaluated,
+            circuit operations unrolled, symbolic global phases left out (the given circuit
+            if nothing changes).
+        weights: trainable symbols θ, in the order of the model's weight vector (symbols or
+            names; stored as plain ``sympy.Symbol(name)``).
+        inputs: data symbols x, in the order of the feature vector (likewise).
         observables: one Hermitian ``cirq.PauliSum`` per model output (one for binary
             models, one per class for multi-class softmax readout).
         input_domain: one closed interval (lo, hi) per input, in the units of the feature
-            (radians for angle encodings). Default: [-π, π] for every input. Public.
+            (radians for angle encodings), or a mapping from input (symbol or name) to its
+            interval. Default: [-π, π] for every input. Public.
         readout: how expectations become logits.
         name: a label used in reports.
     """
@@ -143,6 +156,7 @@ class Ansatz:
             raise AnsatzTypeError(
                 f"circuit is a {type(self.circuit).__name__}; pass a cirq.Circuit"
             )
+        set_("circuit", canonical_circuit(self.circuit))
         if not any(True for _ in self.circuit.all_operations()):
             raise AnsatzError("circuit is empty; an ansatz needs at least one operation")
         set_("weights", _as_symbols("weights", self.weights))
@@ -184,10 +198,8 @@ class Ansatz:
         set_("observables", observables)
         domain = tuple(self.input_domain) or tuple(DEFAULT_INPUT_DOMAIN for _ in self.inputs)
         if isinstance(self.input_domain, Mapping):
-            domain = tuple(
-                self.input_domain.get(s, self.input_domain.get(s.name, DEFAULT_INPUT_DOMAIN))
-                for s in self.inputs
-            )
+            by_name = {k if isinstance(k, str) else getattr(k, "name", k): v for k, v in self.input_domain.items()}
+            domain = tuple(by_name.get(s.name, DEFAULT_INPUT_DOMAIN) for s in self.inputs)
         if len(domain) != len(self.inputs):
             raise DomainError(
                 f"input_domain has {len(domain)} intervals for {len(self.inputs)} inputs; "

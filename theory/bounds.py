@@ -50,8 +50,10 @@ from privqml.theory.ansatz import Ansatz
 from privqml.theory.pauli import LiveSlots, live_slots, pauli_from_cirq
 from privqml.theory.spectra import CanonicalCircuit, canonicalize
 from privqml.theory.sup import sup_abs
+from privqml.theory.symbols import real_derivative
 
 _MAX_SIGN_ROWS = 12
+_MAX_REASONS = 3
 _EXACT_RANGE_QUBITS = 10
 _DIAGONAL_RANGE_QUBITS = 22
 
@@ -123,7 +125,12 @@ class GradientBound:
             (slots counted for the union over Pauli terms and observables).
         expression: the coordinate form before the sup over inputs, as a SymPy expression in
             the input symbols (``Max`` over observables when there are several).
-        unbounded_reason: why the bound is infinite, or ``None``.
+        unbounded_reason: ``None`` when every total bound is finite; otherwise why not — for each
+            live slot whose angle derivative has no finite supremum (at most three are named),
+            the gate, the derivative ∂t/∂θ_j of its exponent t (half-turns) and the domain. For
+            ``cirq.ry(w / x)`` with x ∈ [-1, 1]: "Ry(w/(pi*x)π)(q(0)): ∂t/∂w = 1/(pi*x) is
+            unbounded on x ∈ [-1.0, 1.0]; restrict the input domain or change the encoding".
+            ``bounded`` is True exactly when it is ``None``.
     """
 
     ansatz_name: str
@@ -165,6 +172,7 @@ class GradientBound:
 
     @property
     def bounded(self) -> bool:
+        """True when the bound is finite (then ``unbounded_reason`` is None)."""
         return self.unbounded_reason is None
 
     def pointwise(self, inputs: Sequence[float]) -> float:
@@ -197,6 +205,7 @@ class GradientBound:
                 "pruned_outside_light_cone": self.n_pruned_outside_cone,
             },
             "expression": str(self.expression),
+            "bounded": self.bounded,
             "unbounded_reason": self.unbounded_reason,
             "units": "per unit of each weight (radians for rotation angles); f in observable eigenvalue units",
         }
@@ -231,14 +240,14 @@ class _Entries:
 
 
 def _derivative(exponent: sympy.Expr, weight: sympy.Symbol) -> sympy.Expr:
-    """∂t/∂θ; the common t = c·θ (a rotation angle θ/π) without building a Derivative."""
+    """∂t/∂θ over the reals; the common t = c·θ (a rotation angle θ/π) without ``sympy.diff``."""
     if exponent == weight:
         return sympy.Integer(1)
     if isinstance(exponent, sympy.Mul):
         coefficient, rest = exponent.as_independent(weight, as_Add=False)
         if rest == weight:
             return coefficient
-    return sympy.diff(exponent, weight)
+    return real_derivative(exponent, weight)
 
 
 def _entries(ansatz: Ansatz, canonical: CanonicalCircuit) -> _Entries:
@@ -251,9 +260,11 @@ def _entries(ansatz: Ansatz, canonical: CanonicalCircuit) -> _Entries:
             derivative = _derivative(slot.exponent, weight)
             if derivative == 0:
                 continue
-            relevant = tuple(d for d in domain if d[0] in derivative.free_symbols)
+            free = derivative.free_symbols
+            relevant = tuple(d for d in domain if d[0] in free) if free else ()
             supremum = sup_abs(derivative, relevant)
-            constant = not derivative.free_symbols
+            constant = not free and math.isfinite(supremum.value)
+            reason = f"{slot.source}: ∂t/∂{weight.name} = {supremum.reason}" if supremum.reason else ""
             rows.append(
                 (
                     slot.index,
@@ -263,7 +274,7 @@ def _entries(ansatz: Ansatz, canonical: CanonicalCircuit) -> _Entries:
                     constant,
                     float(derivative) if constant else math.nan,
                     derivative,
-                    supremum.reason,
+                    reason,
                 )
             )
     if not rows:
@@ -444,7 +455,7 @@ def gradient_bound(
     live_weight_mask = union_live[entries.slot] if len(entries.slot) else np.zeros(0, dtype=bool)
     touched = set(entries.weight[live_weight_mask].tolist())
     zero_weights = tuple(w.name for j, w in enumerate(ansatz.weights) if j not in touched)
-    reasons = sorted({r for r, live in zip(entries.reasons, live_weight_mask) if r and live})
+    reasons = _unbounded_reason(entries, live_weight_mask, per_obs)
     expression = _expression(entries, live_sets_by_obs, n_weights)
     pointwise = _PointwiseBound(ansatz, entries, live_sets_by_obs, n_weights)
     live_count = int(union_live.sum())
@@ -467,9 +478,21 @@ def gradient_bound(
         n_pruned_commuting=len(commuting_all - set(np.nonzero(union_live)[0].tolist())),
         n_pruned_outside_cone=len(outside_all - commuting_all - set(np.nonzero(union_live)[0].tolist())),
         expression=expression,
-        unbounded_reason="; ".join(reasons) if reasons else None,
+        unbounded_reason=reasons,
         _pointwise=pointwise,
     )
+
+
+def _unbounded_reason(entries: _Entries, live_mask: np.ndarray, per_observable: list[float]) -> str | None:
+    """None when every total bound is finite, else the reasons of the live infinite entries."""
+    if all(math.isfinite(v) for v in per_observable):
+        return None
+    reasons = list(dict.fromkeys(r for r, live in zip(entries.reasons, live_mask) if r and live))
+    if not reasons:  # an infinite total always comes from a live infinite entry
+        return "the bound is not finite: a live slot's angle derivative has no finite supremum"
+    shown = "; ".join(reasons[:_MAX_REASONS])
+    more = len(reasons) - _MAX_REASONS
+    return shown + (f" (and {more} more slot(s) alike)" if more > 0 else "")
 
 
 def _expression(entries: _Entries, live_sets_by_obs, n_weights: int) -> sympy.Expr:

@@ -55,8 +55,10 @@ class LossGradientBound:
         grad_norm_bound: G = max_c bound on ‖∇_θ f_c‖₂ of the model outputs.
         dloss_dlogit_sup: sup over outputs and labels of |∂ℓ/∂z| (binary) or ‖p − y‖₁
             (softmax), or ``inf``.
-        value: the bound on ‖∇_θ ℓ‖₂, or ``None`` when no finite bound exists.
-        unbounded_reason: why ``value`` is ``None``.
+        value: the bound on ‖∇_θ ℓ‖₂ (finite), or ``None`` when no finite bound exists.
+        unbounded_reason: why ``value`` is ``None`` (``None`` exactly when ``value`` is a number);
+            an unbounded model gradient gives "the model gradient is unbounded: " followed by
+            the model bound's own reason.
         formula: the inequality used, in words.
         model_bound: the underlying :class:`GradientBound`.
     """
@@ -70,6 +72,10 @@ class LossGradientBound:
     formula: str
     model_bound: GradientBound = dataclasses.field(repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        assert (self.value is None) == (self.unbounded_reason is not None), "value xor reason"
+        assert self.value is None or math.isfinite(self.value), f"non-finite loss bound {self.value}"
+
     @property
     def bounded(self) -> bool:
         return self.value is not None
@@ -77,6 +83,7 @@ class LossGradientBound:
     def as_dict(self) -> dict:
         return {
             "loss": self.loss,
+            "loss_bounded": self.bounded,
             "readout_scale": self.readout_scale,
             "loss_dloss_dlogit_sup": self.dloss_dlogit_sup if math.isfinite(self.dloss_dlogit_sup) else None,
             "loss_grad_norm_bound": self.value,

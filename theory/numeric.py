@@ -15,8 +15,10 @@ backwards through everything after it (for pure states −2 Im ⟨φ_k|H_k|ψ_k�
 
     ∂f_c/∂z_j = Σ_k (∂f_c/∂t_k)(∂t_k/∂z_j),
 
-with ∂t_k/∂z_j from ``sympy.diff`` of the slot exponents, lambdified with NumPy (constants are
-evaluated once). Cost: one forward and one backward pass, whatever the number of weights.
+with ∂t_k/∂z_j from differentiating the slot exponents over the reals
+(:func:`~privqml.theory.symbols.real_derivative`; a jump's ``DiracDelta`` is taken as 0, the
+derivative almost everywhere), lambdified with NumPy (constants are evaluated once). Cost: one
+forward and one backward pass, whatever the number of weights.
 
 Noiseless circuits run on state vectors (up to ``MAX_QUBITS_PURE`` qubits), circuits with
 channels on density matrices (up to ``MAX_QUBITS_MIXED``); the backward pass un-computes
@@ -37,6 +39,7 @@ import sympy
 from privqml.errors import ConfigError, DomainError, UnsupportedGateError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.spectra import CanonicalCircuit, canonicalize, generator_matrix
+from privqml.theory.symbols import real_derivative
 
 MAX_QUBITS_PURE = 14
 MAX_QUBITS_MIXED = 10
@@ -173,11 +176,11 @@ def _build(ansatz: Ansatz) -> NumericProgram:
     exprs = [slot.exponent for slot in canonical.slots]
     constant = np.zeros((len(exprs), len(symbols)))
     variable, variable_exprs = [], []
+    column = {symbol: j for j, symbol in enumerate(symbols)}
     for k, expr in enumerate(exprs):
-        for j, symbol in enumerate(symbols):
-            if symbol not in expr.free_symbols:
-                continue
-            derivative = sympy.diff(expr, symbol)
+        for symbol in sorted(expr.free_symbols, key=lambda s: column[s]):
+            j = column[symbol]
+            derivative = real_derivative(expr, symbol).replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
             if derivative.free_symbols:
                 variable.append((k, j))
                 variable_exprs.append(derivative)

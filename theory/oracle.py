@@ -20,7 +20,8 @@ entries within 1e-12 of a small rational become that rational, others stay float
 expectation from |0…0⟩ keeps the I/Z strings: f = Σ_{s ∈ {I,Z}^n} o_s. No simplification is
 attempted beyond SymPy's automatic rules (``simplify=True`` runs ``sympy.trigsimp``).
 
-:func:`exact_gradient` differentiates with ``sympy.diff`` and lambdifies (with common
+:func:`exact_gradient` differentiates over the reals
+(:func:`~privqml.theory.symbols.real_derivative`) and lambdifies (with common
 subexpression elimination) into a fast NumPy function (weights, inputs) -> (f, ∂f/∂θ).
 """
 
@@ -42,6 +43,7 @@ import sympy
 from privqml.errors import ConfigError, DomainError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.spectra import canonicalize
+from privqml.theory.symbols import real_derivative
 
 ORACLE_MAX_QUBITS = 4
 
@@ -224,7 +226,7 @@ def exact_gradient(ansatz: Ansatz) -> ExactGradient:
     if hit is not None and hit[0]() is ansatz:
         return hit[1]
     expectations = symbolic_expectations(ansatz)
-    jacobian = tuple(tuple(sympy.diff(f, w) for w in ansatz.weights) for f in expectations)
+    jacobian = tuple(tuple(real_derivative(f, w) for w in ansatz.weights) for f in expectations)
     flat = list(expectations) + [entry for row in jacobian for entry in row]
     function = sympy.lambdify(list(ansatz.weights) + list(ansatz.inputs), flat, modules="numpy", cse=True)
     result = ExactGradient(ansatz, expectations, jacobian, function)

@@ -15,18 +15,27 @@ exponent, i.e. 1 per radian; ``cirq.X**t`` has Ω = π per unit t.
 
 Strategies, tried in this order for each operation (STYLE.md rule 1):
 
-1. ``fixed``: the operation has no parameter (including parameter-free noise channels);
+0. an operation on no qubits (a global phase, symbolic or not) changes no expectation and is
+   left out;
+1. ``fixed``: the operation has no parameter (including parameter-free noise channels, and
+   operations whose only parameters are constant SymPy numbers, which are evaluated);
 2. ``eigengate``: an ``EigenGate`` whose exponent is the only parameter — generic, from
    ``_eigen_components()``;
 3. ``controlled``: a ``cirq.ControlledGate`` of an exponent-only EigenGate U(t) is itself an
    EigenGate (:class:`ControlledEigenGate`): half-turn 0 on inactive control states and
    λ + s on active ones, so its spread is π·(max(λ+s, 0) − min(λ+s, 0)) — e.g. 1 per radian for
    a controlled rz, where splitting off the controlled phase would give a looser 1.5;
-4. ``decompose``: ``cirq.decompose_once`` into operations that the strategies accept
+4. ``diagonal``: a symbolic ``cirq.DiagonalGate`` is an exact product of one diagonal EigenGate
+   per symbolic term of its angles (:mod:`privqml.theory.diagonal`), each with the spread of
+   its own generator — tighter than Cirq's rz/CNOT decomposition;
+5. ``decompose``: ``cirq.decompose_once`` into operations that the strategies accept
    (PhasedXPow, PhasedXZ, FSim, PhasedFSim, controlled gates of those, circuit operations…).
 
 An operation that none accepts raises :class:`~privqml.errors.UnsupportedGateError` naming the
 gate, the operation and why each strategy declined.
+
+Every slot exponent is an expression in the ansatz's own weight and input symbols (the same
+objects: :mod:`privqml.theory.symbols`), so consumers may match symbols as objects.
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ import sympy
 
 from privqml.errors import UnsupportedGateError
 from privqml.theory.ansatz import Ansatz, parameter_names
+from privqml.theory.diagonal import diagonal_factors
+from privqml.theory.symbols import canonical_operation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +82,7 @@ class AngleSlot:
             (half-turns).
         spectrum: the gate's eigen spectrum; ``spectrum.spread`` is Ω per unit exponent.
         source: the user's operation this slot comes from (itself, or the one decomposed).
-        strategy: ``"eigengate"``, ``"controlled"`` or ``"decompose"``.
+        strategy: ``"eigengate"``, ``"controlled"``, ``"diagonal"`` or ``"decompose"``.
     """
 
     index: int
@@ -239,8 +250,14 @@ def _as_expr(value) -> sympy.Expr:
 def _canonical_ops(op: cirq.Operation, depth: int = 0) -> list[tuple[cirq.Operation, str]]:
     """Rewrite one operation into (operation, strategy) pairs accepted by the strategies."""
     untagged = op.untagged
+    if not untagged.qubits:
+        return []  # a global phase: no effect on any expectation, whatever its parameters
     if not cirq.is_parameterized(untagged):
         return [(untagged, "fixed")]
+    if not parameter_names(untagged):  # parametrised by constant SymPy numbers only
+        untagged = canonical_operation(untagged)
+        if not cirq.is_parameterized(untagged):
+            return [(untagged, "fixed")]
     resolved = cirq.resolve_parameters(untagged, {n: 0.1 for n in parameter_names(untagged)})
     if cirq.has_kraus(resolved) and not cirq.has_unitary(resolved):
         raise UnsupportedGateError(
@@ -253,8 +270,13 @@ def _canonical_ops(op: cirq.Operation, depth: int = 0) -> list[tuple[cirq.Operat
     controlled, why_not_controlled = _controlled_eigengate(untagged)
     if controlled is not None:
         return [(controlled, "controlled" if depth == 0 else "decompose")]
+    factors, why_not_diagonal = diagonal_factors(untagged)
+    if factors is not None:
+        strategy = "diagonal" if depth == 0 else "decompose"
+        return [(f, "fixed" if not cirq.is_parameterized(f) else strategy) for f in factors]
     decomposed = cirq.decompose_once(untagged, default=None)
     why_not_decompose = "cirq.decompose_once gives no decomposition"
+    culprit = None
     if decomposed is not None and depth < 8:
         out: list[tuple[cirq.Operation, str]] = []
         try:
@@ -263,28 +285,54 @@ def _canonical_ops(op: cirq.Operation, depth: int = 0) -> list[tuple[cirq.Operat
                     out.append((sub_op, "decompose" if strategy != "fixed" else "fixed"))
             return out
         except UnsupportedGateError as exc:
-            why_not_decompose = f"its decomposition contains an unsupported operation: {exc}"
+            # name the innermost operation at fault, not its whole message (no repeated advice)
+            culprit = getattr(exc, "culprit", None)
+            why_not_decompose = f"its decomposition contains {culprit or 'an operation'}, which no strategy accepts"
     gate_name = type(untagged.gate).__name__ if untagged.gate is not None else type(untagged).__name__
-    raise UnsupportedGateError(
+    error = UnsupportedGateError(
         f"unsupported gate {gate_name} in operation {untagged}: no strategy gives its generator "
         f"spectrum. Tried: eigengate — {why_not_eigen}; controlled — {why_not_controlled}; "
-        f"decompose — {why_not_decompose}. "
+        f"diagonal — {why_not_diagonal}; decompose — {why_not_decompose}. "
         "Rewrite it with EigenGates (rx/ry/rz, XPow, CZPow, ZZPow, ISwapPow, ...), PhasedXZ, "
         "PhasedXPow or FSim, or give the gate a symbolic cirq decomposition"
     )
+    error.culprit = culprit or f"{gate_name} ({untagged})"
+    raise error
+
+
+def _in_declared_symbols(slot_op: cirq.Operation, source: cirq.Operation, declared: dict) -> cirq.Operation:
+    """The slot operation with its exponent's symbols replaced by the declared ones of their names."""
+    exponent = _as_expr(slot_op.gate.exponent)
+    free = exponent.free_symbols
+    if all(declared.get(s.name) == s for s in free):
+        return slot_op
+    undeclared = sorted(s.name for s in free if s.name not in declared)
+    if undeclared:
+        raise UnsupportedGateError(
+            f"operation {source} gives the angle {exponent} in symbols {undeclared} that the ansatz "
+            "does not declare; declare them as weights or inputs, or rewrite the gate"
+        )
+    renamed = exponent.xreplace({s: declared[s.name] for s in free})
+    return slot_op.gate._with_exponent(renamed).on(*slot_op.qubits)  # noqa: SLF001 - EigenGate protocol
 
 
 def canonicalize(ansatz: Ansatz) -> CanonicalCircuit:
     """Rewrite ``ansatz.circuit`` so that every parametrised operation is an angle slot.
 
+    Every slot exponent is written in the ansatz's own symbol objects (matched by name).
+
     Raises:
-        UnsupportedGateError: naming the first gate that no strategy accepts.
+        UnsupportedGateError: naming the first gate that no strategy accepts, or a decomposition
+            that brings in a symbol the ansatz does not declare.
     """
+    declared = {s.name: s for s in ansatz.weights + ansatz.inputs}
     operations: list[cirq.Operation] = []
     slot_of: list[int] = []
     slots: list[AngleSlot] = []
     for op in ansatz.circuit.all_operations():
         for canon, strategy in _canonical_ops(op):
+            if strategy != "fixed":
+                canon = _in_declared_symbols(canon, op, declared)
             operations.append(canon)
             if strategy == "fixed":
                 slot_of.append(-1)
