@@ -12,11 +12,11 @@ qubits, two families, classical baselines, prototypes) is :mod:`benchmarks.dp_st
 Model: ``hea:n_qubits=8`` (2 layers, 32 weights, Z0, bce_logits); one fixed batch of B examples
 (x uniform in [−π, π]^8, labels uniform); C = 1, σ = 1. Variants, all on the same model and batch:
 
-``fast``        :func:`privqml.models.dpsgd.dp_step` ``path="fast"``: tiled weights → one batched
+``fast``        :func:`privqml.models.privacy.dpsgd.dp_step` ``path="fast"``: tiled weights → one batched
                 TFQ adjoint pass → per-example gradients, TF Privacy Gaussian sum query;
 ``stock``       ``dp_step(path="stock")``: TF Privacy ``DPKerasSGDOptimizer``, one microbatch per
                 example (Jacobian of the per-example losses);
-``nonprivate``  :func:`~privqml.models.dpsgd.nonprivate_step`: one ordinary batch gradient.
+``nonprivate``  :func:`~privqml.models.privacy.dpsgd.nonprivate_step`: one ordinary batch gradient.
 
 Each repetition runs the three variants back to back (interleaved, same process), so ratios are
 formed per repetition on a shared, noisy machine; medians and (min–max) are reported. Before
@@ -39,7 +39,7 @@ COMMAND = "TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -m benchmarks.dp_step --repea
 
 
 def measure(qubits: int = 8, batch: int = 32, repeats: int = 7, min_seconds: float = 0.3, seed: int = 0) -> dict:
-    from privqml.models.dpsgd import dp_step, nonprivate_step
+    from privqml.models.privacy.dpsgd import dp_step, nonprivate_step
     from privqml.models.zoo import build_model
 
     model = build_model(f"hea:n_qubits={qubits}", seed=seed)

@@ -1,7 +1,7 @@
 r"""Benchmarks 1 and 2 — one DP-SGD step: fast per-example path vs TF Privacy's stock optimizer
 vs the non-private step, on the quantum models and on the matched classical baselines.
 
-A *step* is what :mod:`privqml.models.dpsgd` computes for one batch at the current weights
+A *step* is what :mod:`privqml.models.privacy.dpsgd` computes for one batch at the current weights
 (the weights are not updated, identically for all variants):
 
 ``fast``        ``dp_step(path="fast")``: θ tiled to [B, P], one backward pass gives every
@@ -69,7 +69,7 @@ def measure(model, batch: int, repeats: int, seed: int = 0, prototypes: bool = F
     With ``prototypes``, also the out-of-tree fused fast step (:mod:`benchmarks.prototypes`),
     after checking at σ = 0 that it releases the tree's clipped sum.
     """
-    from privqml.models.dpsgd import dp_step, nonprivate_step
+    from privqml.models.privacy.dpsgd import dp_step, nonprivate_step
 
     from benchmarks import prototypes as proto
 

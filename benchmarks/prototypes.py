@@ -10,7 +10,7 @@ for the owner to merge. (The bound's linear-time change, prototyped here first, 
 as a few gather / segment-sum ops instead of one TF op per slot (see its docstring); the
 gradient through it agrees with the tree's to float32 rounding.
 
-``fused_fast_step`` — :func:`privqml.models.dpsgd.dp_step` (``path="fast"``) with its three
+``fused_fast_step`` — :func:`privqml.models.privacy.dpsgd.dp_step` (``path="fast"``) with its three
 TensorFlow stages fused into one ``tf.function``: the per-example gradients (``_fast_fn``), the
 clipping (``_clipped_sum_fn``: TF Privacy's ``preprocess_record`` under ``tf.vectorized_map``) and the
 noise (``_noised``: the same ``GaussianSumQuery``, whose ``initial_sample_state``,
@@ -31,13 +31,13 @@ def fused_fast_step(model, clip_norm: float, noise_multiplier: float, expected_b
                     closed_form: bool = False):
     """``step(x, labels) -> (noised_sum, clipped_sum, per_example_grads, norms, gradient)``, numpy.
 
-    The work :func:`privqml.models.dpsgd.dp_step` does on the fast path (including the numpy
+    The work :func:`privqml.models.privacy.dpsgd.dp_step` does on the fast path (including the numpy
     conversions and the per-example norms it returns), with the TF stages in one graph.
     """
     import tensorflow as tf
     from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
 
-    from privqml.models import dpsgd
+    from privqml.models.privacy import dpsgd
 
     clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
     query = GaussianSumQuery(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
@@ -145,11 +145,11 @@ def vectorised_slot_values(compiled):
 
 def fused_available() -> tuple[bool, str]:
     try:
-        from privqml.models import dpsgd
+        from privqml.models.privacy import dpsgd
     except ImportError as exc:
-        return False, f"cannot import privqml.models.dpsgd: {exc}"
+        return False, f"cannot import privqml.models.privacy.dpsgd: {exc}"
     if not hasattr(dpsgd, "_as_inputs"):
-        return False, "privqml.models.dpsgd no longer has _as_inputs"
+        return False, "privqml.models.privacy.dpsgd no longer has _as_inputs"
     return True, ""
 
 

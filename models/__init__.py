@@ -2,16 +2,15 @@
 
 Modules (one concept each):
 
-- :mod:`~privqml.models.data` — synthetic tasks and scikit-learn digits, the frozen ``Dataset``;
+- :mod:`~privqml.models.data` (package) — synthetic tasks, digits and files, public preprocessing,
+  the frozen ``Dataset``;
 - :mod:`~privqml.models.losses` — per-example losses in the project's conventions;
 - :mod:`~privqml.models.base`, :mod:`~privqml.models.quantum`, :mod:`~privqml.models.classical`,
   :mod:`~privqml.models.zoo` — the model contract, quantum families, matched classical baselines,
   models by name;
-- :mod:`~privqml.models.accounting` — RDP and PLD accounting, noise calibration;
-- :mod:`~privqml.models.dpsgd` — Poisson batches, per-example gradients (fast and stock paths),
-  one DP-SGD step through TF Privacy's Gaussian sum query;
-- :mod:`~privqml.models.clipping` — the clipping-bias meter;
-- :mod:`~privqml.models.trainer` — ``train(config) -> RunResult``;
+- :mod:`~privqml.models.privacy` (package) — the DP mechanism: DP-SGD step, accounting, clipping
+  meter, secret randomness;
+- :mod:`~privqml.models.training` (package) — ``train(config) -> RunResult``, run records and files;
 - :mod:`~privqml.models.demo` — the quantum-vs-classical comparison ``privqml demo`` prints.
 
 Names are loaded lazily (``from privqml.models import train`` imports TensorFlow then).
@@ -30,21 +29,21 @@ _EXPORTS = {
     "MLPModel": "classical",
     "LinearModel": "classical",
     "matched_classical": "classical",
-    "PrivacyReport": "accounting",
-    "calibrate_noise_multiplier": "accounting",
-    "compute_epsilon": "accounting",
-    "StepResult": "dpsgd",
-    "add_noise": "dpsgd",
-    "clipped_sum": "dpsgd",
-    "dp_step": "dpsgd",
-    "nonprivate_step": "dpsgd",
-    "per_example_gradients": "dpsgd",
-    "poisson_batch": "dpsgd",
-    "ClipMeter": "clipping",
-    "measure_clipping": "clipping",
-    "RunResult": "trainer",
-    "TrainConfig": "trainer",
-    "train": "trainer",
+    "PrivacyReport": "privacy.accounting",
+    "calibrate_noise_multiplier": "privacy.accounting",
+    "compute_epsilon": "privacy.accounting",
+    "StepResult": "privacy.dpsgd",
+    "add_noise": "privacy.dpsgd",
+    "clipped_sum": "privacy.dpsgd",
+    "dp_step": "privacy.dpsgd",
+    "nonprivate_step": "privacy.dpsgd",
+    "per_example_gradients": "privacy.dpsgd",
+    "poisson_batch": "privacy.dpsgd",
+    "ClipMeter": "privacy.clipping",
+    "measure_clipping": "privacy.clipping",
+    "RunResult": "training.trainer",
+    "TrainConfig": "training.trainer",
+    "train": "training.trainer",
     "Comparison": "demo",
     "compare_at_epsilon": "demo",
 }

@@ -1,6 +1,6 @@
 """A quick comparison for ``privqml demo``: a quantum and a matched classical model, one ε, one C.
 
-Both models are trained by :func:`privqml.models.trainer.train` on the default task with the
+Both models are trained by :func:`privqml.models.training.trainer.train` on the default task with the
 same privacy budget (ε, δ), the same Poisson sampling, the same number of steps and the same
 clipping threshold C — the quantum model's loss-gradient bound (the classical model's
 ``clip="bound"`` resolves to the bound of the quantum model it is matched to). About 20 s on two
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from privqml.models.trainer import DEFAULT_DATASET, RunResult, TrainConfig, train
+from privqml.models.training.trainer import DEFAULT_DATASET, RunResult, TrainConfig, train
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,7 +5,7 @@ replace the calibrated Gaussian noise of DP-SGD: it gives no formal (ε, δ) gua
 
 Evidence, two kinds (both from :mod:`privqml.verify`):
 
-- **analytic** (exact, :mod:`privqml.verify.audit_quantum`): the canonical shot-noise
+- **analytic** (exact, :mod:`privqml.verify.audit.quantum`): the canonical shot-noise
   counterexample — one qubit, D = {x = π/2} (f = 0) and the canary x = 0 (f = 1, every shot
   reads +1) — whose released sums have outcomes impossible under one dataset and possible
   under the other, for every number of shots N: the privacy loss is unbounded, no finite ε for
@@ -13,7 +13,7 @@ Evidence, two kinds (both from :mod:`privqml.verify`):
   as channels, a deterministic map whose outputs on neighbouring datasets are different point
   masses (δ_∞ = 1);
 - **empirical** (:func:`privqml.verify.audit.one_step_audit` on
-  :func:`privqml.verify.audit_setup.build_setting`): the same model, batch and public canary
+  :func:`privqml.verify.audit.setting.build_setting`): the same model, batch and public canary
   audited three ways at the same settings — DP-SGD (the trainer's fast path, σ calibrated
   from the target ε), shot-noise-only and depolarising-only (trajectory) training steps. The
   audit's ε lower bound (Clopper–Pearson, threshold chosen on separate trials) is set beside
@@ -76,16 +76,16 @@ def tasks(profile: Profile) -> list[Task]:
 
 def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
     if task.kind == "shot_counterexample":
-        from privqml.verify.audit_quantum import canonical_counterexample
+        from privqml.verify.audit.quantum import canonical_counterexample
 
         return canonical_counterexample(int(task["shots"])).as_dict()
     if task.kind == "depolarizing_step":
-        from privqml.verify.audit_quantum import depolarizing_step
+        from privqml.verify.audit.quantum import depolarizing_step
 
         return depolarizing_step(float(task["depolarizing"])).as_dict()
     if task.kind == "audit":
-        from privqml.verify.audit import one_step_audit
-        from privqml.verify.audit_setup import build_setting, setting_mechanism
+        from privqml.verify.audit.one_step import one_step_audit
+        from privqml.verify.audit.setting import build_setting, setting_mechanism
 
         mechanism = task["mechanism"]
         setting = build_setting(

@@ -1,4 +1,4 @@
-"""From a task record to one training run of :func:`privqml.models.trainer.train`, and back.
+"""From a task record to one training run of :func:`privqml.models.training.trainer.train`, and back.
 
 The paper checks run the models layer's trainer unchanged — Poisson batches, TF Privacy's
 Gaussian sum query, σ calibrated from the target ε by the RDP accountant, both RDP and PLD ε of
@@ -41,8 +41,8 @@ FLOAT_TOLERANCE = 1e-5
 
 
 def train_config(task: Task):
-    """The :class:`~privqml.models.trainer.TrainConfig` of a training task."""
-    from privqml.models.trainer import TrainConfig
+    """The :class:`~privqml.models.training.trainer.TrainConfig` of a training task."""
+    from privqml.models.training.trainer import TrainConfig
 
     clip: Any = task.get("clip")
     if task.get("clip_ratio") is not None:
@@ -81,7 +81,7 @@ def reference_bound(model_spec: str, dataset: str) -> float:
 
 
 def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[str, Any]:
-    """The numbers of a :class:`~privqml.models.trainer.RunResult` the claims use.
+    """The numbers of a :class:`~privqml.models.training.trainer.RunResult` the claims use.
 
     Per-step checks against the bound are evaluated here, over *every* meter reading of the run:
     ``steps_over_bound`` counts steps with max‖g_i‖ > G*(1 + tol); ``steps_bias_over_prediction``
@@ -133,7 +133,7 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
 
 def run_training_task(task: Task) -> dict[str, Any]:
     """Train the run a task describes and return :func:`compact_run` of it."""
-    from privqml.models.trainer import train
+    from privqml.models.training.trainer import train
 
     config = train_config(task)
     result = train(config)

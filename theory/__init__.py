@@ -8,10 +8,10 @@ from privqml.theory.builtins import BUILTIN_ANSATZE, builtin_ansatz, hea, load_a
 from privqml.theory.bounds import GradientBound, gradient_bound, observable_range
 from privqml.theory.diagonal import DiagonalPhaseGate
 from privqml.theory.loss import LOSSES, LossGradientBound, loss_gradient_bound
-from privqml.theory.numeric import batch_expectations_and_jacobians, expectations, expectations_and_jacobian
-from privqml.theory.oracle import exact_gradient, symbolic_expectations
+from privqml.theory.exact.numeric import batch_expectations_and_jacobians, expectations, expectations_and_jacobian
+from privqml.theory.exact.oracle import exact_gradient, symbolic_expectations
 from privqml.theory.spectra import AngleSlot, CanonicalCircuit, ControlledEigenGate, EigenSpectrum, canonicalize, eigen_spectrum
-from privqml.theory.tightness import TightnessResult, max_gradient_norm
+from privqml.theory.exact.tightness import TightnessResult, max_gradient_norm
 
 __all__ = [
     "DEFAULT_INPUT_DOMAIN",

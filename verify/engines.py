@@ -21,8 +21,8 @@ shots      ParameterShift circuits, TFQ ``SampledExpectation``       Hoeffding, 
 noisy      ParameterShift circuits, TFQ ``backend='noisy'``          Hoeffding, δ = 1e-9
            Monte-Carlo trajectories
 numeric    exact float64 state/density-matrix simulation             1e-9 (float64)
-           (:mod:`privqml.theory.numeric`)
-oracle     exact symbolic gradient (:mod:`privqml.theory.oracle`,    1e-9 (float64)
+           (:mod:`privqml.theory.exact.numeric`)
+oracle     exact symbolic gradient (:mod:`privqml.theory.exact.oracle`,    1e-9 (float64)
            ≤ 4 qubits)
 =========  ======================================================  ====================
 

@@ -1,9 +1,9 @@
 """Exact float64 engines from the theory layer: ``numeric`` and ``oracle``.
 
-``numeric``  :func:`privqml.theory.numeric.batch_expectations_and_jacobians` — exact float64 simulation
+``numeric``  :func:`privqml.theory.exact.numeric.batch_expectations_and_jacobians` — exact float64 simulation
              of the ansatz (state vector, or density matrix when it has noise channels) with an
              exact derivative rule; any size the simulator holds.
-``oracle``   :func:`privqml.theory.oracle.exact_gradient` — the symbolic (SymPy) gradient of
+``oracle``   :func:`privqml.theory.exact.oracle.exact_gradient` — the symbolic (SymPy) gradient of
              circuits with at most four qubits, evaluated in float64: an independent check of
              every numerical engine. It declines circuits whose symbolic expansion takes longer
              than ``ORACLE_BUDGET_SECONDS`` of CPU time.
@@ -14,7 +14,6 @@ observable norm and of Σ_k|∂t_k/∂θ_j| (per weight).
 
 from __future__ import annotations
 
-import importlib
 import signal
 import threading
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
+from privqml.theory.exact import numeric, oracle
 from privqml.verify.engines import (
     Engine,
     EngineOptions,
@@ -34,13 +34,6 @@ from privqml.verify.engines import (
 EXACT_SLOT_TOLERANCE = (1e-9, 1e-12)
 ORACLE_MAX_QUBITS = 4
 ORACLE_BUDGET_SECONDS = 10.0
-
-
-def _theory(module: str):
-    try:
-        return importlib.import_module(f"privqml.theory.{module}")
-    except ImportError as exc:  # pragma: no cover - only while the theory layer is incomplete
-        raise ConfigError(f"engine needs privqml.theory.{module}, which cannot be imported: {exc}") from exc
 
 
 def _result(name, ansatz, weights, inputs, values, jacobian, circuits) -> GradientResult:
@@ -58,7 +51,6 @@ def numeric_admits(ansatz: Ansatz):
     density matrix ≤ MAX_QUBITS_MIXED with channels), else why not."""
     from privqml.verify.engines import _has_channels
 
-    numeric = _theory("numeric")
     mixed = _has_channels(ansatz)
     limit = numeric.MAX_QUBITS_MIXED if mixed else numeric.MAX_QUBITS_PURE
     if ansatz.n_qubits > limit:
@@ -68,8 +60,7 @@ def numeric_admits(ansatz: Ansatz):
 
 
 def numeric_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, options: EngineOptions) -> GradientResult:
-    """Exact float64 outputs and Jacobian from :mod:`privqml.theory.numeric`."""
-    numeric = _theory("numeric")
+    """Exact float64 outputs and Jacobian from :mod:`privqml.theory.exact.numeric`."""
     values, jacobian = numeric.batch_expectations_and_jacobians(ansatz, weights, inputs)
     return _result("numeric", ansatz, weights, inputs, values, jacobian, circuits=1)
 
@@ -86,7 +77,6 @@ def _oracle_or_reason(ansatz: Ansatz):
     take minutes), so it runs under a budget of ``ORACLE_BUDGET_SECONDS`` of process CPU time
     (``ITIMER_VIRTUAL``: independent of how loaded the machine is; no budget outside the main
     thread)."""
-    oracle = _theory("oracle")
     budget = ORACLE_BUDGET_SECONDS
     if threading.current_thread() is not threading.main_thread() or budget is None:
         return oracle.exact_gradient(ansatz)
@@ -120,7 +110,7 @@ def _oracle_for(ansatz: Ansatz):
 
 
 def oracle_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, options: EngineOptions) -> GradientResult:
-    """The symbolic gradient of :mod:`privqml.theory.oracle` (≤ 4 qubits), evaluated in float64."""
+    """The symbolic gradient of :mod:`privqml.theory.exact.oracle` (≤ 4 qubits), evaluated in float64."""
     gradient = _oracle_for(ansatz)
     rows = [gradient(w, x) for w, x in zip(weights, inputs)]
     return _result("oracle", ansatz, weights, inputs, [f for f, _ in rows], [j for _, j in rows], circuits=0)
@@ -128,10 +118,10 @@ def oracle_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, op
 
 EXACT_ENGINES: dict[str, Engine] = {
     "numeric": Engine("numeric", numeric_gradients, exact=True, stochastic=False, max_qubits=None,
-                      description="exact float64 simulation (privqml.theory.numeric)", supports_noise=True,
+                      description="exact float64 simulation (privqml.theory.exact.numeric)", supports_noise=True,
                       admits=numeric_admits),
     "oracle": Engine("oracle", oracle_gradients, exact=True, stochastic=False, max_qubits=ORACLE_MAX_QUBITS,
-                     description="exact symbolic gradient (privqml.theory.oracle, <= 4 qubits)", supports_noise=True,
+                     description="exact symbolic gradient (privqml.theory.exact.oracle, <= 4 qubits)", supports_noise=True,
                      admits=oracle_admits),
 }
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from privqml.models.dpsgd import per_example_gradients
+from privqml.models.privacy.dpsgd import per_example_gradients
 from privqml.models.zoo import build_model
 
 CASES = [

@@ -97,7 +97,7 @@ def test_compiled_circuit_is_usable_from_several_tf_functions():
 
 def test_shot_models_clip_at_the_sampled_bound_which_every_estimate_obeys():
     """1-shot parameter-shift estimates exceed the exact (pruned) bound but not the sampled one."""
-    from privqml.models.dpsgd import per_example_gradients
+    from privqml.models.privacy.dpsgd import per_example_gradients
     from privqml.theory import loss_gradient_bound
 
     model = quantum_model("hea", n_qubits=4, n_layers=2, shots=1, seed=0)
@@ -135,7 +135,7 @@ def test_controlled_parametrised_gates_run_on_tfq_and_match_the_exact_engine():
     and its values and adjoint gradients agree with the float64 engine (float32 tolerance)."""
     from privqml.models.tfq_circuit import compile_ansatz, expectation
     from privqml.theory import gradient_bound
-    from privqml.theory.numeric import expectations_and_jacobian
+    from privqml.theory.exact.numeric import expectations_and_jacobian
 
     ansatz = _controlled_ansatz()
     compiled = compile_ansatz(ansatz)

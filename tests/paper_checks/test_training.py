@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from privqml.models.clipping import measure_clipping
+from privqml.models.privacy.clipping import measure_clipping
 from privqml.paper_checks.protocol import Task
 from privqml.paper_checks.training import compact_run, train_config
 

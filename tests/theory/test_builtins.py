@@ -11,7 +11,7 @@ import pytest
 
 from privqml.errors import AnsatzError, ConfigError
 from privqml.theory import builtin_ansatz, hea, load_ansatz, native, parse_observables, reupload
-from privqml.theory import numeric
+from privqml.theory.exact import numeric
 
 QUBITS = tuple(cirq.LineQubit.range(3))
 Q0, Q1, Q2 = QUBITS

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from privqml.errors import DataError
 from privqml.theory import hea
-from privqml.theory.numeric import batch_expectations_and_jacobians
+from privqml.theory.exact.numeric import batch_expectations_and_jacobians
 from privqml.verify.engines import gradients
 from privqml.verify.losses import dloss_dvalues, loss_gradients
 from tests.verify._cases import points_for

@@ -1,0 +1,292 @@
+"""The ``Dataset`` record and the checks every dataset source shares.
+
+Every dataset is a frozen :class:`Dataset` with integer class labels 0..K−1 and features
+already inside the model's *public* input domain (one closed interval per feature, radians for
+angle encodings), so that the gradient bound — a sup over that domain — covers every example.
+
+The record also says how raw data became those features (``preprocessing_mode``), and whether
+the (ε, δ) guarantee of a DP-SGD run on it covers that step (``preprocessing_covered``). The
+unit of privacy is one example of the private training split (add-or-remove adjacency). A
+transform T is *covered* when it is a function of public data only — a declared public split
+disjoint from the private one, public proxy data, or nothing at all — because then T(x_i)
+depends on example i alone, adding or removing one private example changes no other example's
+features, and DP-SGD's guarantee for the features carries over to the raw examples
+(post-processing of a fixed, public map). A transform fitted on the private training split
+itself makes every training example's features depend on every other one; its sensitivity is
+unbounded and the guarantee does not cover it.
+
+This module sits below the dataset sources (:mod:`privqml.models.data.synthetic`,
+:mod:`privqml.models.data.reduction`, :mod:`privqml.models.data`); it imports none of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from typing import Sequence
+
+import numpy as np
+
+from privqml.errors import ConfigError, DataError
+
+DEFAULT_FILL = 0.5
+PREPROCESSING_MODES = ("none", "public-split", "public-classes", "projection", "private-fit")
+"""How raw data are mapped to circuit inputs:
+
+``none``            the features are the data (synthetic tasks draw them inside the domain);
+``public-split``    fitted on a held-out public split, disjoint from the train and test splits;
+``public-classes``  fitted on public proxy data (digit classes that are not in the task);
+``projection``      a data-independent map (a fixed random projection, scaled by a public range);
+``private-fit``     fitted on the private training split — NOT covered by (ε, δ); opt-in only.
+"""
+PUBLIC_MODES = ("public-split", "public-classes")
+
+
+def check_preprocessing(mode, choices: Sequence[str] = PREPROCESSING_MODES, source: str = "") -> str:
+    """``mode`` if it is one of ``choices``; otherwise a one-line :class:`ConfigError`.
+
+    ``source`` names the data the choice is for (``digits:3v5``, ``data.csv``) when ``choices``
+    is the subset of :data:`PREPROCESSING_MODES` that applies to it.
+    """
+    if isinstance(mode, str) and mode in choices:
+        return mode
+    where = f" for {source}" if source else ""
+    if isinstance(mode, str) and mode in PREPROCESSING_MODES:
+        raise ConfigError(f"preprocessing={mode!r} does not apply{where}; choose one of {list(choices)}")
+    raise ConfigError(f"preprocessing={mode!r} is unknown{where}; choose one of {list(choices)}")
+
+
+def check_size(name: str, value) -> int:
+    """A number of examples: an integer ≥ 1 (``bool`` is not a size)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(
+            f"{name}={value!r} must be an integer >= 1 (a number of examples); omit it for the default"
+        )
+    return int(value)
+
+
+def check_seed(seed) -> int:
+    """A seed of the public choices (splits, synthetic draws): an integer >= 0."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed={seed!r} must be an integer >= 0")
+    return int(seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A train/test split with integer labels and features inside a public domain.
+
+    Attributes:
+        name: the spec it was loaded from (e.g. ``digits:3v5``).
+        x_train, x_test: float64 arrays [n, n_features], each column inside ``feature_domain``.
+        y_train, y_test: int64 arrays [n] with values in 0..n_classes−1.
+        n_classes: K ≥ 2.
+        feature_domain: the public (lo, hi) interval of every feature (the model's input domain).
+        class_names: what each label stands for (e.g. ``("digit 3", "digit 5")``).
+        preprocessing: in words, what was fitted on which data and whether (ε, δ) covers it.
+        seed: the seed of the split and of any synthetic draw (a public choice).
+        preprocessing_mode: one of :data:`PREPROCESSING_MODES`.
+        preprocessing_covered: True when the map from raw data to features depends on no
+            private training example, so the DP guarantee of a run covers the whole pipeline
+            from the raw data; False exactly for ``private-fit``. Derived from the mode when
+            not given; a value that contradicts the mode is an error.
+        n_public: examples declared public and held out (neither trained nor tested on) to fit
+            the map; ≥ 1 for the ``public-*`` modes, 0 otherwise.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    feature_domain: tuple[tuple[float, float], ...]
+    class_names: tuple[str, ...] = ()
+    preprocessing: str = "none"
+    seed: int = 0
+    preprocessing_mode: str = "none"
+    preprocessing_covered: bool | None = None
+    n_public: int = 0
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass init
+        for split in ("train", "test"):
+            x = check_features(getattr(self, f"x_{split}"), f"x_{split}")
+            y = check_labels(getattr(self, f"y_{split}"), f"y_{split}", self.n_classes)
+            if x.shape[0] != y.shape[0]:
+                raise DataError(
+                    f"x_{split} has {x.shape[0]} rows but y_{split} has {y.shape[0]} labels; "
+                    "give one label per example"
+                )
+            x.setflags(write=False)
+            y.setflags(write=False)
+            set_(f"x_{split}", x)
+            set_(f"y_{split}", y)
+        if self.x_train.shape[1] != self.x_test.shape[1]:
+            raise DataError(
+                f"x_train has {self.x_train.shape[1]} features but x_test has {self.x_test.shape[1]}"
+            )
+        if self.x_train.shape[0] == 0:
+            raise DataError("x_train is empty; a training split needs at least one example")
+        domain = tuple((float(lo), float(hi)) for lo, hi in self.feature_domain)
+        if len(domain) != self.n_features:
+            raise DataError(
+                f"feature_domain has {len(domain)} intervals for {self.n_features} features"
+            )
+        for split in ("train", "test"):
+            x = getattr(self, f"x_{split}")
+            for j, (lo, hi) in enumerate(domain):
+                if x.size and (x[:, j].min() < lo - 1e-9 or x[:, j].max() > hi + 1e-9):
+                    raise DataError(
+                        f"x_{split}[:, {j}] spans [{x[:, j].min():.4g}, {x[:, j].max():.4g}], "
+                        f"outside the public domain [{lo:.4g}, {hi:.4g}]; rescale the features"
+                    )
+        set_("feature_domain", domain)
+        present = np.unique(self.y_train)
+        if present.size < 2:
+            raise DataError(
+                f"y_train holds only class(es) {present.tolist()}; a classifier needs >= 2 classes"
+            )
+        self._check_preprocessing_fields(set_)
+
+    def _check_preprocessing_fields(self, set_) -> None:
+        mode = check_preprocessing(self.preprocessing_mode)
+        covered = mode != "private-fit"
+        if self.preprocessing_covered is None:
+            set_("preprocessing_covered", covered)
+        elif not isinstance(self.preprocessing_covered, (bool, np.bool_)) or self.preprocessing_covered != covered:
+            raise ConfigError(
+                f"preprocessing_covered={self.preprocessing_covered!r} contradicts "
+                f"preprocessing_mode={mode!r}; only 'private-fit' is not covered by (epsilon, delta): "
+                "omit preprocessing_covered to derive it from the mode"
+            )
+        else:
+            set_("preprocessing_covered", bool(self.preprocessing_covered))
+        n_public = self.n_public
+        if isinstance(n_public, (bool, np.bool_)) or not isinstance(n_public, (int, np.integer)) or n_public < 0:
+            raise ConfigError(f"n_public={n_public!r} must be an integer >= 0 (examples held out as public)")
+        if (n_public >= 1) != (mode in PUBLIC_MODES):
+            raise ConfigError(
+                f"n_public={n_public} does not fit preprocessing_mode={mode!r}; the modes "
+                f"{list(PUBLIC_MODES)} fit on >= 1 public example, the others on none (n_public=0)"
+            )
+        set_("n_public", int(n_public))
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_train(self) -> int:
+        return int(self.x_train.shape[0])
+
+    @property
+    def n_test(self) -> int:
+        return int(self.x_test.shape[0])
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the arrays (identifies the exact split a run was trained on)."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
+    def summary(self) -> dict:
+        return {
+            "name": self.name,
+            "fingerprint": self.fingerprint(),
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "n_features": self.n_features,
+            "n_classes": self.n_classes,
+            "class_names": list(self.class_names),
+            "class_balance_train": np.bincount(self.y_train, minlength=self.n_classes).tolist(),
+            "preprocessing": self.preprocessing,
+            "preprocessing_mode": self.preprocessing_mode,
+            "preprocessing_covered": self.preprocessing_covered,
+            "n_public": self.n_public,
+            "seed": self.seed,
+        }
+
+
+def check_features(x, name: str) -> np.ndarray:
+    """``x`` as a finite float64 array [n_examples, n_features]; ``name`` says where it came from."""
+    try:
+        x = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} cannot be read as numbers: {exc}") from exc
+    if x.ndim != 2:
+        raise DataError(f"{name} has shape {x.shape}; need a 2-D array of shape (n_examples, n_features)")
+    if not np.all(np.isfinite(x)):
+        bad = np.argwhere(~np.isfinite(x))[0]
+        raise DataError(
+            f"{name} contains NaN or infinite values (first at row {bad[0]}, column {bad[1]}); "
+            "clean or impute the features before training"
+        )
+    return x
+
+
+def integer_labels(y, name: str) -> np.ndarray:
+    """``y`` as an int64 array of class indices ≥ 0; NaN, ±inf, fractions and negatives refused.
+
+    ``name`` says where the labels came from (``data.csv: label column``).
+    """
+    y_arr = np.asarray(y)
+    if y_arr.ndim != 1:
+        raise DataError(f"{name} has shape {y_arr.shape}; need a 1-D array of integer labels")
+    if y_arr.dtype.kind not in "biuf":
+        raise DataError(f"{name} has labels of dtype {y_arr.dtype}; use integer class indices 0..K-1")
+    values = y_arr.astype(np.float64)
+    if not np.all(np.isfinite(values)):
+        first = int(np.argwhere(~np.isfinite(values))[0][0])
+        raise DataError(
+            f"{name} contains NaN or infinite labels (first at index {first}); "
+            "fix or drop those examples: labels must be class indices 0..K-1"
+        )
+    if np.any(values != np.round(values)):
+        raise DataError(f"{name} has non-integer labels; use class indices 0..K-1")
+    if values.size and values.min() < 0:
+        raise DataError(f"{name} has a negative label ({values.min():g}); use class indices 0..K-1")
+    return values.astype(np.int64)
+
+
+def check_labels(y, name: str, n_classes: int) -> np.ndarray:
+    """``y`` as int64 class indices in 0..n_classes−1."""
+    y_int = integer_labels(y, name)
+    if y_int.size and y_int.max() >= n_classes:
+        raise DataError(
+            f"{name} has labels in [{y_int.min()}, {y_int.max()}]; need 0..{n_classes - 1} "
+            f"for n_classes={n_classes}"
+        )
+    return y_int
+
+
+def box(domain: Sequence[tuple[float, float]], fill: float) -> np.ndarray:
+    """The central ``fill`` fraction of each interval, as a [n, 2] array of (lo, hi)."""
+    lo = np.array([d[0] for d in domain], dtype=np.float64)
+    hi = np.array([d[1] for d in domain], dtype=np.float64)
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    return np.stack([mid - fill * half, mid + fill * half], axis=1)
+
+
+def check_domain(n_features: int, domain, fill: float) -> tuple[tuple[float, float], ...]:
+    """The public input domain (default [−π, π] per feature) and the fill fraction, validated."""
+    if isinstance(n_features, (bool, np.bool_)) or not (isinstance(n_features, (int, np.integer)) and n_features >= 1):
+        raise ConfigError(f"n_features={n_features!r} must be an integer >= 1")
+    if domain is None:
+        domain = ((-math.pi, math.pi),) * n_features
+    domain = tuple((float(lo), float(hi)) for lo, hi in domain)
+    if len(domain) != n_features:
+        raise ConfigError(f"domain has {len(domain)} intervals for n_features={n_features}")
+    if any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) for lo, hi in domain):
+        raise ConfigError(f"domain={domain} must be finite intervals with lo < hi")
+    if not (0.0 < fill <= 1.0):
+        raise ConfigError(f"fill={fill!r} must lie in (0, 1]")
+    return domain
+
+
+__all__ = [
+    "DEFAULT_FILL", "PREPROCESSING_MODES", "PUBLIC_MODES", "Dataset", "box", "check_domain", "check_features",
+    "check_labels", "check_preprocessing", "check_seed", "check_size", "integer_labels",
+]

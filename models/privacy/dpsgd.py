@@ -1,0 +1,410 @@
+r"""One DP-SGD step: Poisson batch, per-example gradients, clipping and noise (TF Privacy).
+
+DP-SGD (Abadi et al., CCS 2016) with Poisson subsampling: each step draws a batch B in which
+every training example is present independently with probability q = L/n (L the *expected*
+batch size), and releases
+
+    g̃ = ( Σ_{i∈B} clip_C(∇_θ ℓ_i) + N(0, σ² C² I) ) / L,      clip_C(g) = g · min(1, C/‖g‖₂),
+
+the sum divided by the *expected* batch size L as TF Privacy's Gaussian sum query / Gaussian
+average query do (dividing by |B| would make the normaliser data-dependent). Clipping and noise
+go through TF Privacy's :class:`GaussianSumQuery` (``preprocess_record`` = clip_by_global_norm,
+``get_noised_result`` = sum + noise, returning the ``GaussianDpEvent`` it spent).
+
+Per-example gradients ∇_θ ℓ_i, two paths:
+
+``fast``   θ tiled into a [|B|, P] tensor fed to the model (for quantum models: TFQ
+           ``symbol_values``); one backward pass of Σ_i ℓ_i with respect to that tensor gives
+           every row's gradient — for TFQ one batched adjoint pass. Classical models use the same
+           tiling with batched matmuls (a vectorised per-example path).
+``stock``  TF Privacy's ``DPKerasSGDOptimizer`` with ``num_microbatches=None`` — one microbatch
+           per example, whatever |B| is (Poisson batches vary in size) — whose
+           ``_compute_gradients`` takes the Jacobian of the per-example losses and runs the
+           Gaussian sum query over its rows. It returns (Σ clip + noise)/|B|; we multiply back by
+           |B| and divide by L, an exact rescaling of the same noised sum (post-processing).
+
+With σ = 0 the two paths give the same clipped sum to float tolerance (tests/models/test_dpsgd.py).
+An empty Poisson batch releases noise alone (the query on an all-zero state).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import math
+from typing import Literal
+
+import dp_accounting
+import numpy as np
+import tensorflow as tf
+from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
+from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import GenericDPSGDOptimizer
+
+from privqml.errors import ConfigError, DataError
+from privqml.models.privacy import faults
+from privqml.models.base import Model
+
+PATHS = ("fast", "stock")
+
+
+class _QuietPforFallback(logging.Filter):
+    """Drop TF's notice that ``vectorized_map`` loops over L2Loss (TF Privacy's clip_by_global_norm)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Using a while_loop for converting" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_QuietPforFallback())
+
+
+def poisson_batch(n_examples: int, sampling_probability: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a Poisson batch: each of ``n_examples`` kept independently with prob. q.
+
+    The batch size is Binomial(n, q): E|B| = nq, Var|B| = nq(1 − q).
+    """
+    if not 0.0 < sampling_probability <= 1.0:
+        raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
+    return np.flatnonzero(rng.random(n_examples) < sampling_probability)
+
+
+# -- per-example gradients ----------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _fast_fn(model: Model):
+    spec_w = tf.TensorSpec([model.n_weights], tf.float32)
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_w, spec_x, spec_y])
+    def per_example(weights, x, targets):
+        tiled = tf.tile(weights[tf.newaxis, :], [tf.shape(x)[0], 1])
+        with tf.GradientTape() as tape:
+            tape.watch(tiled)
+            losses = model.per_example_loss(tiled, x, targets)
+            total = tf.reduce_sum(losses)
+        return tape.gradient(total, tiled, unconnected_gradients="zero"), losses
+
+    return per_example
+
+
+def _as_inputs(model: Model, x, labels):
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != model.n_features:
+        raise DataError(f"x has shape {x.shape}; the model takes features of shape (batch, {model.n_features})")
+    if not np.all(np.isfinite(x)):
+        raise DataError("x contains NaN or infinite values; clean the features first")
+    labels = np.asarray(labels)
+    if labels.shape != (x.shape[0],):
+        raise DataError(f"labels have shape {labels.shape}; need one label per example ({x.shape[0]},)")
+    return tf.constant(x), tf.constant(model.encode_labels(labels))
+
+
+def per_example_gradients(model: Model, x, labels, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """(∇_θ ℓ_i for every example [B, P], ℓ_i [B]) by the fast (tiled-weights) path.
+
+    ``labels`` are integer classes; ``weights`` default to the model's current weights.
+    """
+    x_t, y_t = _as_inputs(model, x, labels)
+    w = model.weights if weights is None else tf.constant(np.asarray(weights, np.float32))
+    if x_t.shape[0] == 0:
+        return np.zeros((0, model.n_weights), np.float32), np.zeros((0,), np.float32)
+    grads, losses = _fast_fn(model)(tf.convert_to_tensor(w), x_t, y_t)
+    return grads.numpy(), losses.numpy()
+
+
+# -- clipping + noise ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    """One DP-SGD step's outputs (nothing applied to the weights).
+
+    Attributes:
+        gradient: the released gradient g̃ = noised_sum / expected_batch_size, [P].
+        noised_sum: Σ_B clip_C(g_i) + N(0, σ²C² I), [P].
+        clipped_sum: Σ_B clip_C(g_i) before noise, [P] (``None`` for the stock path, whose
+            optimizer releases only the noised result).
+        batch_size: |B| (the Poisson draw).
+        expected_batch_size: L = q·n, the normaliser.
+        per_example_grads: the unclipped per-example gradients [|B|, P] (fast path), else None.
+        per_example_norms: their L2 norms [|B|] (fast path), else None.
+        event: the DpEvent spent: PoissonSampled(q, Gaussian(σ as applied)), or NonPrivate.
+        path: ``fast``, ``stock`` or ``nonprivate``.
+        n_nonfinite: how many per-example gradients had a NaN or infinite entry (each contributed
+            zero to the release); None when the path does not expose per-example gradients.
+    """
+
+    gradient: np.ndarray
+    noised_sum: np.ndarray
+    clipped_sum: np.ndarray | None
+    batch_size: int
+    expected_batch_size: float
+    per_example_grads: np.ndarray | None
+    per_example_norms: np.ndarray | None
+    event: dp_accounting.DpEvent
+    path: str
+    n_nonfinite: int | None = None
+
+
+def _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability):
+    if not (isinstance(clip_norm, (int, float)) and math.isfinite(clip_norm) and clip_norm > 0):
+        raise ConfigError(
+            f"clip={clip_norm!r} must be a finite number > 0; use the bound's value "
+            "(clip='bound') or a positive number"
+        )
+    if not (isinstance(noise_multiplier, (int, float)) and math.isfinite(noise_multiplier) and noise_multiplier >= 0):
+        raise ConfigError(f"noise_multiplier={noise_multiplier!r} must be a finite number >= 0")
+    if not expected_batch_size > 0:
+        raise ConfigError(f"expected_batch_size={expected_batch_size!r} must be > 0")
+    if not 0.0 < sampling_probability <= 1.0:
+        raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
+
+
+class FiniteGaussianSumQuery(GaussianSumQuery):
+    r"""TF Privacy's Gaussian sum query with a finiteness guard before clipping.
+
+    ``preprocess_record`` maps a record with any NaN or infinite entry to the zero record, then
+    clips as :class:`GaussianSumQuery` does (``clip_by_global_norm`` at C). The zero record has
+    norm 0 ≤ C, so the add-or-remove sensitivity stays C and the accountant's analysis is
+    unchanged; without the guard one non-finite example turns the whole released sum into NaN,
+    which reveals its presence with certainty (an unbounded privacy loss).
+    """
+
+    def preprocess_record(self, params, record):
+        parts = tf.nest.flatten(record)
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(p)) for p in parts]))
+        record = tf.nest.map_structure(lambda p: tf.where(finite, p, tf.zeros_like(p)), record)
+        return super().preprocess_record(params, record)
+
+
+def _guarded() -> bool:
+    """False only inside :func:`privqml.models.privacy.faults.injected` ``("nonfinite-leak")``."""
+    return not faults.active("nonfinite-leak")
+
+
+@functools.lru_cache(maxsize=64)
+def _query(clip_norm: float, noise_multiplier: float, guarded: bool = True) -> GaussianSumQuery:
+    """The trainer's Gaussian sum query: finiteness guard, clip at C, noise stddev σ·C on the sum."""
+    query_class = FiniteGaussianSumQuery if guarded else GaussianSumQuery
+    return query_class(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
+
+
+def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
+    """Σ_i preprocess_record(g_i) over the rows of [B, P] (inside a traced function)."""
+    params = query.derive_sample_params(query.initial_global_state())
+    clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
+    return tf.reduce_sum(clipped, axis=0)
+
+
+def count_nonfinite(per_example_grads) -> int:
+    """How many rows of [B, P] have a NaN or infinite entry (each contributes zero to a release)."""
+    grads = np.asarray(per_example_grads)
+    return int(np.sum(~np.all(np.isfinite(grads), axis=1))) if grads.size else 0
+
+
+@functools.lru_cache(maxsize=64)
+def _clipped_sum_fn(clip_norm: float, guarded: bool = True):
+    """:func:`_sum_of_clipped` of per-example gradients [B, P], traced once per C."""
+    query = _query(clip_norm, 0.0, guarded)  # preprocess_record clips; the stddev plays no part in it
+    return tf.function(functools.partial(_sum_of_clipped, query),
+                       input_signature=[tf.TensorSpec([None, None], tf.float32)])
+
+
+def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
+    """Σ_i clip_C(g_i) of per-example gradients [B, P], clipped exactly as :func:`dp_step` clips
+    (:class:`FiniteGaussianSumQuery`: a row with a NaN or infinite entry contributes zero); zeros
+    of width P for an empty batch.
+
+    For callers that form their own per-example rows (the audit adds canary coordinates) and must
+    release them through the trainer's mechanism: pass the result to :func:`add_noise`.
+    """
+    _check_step_args(clip_norm, 0.0, 1.0, 1.0)
+    grads = np.asarray(per_example_grads, dtype=np.float32)
+    if grads.ndim != 2:
+        raise DataError(f"per-example gradients have shape {grads.shape}; need (batch, n_weights)")
+    if grads.shape[0] == 0:
+        return np.zeros(grads.shape[1], np.float32)
+    return _clipped_sum_fn(float(clip_norm), _guarded())(tf.constant(grads)).numpy()
+
+
+def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_probability: float):
+    """The trainer's Gaussian noise on a clipped sum: (clipped + N(0, σ²C² I), the DpEvent spent).
+
+    ``clipped`` may carry leading axes (e.g. [n, P] copies of one clipped sum): every entry gets
+    independent noise, so one call gives n independent releases. The event is
+    PoissonSampled(q, Gaussian(σ as applied)) for *one* release; accounting for n of them is the
+    caller's business.
+    """
+    _check_step_args(clip_norm, noise_multiplier, 1.0, sampling_probability)
+    clipped = tf.convert_to_tensor(np.asarray(clipped, dtype=np.float32))
+    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier), _guarded()), clipped,
+                            sampling_probability)
+    return np.asarray(noised), event
+
+
+@functools.lru_cache(maxsize=64)
+def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float, guarded: bool = True):
+    """One traced function: per-example gradients (tiled weights) and their clipped sum."""
+    query = _query(clip_norm, noise_multiplier, guarded)
+    per_example = _fast_fn(model)
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y])
+    def grads_and_clipped_sum(x, targets):
+        grads, _ = per_example(tf.convert_to_tensor(model.weights), x, targets)
+        return grads, _sum_of_clipped(query, grads)
+
+    return grads_and_clipped_sum
+
+
+def _noised(query: GaussianSumQuery, clipped_sum: tf.Tensor, sampling_probability: float):
+    """Add the query's noise to a clipped sum; returns (noised sum, the DpEvent spent).
+
+    ``clipped_sum`` may carry leading axes ([n, P]): each entry gets independent noise.
+    """
+    global_state = query.initial_global_state()
+    sample_state = query.initial_sample_state(clipped_sum)
+    sample_state = query.accumulate_preprocessed_record(sample_state, clipped_sum)
+    noised, _, event = query.get_noised_result(sample_state, global_state)
+    sigma = float(np.asarray(event.noise_multiplier))  # as applied: float32(σC) / float32(C)
+    if faults.active("noise-omitted"):  # the broken variant audits must catch: σ accounted, none added
+        noised = clipped_sum
+    spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
+    return noised, spent
+
+
+def reseed_noise(seed: int) -> None:
+    """Set TensorFlow's global seed for the DP noise and retrace the stock path.
+
+    A ``tf.function`` bakes the global seed into its random ops when it is traced, and their
+    kernels restart the same stream after every ``tf.random.set_seed``; without a retrace the
+    stock path replayed identical noise after each reseed (every epoch of a run), which the
+    noise cancels out of differences of updates — a privacy bug found by the audit's
+    noise-fresh check. Retracing after each reseed gives every seed its own stream.
+    """
+    tf.random.set_seed(int(seed))
+    _stock_fn.cache_clear()
+
+
+@functools.lru_cache(maxsize=64)
+def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float, guarded: bool = True):
+    """TF Privacy's DP-SGD optimizer (one microbatch per example) around the trainer's query."""
+    optimizer = GenericDPSGDOptimizer(
+        dp_sum_query=_query(clip_norm, noise_multiplier, guarded), num_microbatches=None, learning_rate=1.0
+    )
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y])
+    def noised_mean(x, targets):
+        grads_and_vars = optimizer._compute_gradients(  # noqa: SLF001 - TF Privacy's DP gradient
+            lambda: model.per_example_loss(model.weights, x, targets), [model.weights]
+        )
+        return grads_and_vars[0][0]
+
+    return optimizer, noised_mean
+
+
+def dp_step(
+    model: Model,
+    x,
+    labels,
+    clip_norm: float,
+    noise_multiplier: float,
+    expected_batch_size: float,
+    sampling_probability: float,
+    path: Literal["fast", "stock"] = "fast",
+    n_releases: int = 1,
+) -> StepResult:
+    """Privatised gradient of the batch (x, labels) at the model's current weights.
+
+    ``x, labels`` are the Poisson batch already drawn (:func:`poisson_batch`), possibly empty;
+    the audit may call this with and without a canary example. The weights are not changed.
+
+    ``n_releases`` > 1 returns that many independent releases of the same batch, stacked on a
+    leading axis ([n, P]): the fast path adds the query's noise to n copies of one clipped sum,
+    the stock path runs TF Privacy's optimizer n times. The trainer takes one; an audit takes many
+    through this very function, so a fault in the trainer's noise cannot hide from it.
+    """
+    _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
+    if path not in PATHS:
+        raise ConfigError(f"path={path!r} unknown; choose one of {list(PATHS)}")
+    if not (isinstance(n_releases, (int, np.integer)) and n_releases >= 1):
+        raise ConfigError(f"n_releases={n_releases!r} must be an integer >= 1")
+    clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
+    x_t, y_t = _as_inputs(model, x, labels)
+    batch = int(x_t.shape[0])
+    guarded = _guarded()
+    query = _query(clip_norm, noise_multiplier, guarded)
+    grads = norms = clipped = None
+
+    def copies(total: tf.Tensor) -> tf.Tensor:
+        return total if n_releases == 1 else tf.tile(total[tf.newaxis, :], [int(n_releases), 1])
+
+    if batch == 0:
+        noised, event = _noised(query, copies(tf.zeros([model.n_weights], tf.float32)), sampling_probability)
+        clipped = np.zeros(model.n_weights, np.float32)
+    elif path == "fast":
+        grads_t, clipped_t = _fast_step_fn(model, clip_norm, noise_multiplier, guarded)(x_t, y_t)
+        noised, event = _noised(query, copies(clipped_t), sampling_probability)
+        grads = grads_t.numpy()
+        norms = np.linalg.norm(grads.astype(np.float64), axis=1)
+        clipped = clipped_t.numpy()
+    else:
+        applied = 0.0 if faults.active("noise-omitted") else noise_multiplier
+        optimizer, noised_mean = _stock_fn(model, clip_norm, applied, guarded)
+        # undo TF Privacy's 1/|B|: the noised sum
+        rows = [noised_mean(x_t, y_t) * float(batch) for _ in range(int(n_releases))]
+        noised = rows[0] if n_releases == 1 else tf.stack(rows)
+        state = optimizer._global_state  # noqa: SLF001 - the query's σ as applied
+        sigma = float(state.stddev.numpy() / state.l2_norm_clip.numpy())
+        if faults.active("noise-omitted"):
+            sigma = noise_multiplier  # what the broken variant tells the accountant
+        event = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
+    noised = np.asarray(noised, dtype=np.float32)
+    if guarded:  # the release is a sum of clipped finite rows plus finite noise
+        assert np.all(np.isfinite(noised)), "a DP release must be finite"
+    return StepResult(
+        gradient=noised / np.float32(expected_batch_size),
+        noised_sum=noised,
+        clipped_sum=clipped,
+        batch_size=batch,
+        expected_batch_size=float(expected_batch_size),
+        per_example_grads=grads,
+        per_example_norms=norms,
+        event=event,
+        path=path,
+        n_nonfinite=count_nonfinite(grads) if grads is not None else None,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_fn(model: Model):
+    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
+    spec_y = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[spec_x, spec_y])
+    def mean_gradient(x, targets):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(model.per_example_loss(model.weights, x, targets))
+        return tape.gradient(loss, model.weights, unconnected_gradients="zero")
+
+    return mean_gradient
+
+
+def nonprivate_step(model: Model, x, labels) -> StepResult:
+    """The ordinary mean batch gradient (no clipping, no noise): the non-private reference."""
+    x_t, y_t = _as_inputs(model, x, labels)
+    batch = int(x_t.shape[0])
+    if batch == 0:
+        gradient = np.zeros(model.n_weights, np.float32)
+    else:
+        gradient = _plain_fn(model)(x_t, y_t).numpy()
+    return StepResult(
+        gradient=gradient, noised_sum=gradient * batch, clipped_sum=None, batch_size=batch,
+        expected_batch_size=float(batch), per_example_grads=None, per_example_norms=None,
+        event=dp_accounting.NonPrivateDpEvent(), path="nonprivate",
+    )
+
+
+__all__ = ["FiniteGaussianSumQuery", "PATHS", "StepResult", "add_noise", "clipped_sum", "count_nonfinite", "dp_step", "nonprivate_step", "per_example_gradients",
+           "poisson_batch"]

@@ -1,0 +1,326 @@
+"""The records of a training run: ``TrainConfig`` (what to run) and ``RunResult`` (what it gave).
+
+``RunResult.summary()`` is the object ``privqml train --json`` prints and ``run.json`` holds
+(strict JSON: infinite ε is ``null``); ``RunResult.from_summary`` reads it back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from privqml.errors import ConfigError
+from privqml.models.privacy import accounting, randomness
+from privqml.models.training import runio
+from privqml.models.data.dataset import check_preprocessing
+from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
+from privqml.models.privacy.dpsgd import PATHS
+
+DEFAULT_DATASET = "quantum"
+DEFAULT_MODEL = "hea"
+RUN_FORMAT = "privqml.run/2"
+ADJACENCY = "add or remove one training example"
+N_PUBLIC_STATEMENT = (
+    "n_train is treated as public: it fixes the sampling probability q = batch_size / n_train, the "
+    "expected batch size that normalises each update and the number of steps T before training; the "
+    "accountant analyses Poisson sampling at that fixed q, which is exactly what the trainer does"
+)
+COVERED_STATEMENT = (
+    "The (epsilon, delta) guarantee covers the released weights, every released update and what is "
+    "computed from them on public or test data (test accuracy and loss), under add-or-remove-one "
+    "adjacency, Poisson sampling as performed, with n_train treated as public"
+)
+NOT_COVERED_STATEMENT = (
+    "Diagnostics computed from the private training data, NOT covered by the (epsilon, delta) "
+    "guarantee: the clipping meter (raw per-example gradient norms), train loss and accuracy, class "
+    "counts, the count of non-finite per-example gradients and the data fingerprint. Do not publish "
+    "them with the model"
+)
+PRIVACY_SCOPE = COVERED_STATEMENT + ". " + NOT_COVERED_STATEMENT + "."
+#: The smallest σ a private run accepts: below it the PLD accountant's grid for a subsampled
+#: Gaussian needs more than ~0.5 GB and minutes, and ε is far beyond any meaningful budget (~100
+#: at q = 0.08, T = 120, δ = 1e-5).
+MIN_NOISE_MULTIPLIER = accounting.PLD_SIGMA_FLOOR
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Validated on construction (a bad value raises ConfigError).
+
+    Attributes:
+        model: model spec (:func:`privqml.models.zoo.build_model`), e.g. ``hea``, ``mlp``.
+        dataset: dataset spec (:func:`privqml.models.data.load_dataset`).
+        epsilon: target ε (> 0; ``inf`` = non-private). Exclusive with ``noise_multiplier``.
+        delta: δ ∈ (0, 1).
+        noise_multiplier: σ ≥ 0 given directly (ε then follows from the accountants).
+        clip: C > 0, or ``"bound"``.
+        epochs, batch_size: T = epochs · round(n_train / batch_size) steps of expected size
+            batch_size (q = batch_size / n_train).
+        lr, optimizer: learning rate and ``adam`` or ``sgd``.
+        seed: the *public* seed: the data split, the public preprocessing split and the initial
+            weights. It never determines the noise or the Poisson batches (recorded in run.json).
+        path: per-example gradient path, ``fast`` or ``stock``.
+        accountant: accountant used to calibrate σ from ε (``rdp`` or ``pld``).
+        meter_every: clipping-meter period in steps (0: off).
+        loss: loss name (default: bce_logits / softmax_ce).
+        n_train, n_test: sizes of synthetic datasets (integers >= 1, or None for 400 / 200).
+        simulation_seed: None (default): noise and Poisson batches from secret OS entropy
+            (:mod:`privqml.models.privacy.randomness`). An integer makes them a function of it: a labelled
+            *simulation* of DP training, not private against anyone who knows the seed.
+        preprocessing: how raw high-dimensional data (digits, files) is mapped to circuit inputs
+            (:data:`privqml.models.data.PREPROCESSING_MODES`); None: the task's public default
+            (``public-split`` for digits and files, ``none`` for synthetic tasks); ``private-fit``
+            is not covered by ε.
+        allow_large_delta: accept δ ≥ 1/n_train (a δ that large allows releasing an example
+            outright); the outputs then carry a warning.
+    """
+
+    model: str = DEFAULT_MODEL
+    dataset: str = DEFAULT_DATASET
+    epsilon: float | None = 1.0
+    delta: float = 1e-5
+    noise_multiplier: float | None = None
+    clip: float | str = "bound"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 0.05
+    optimizer: str = "adam"
+    seed: int = 0
+    path: str = "fast"
+    accountant: str = "rdp"
+    meter_every: int = 1
+    loss: str | None = None
+    n_train: int | None = None
+    n_test: int | None = None
+    simulation_seed: int | None = None
+    preprocessing: str | None = None
+    allow_large_delta: bool = False
+
+    def __post_init__(self) -> None:
+        if self.epsilon is not None and self.noise_multiplier is not None:
+            raise ConfigError(
+                f"epsilon={self.epsilon} and noise_multiplier={self.noise_multiplier} both given; "
+                "give a target epsilon (noise is calibrated) or a noise multiplier, not both"
+            )
+        if self.epsilon is None and self.noise_multiplier is None:
+            raise ConfigError("give epsilon (target, or inf for no privacy) or noise_multiplier")
+        if self.epsilon is not None:
+            accounting.check_epsilon(self.epsilon)
+        if self.noise_multiplier is not None:
+            nm = self.noise_multiplier
+            if not (isinstance(nm, (int, float)) and math.isfinite(nm) and nm >= 0):
+                raise ConfigError(f"noise_multiplier={nm!r} must be a finite number >= 0")
+            if 0 < nm < MIN_NOISE_MULTIPLIER:
+                raise ConfigError(
+                    f"noise_multiplier={nm!r} is below {MIN_NOISE_MULTIPLIER}: the PLD accountant cannot "
+                    f"finish in bounded memory and the epsilon would be meaningless; use a noise "
+                    f"multiplier >= {MIN_NOISE_MULTIPLIER} or a target --epsilon"
+                )
+        accounting.check_delta(self.delta)
+        if isinstance(self.clip, str):
+            if self.clip != "bound":
+                raise ConfigError(f"clip={self.clip!r}: give a positive number or 'bound'")
+        elif not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip > 0):
+            raise ConfigError(
+                f"clip={self.clip!r} must be a finite number > 0; use 'bound' (the theory's "
+                "loss-gradient bound) or a positive number"
+            )
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 1):
+                raise ConfigError(f"{name}={value!r} must be an integer >= 1")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"lr={self.lr!r} must be a finite number > 0")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ConfigError(f"optimizer={self.optimizer!r}: choose adam or sgd")
+        if self.path not in PATHS:
+            raise ConfigError(f"path={self.path!r}: choose one of {list(PATHS)}")
+        if self.accountant not in accounting.ACCOUNTANTS:
+            raise ConfigError(f"accountant={self.accountant!r}: choose one of {list(accounting.ACCOUNTANTS)}")
+        if not (isinstance(self.meter_every, int) and self.meter_every >= 0):
+            raise ConfigError(f"meter_every={self.meter_every!r} must be an integer >= 0")
+        for name in ("n_train", "n_test"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ConfigError(f"{name}={value!r} must be an integer >= 1 (or omitted for the default)")
+        randomness.check_simulation_seed(self.simulation_seed)
+        if self.preprocessing is not None:
+            check_preprocessing(self.preprocessing)
+
+    @property
+    def private(self) -> bool:
+        return not (self.epsilon is not None and math.isinf(self.epsilon))
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What a run produced. ``summary()`` is the object ``privqml train --json`` prints.
+
+    Attributes:
+        config: the :class:`TrainConfig`.
+        model, dataset: descriptions (dicts); ``dataset`` is :meth:`Dataset.summary` and holds
+            private diagnostics (class counts, fingerprint) that ``summary()`` files under
+            ``not_covered``.
+        privacy: the :class:`~privqml.models.privacy.accounting.PrivacyReport` of the spent ledger.
+        clip: C as applied (None for a non-private run without a resolvable C).
+        clip_source: where C came from.
+        grad_norm_bound: G*, the loss-gradient bound of this model (None for classical ones).
+        history: per epoch: epoch, steps, train_loss, train_accuracy, test_loss, test_accuracy.
+        clip_history: the meter's :class:`ClipMeasurement` records.
+        final_weights: θ after training.
+        timing: wall-clock seconds (total, per step).
+        released_updates: every released gradient g̃_t = (Σ clip_C(g_i) + N(0, σ²C²I)) / L, one
+            row per step (what an adversary of DP-SGD sees; covered by the guarantee).
+        nonfinite_examples: per-example gradients that had a NaN or infinite entry and were
+            therefore released as zero (a diagnostic of the private data).
+    """
+
+    config: TrainConfig
+    model: dict
+    dataset: dict
+    privacy: accounting.PrivacyReport
+    clip: float | None
+    clip_source: str
+    grad_norm_bound: float | None
+    history: tuple
+    clip_history: tuple
+    final_weights: tuple
+    timing: dict
+    released_updates: tuple = ()
+    nonfinite_examples: int = 0
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self.history[-1]["test_accuracy"])
+
+    @property
+    def train_accuracy(self) -> float:
+        return float(self.history[-1]["train_accuracy"])
+
+    def meter_summary(self) -> dict:
+        meter = ClipMeter(self.clip or 1.0, self.grad_norm_bound)
+        meter.history = list(self.clip_history)
+        out = meter.summary()
+        if self.clip is None:
+            out["predicted_bias_max"] = None
+        return out
+
+    def caveats(self) -> list[str]:
+        """Every way in which this run's ε is weaker than it looks, one sentence each."""
+        out = []
+        if not self.privacy.private:
+            out.append("not private: no noise was added (epsilon is infinite)")
+        if self.config.simulation_seed is not None:
+            out.append(randomness.SIMULATION_WARNING)
+        if not self.dataset.get("preprocessing_covered", True):
+            out.append("the preprocessing was fitted on the private training split: NOT covered by epsilon")
+        n_train = self.dataset.get("n_train")
+        if n_train and self.privacy.delta >= 1.0 / n_train:
+            out.append(
+                f"delta={self.privacy.delta:g} >= 1/n_train = {1.0 / n_train:.3g}: a mechanism that publishes "
+                "one training example outright meets this delta (forced with allow_large_delta)"
+            )
+        return out
+
+    def guarantee(self) -> dict:
+        """What (ε, δ) means for this run: the accounting, the adjacency, the randomness, caveats."""
+        dataset = self.dataset
+        return {
+            "statement": COVERED_STATEMENT,
+            "private": self.privacy.private,
+            "adjacency": ADJACENCY,
+            "n_train": dataset.get("n_train"),
+            "n_train_public": N_PUBLIC_STATEMENT,
+            **{k: v for k, v in self.privacy.as_dict().items() if k not in ("private", "adjacency")},
+            "randomness": randomness.describe(self.config.simulation_seed),
+            "preprocessing": {
+                "mode": dataset.get("preprocessing_mode", "none"),
+                "covered": bool(dataset.get("preprocessing_covered", True)),
+                "description": dataset.get("preprocessing", "none"),
+            },
+            "caveats": self.caveats(),
+        }
+
+    def covered(self) -> dict:
+        """The outputs the guarantee covers: releases, and what is computed from them on test data."""
+        return {
+            "test_accuracy": self.test_accuracy,
+            "test_history": [
+                {k: h[k] for k in ("epoch", "steps", "test_loss", "test_accuracy")} for h in self.history
+            ],
+            "final_weights": list(self.final_weights),
+            "released_updates": [list(row) for row in self.released_updates],
+            "clip": self.clip,
+            "clip_source": self.clip_source,
+            "grad_norm_bound": self.grad_norm_bound,
+            "dataset": {k: self.dataset.get(k) for k in ("name", "n_train", "n_test", "n_public", "n_features", "n_classes",
+                                                         "class_names", "seed")},
+        }
+
+    def not_covered(self) -> dict:
+        """Diagnostics of the private training data (not protected by ε)."""
+        return {
+            "statement": NOT_COVERED_STATEMENT,
+            "train_accuracy": self.train_accuracy,
+            "train_history": [
+                {k: h[k] for k in ("epoch", "steps", "train_loss", "train_accuracy")} for h in self.history
+            ],
+            "clip_meter": self.meter_summary(),
+            "clip_history": [r.as_dict() for r in self.clip_history],
+            "nonfinite_examples": int(self.nonfinite_examples),
+            "class_balance_train": self.dataset.get("class_balance_train"),
+            "data_fingerprint": self.dataset.get("fingerprint"),
+        }
+
+    def summary(self) -> dict:
+        """The run in three blocks — ``guarantee``, ``covered``, ``not_covered`` — plus the public
+        configuration, model description and timing (strict JSON: non-finite numbers are null)."""
+        return runio._clean({  # noqa: SLF001 - strict-JSON view
+            "format": RUN_FORMAT,
+            "guarantee": self.guarantee(),
+            "covered": self.covered(),
+            "not_covered": self.not_covered(),
+            "config": self.config.as_dict(),
+            "model": self.model,
+            "timing": self.timing,
+        })
+
+    @classmethod
+    def from_summary(cls, data: dict) -> "RunResult":
+        if data.get("format") != RUN_FORMAT:
+            raise ConfigError(
+                f"run format={data.get('format')!r} is not {RUN_FORMAT!r}; re-run the training with this privqml"
+            )
+        g = data["guarantee"]
+        inf = math.inf
+        privacy = accounting.PrivacyReport(
+            g["epsilon_rdp"] if g["epsilon_rdp"] is not None else inf,
+            g["epsilon_pld"] if g["epsilon_pld"] is not None else inf,
+            g["delta"], g["noise_multiplier"], g["sampling_probability"], g["steps"],
+            calibrated_with=g["calibrated_with"], target_epsilon=g["target_epsilon"], private=g["private"],
+        )
+        config = dict(data["config"])
+        if config.get("epsilon", 0) is None and config.get("noise_multiplier") is None:
+            config["epsilon"] = inf  # strict JSON stored inf as null
+        covered, diagnostics = data["covered"], data["not_covered"]
+        preprocessing = g["preprocessing"]
+        dataset = {
+            **covered["dataset"], "fingerprint": diagnostics["data_fingerprint"],
+            "class_balance_train": diagnostics["class_balance_train"], "preprocessing": preprocessing["description"],
+            "preprocessing_mode": preprocessing["mode"], "preprocessing_covered": preprocessing["covered"],
+        }
+        history = tuple({**test, **train} for test, train in zip(covered["test_history"], diagnostics["train_history"]))
+        return cls(
+            TrainConfig(**config), data["model"], dataset, privacy, covered["clip"],
+            covered["clip_source"], covered["grad_norm_bound"], history,
+            tuple(ClipMeasurement(**r) for r in diagnostics["clip_history"]), tuple(covered["final_weights"]),
+            data["timing"], tuple(tuple(row) for row in covered["released_updates"]),
+            int(diagnostics["nonfinite_examples"]),
+        )
+
+
+__all__ = ["ADJACENCY", "DEFAULT_DATASET", "DEFAULT_MODEL", "MIN_NOISE_MULTIPLIER", "PRIVACY_SCOPE", "RUN_FORMAT",
+           "RunResult", "TrainConfig"]

@@ -1,0 +1,75 @@
+"""The ``privqml`` command line.
+
+Each sub-command lives in ``privqml/cli/<name>.py`` and exposes ``register(app)``; heavy
+imports (TensorFlow, TFQ) happen inside the command bodies so that ``privqml --help`` and
+``privqml bound`` start fast. Input errors (:class:`privqml.errors.PrivqmlError`) are printed
+as one clear message with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from privqml.errors import PrivqmlError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# One entry per sub-command module in privqml/cli/ (append, keep the order).
+_COMMAND_MODULES: tuple[str, ...] = (
+    "bound",
+    "demo",
+    "verify",
+    "audit",
+    "train",
+    "check",
+)
+
+app = typer.Typer(
+    name="privqml",
+    help="Gradient-norm bounds, verification and DP-SGD for quantum machine-learning models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """privqml: how large can a per-example gradient of my circuit be, and what does it buy under DP-SGD?"""
+
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(f"privqml.cli.{_name}").register(app)
+
+err_console = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    try:
+        # with standalone_mode=False click returns a typer.Exit's code instead of raising it
+        status = app(args=argv, standalone_mode=False)
+    except PrivqmlError as exc:
+        err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
+        err_console.print(str(exc), markup=False, highlight=False)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click's own exits (bad usage)
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors (typer vendors click: match by behaviour)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            return int(exc.exit_code)
+        raise
+    return status if isinstance(status, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""``privqml train``: DP-SGD (or the non-private reference) on a quantum or classical model.
+
+Wraps :func:`privqml.models.training.trainer.train`. With ``--out DIR`` it writes ``DIR/run.json`` (the
+object ``--json`` prints), ``DIR/curves.png`` and a per-epoch ``DIR/checkpoint.json`` (an
+interrupted run resumes; a finished one is loaded, not redone).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from privqml.errors import ConfigError
+
+
+def parse_clip(text: str):
+    """``bound`` or a positive number."""
+    text = str(text).strip()
+    if text == "bound":
+        return "bound"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"clip={text!r}: give a positive number or 'bound' (the theory's loss-gradient bound)") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(
+            f"clip={text} must be a finite number > 0; use 'bound' (privqml bound MODEL) or a positive number"
+        )
+    return value
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_summary(summary: dict, console: Console) -> None:
+    """Three tables: what (ε, δ) is, what it covers, and the diagnostics it does not cover."""
+    g, covered, diag = summary["guarantee"], summary["covered"], summary["not_covered"]
+    meter = diag["clip_meter"]
+    title = f"privqml train — {summary['model']['name']} on {covered['dataset']['name']}"
+    guarantee = Table(title=title + ": the guarantee", show_header=False)
+    rows = [
+        ("ε (RDP / PLD)", "∞ (not private)" if not g["private"] else f"{_fmt(g['epsilon_rdp'])} / {_fmt(g['epsilon_pld'])}"),
+        ("δ", g["delta"]),
+        ("adjacency", f"{g['adjacency']}; n_train = {g['n_train']} treated as public"),
+        ("noise multiplier σ", g["noise_multiplier"]),
+        ("calibrated with", g["calibrated_with"]),
+        ("sampling", f"Poisson, q = {g['sampling_probability']:.4g}, T = {g['steps']} steps"),
+        ("randomness", g["randomness"]["mode"]),
+        ("preprocessing", f"{g['preprocessing']['mode']} ({'covered' if g['preprocessing']['covered'] else 'NOT covered'} by ε)"),
+    ]
+    for name, value in rows:
+        guarantee.add_row(name, _fmt(value))
+    console.print(guarantee)
+    for caveat in g["caveats"]:
+        console.print(f"warning: {caveat}", style="bold yellow")
+    released = Table(title="covered by (ε, δ): released weights and updates, test metrics", show_header=False)
+    for name, value in (
+        ("test accuracy", covered["test_accuracy"]),
+        ("clip C", f"{_fmt(covered['clip'])} ({covered['clip_source']})"),
+        ("loss-gradient bound G*", covered["grad_norm_bound"]),
+        ("weights", summary["model"]["n_weights"]),
+        ("released updates", len(covered["released_updates"])),
+    ):
+        released.add_row(name, _fmt(value))
+    console.print(released)
+    private = Table(title="NOT covered by ε: diagnostics of the private training data", show_header=False)
+    for name, value in (
+        ("train accuracy", diag["train_accuracy"]),
+        ("max per-example ‖g‖", meter["max_per_example_norm"]),
+        ("max fraction clipped", meter["clip_fraction_max"]),
+        ("max clipping bias (measured)", meter["clip_bias_max"]),
+        ("predicted bias bound (G* − C)₊", meter["predicted_bias_max"]),
+        ("non-finite per-example gradients (released as 0)", diag["nonfinite_examples"]),
+        ("class counts", diag["class_balance_train"]),
+        ("time", f"{summary['timing']['total_seconds']:.1f} s"),
+    ):
+        private.add_row(name, _fmt(value))
+    console.print(private)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        model: str = typer.Option("hea", "--model", help="hea, reupload, native, mlp, linear (options: hea:n_layers=3,noise=0.01)"),
+        dataset: str = typer.Option("quantum", "--dataset", help="quantum, circle, linear, digits:AvB, digits:A,B,C or file.npz"),
+        epsilon: Optional[float] = typer.Option(None, "--epsilon", help="target ε (> 0), or inf for non-private training (default 1)"),
+        delta: float = typer.Option(1e-5, "--delta", help="δ in (0, 1)"),
+        noise_multiplier: Optional[float] = typer.Option(None, "--noise-multiplier", help="σ given directly (instead of --epsilon)"),
+        clip: str = typer.Option("bound", "--clip", help="clipping threshold C > 0, or 'bound' (the theory's loss-gradient bound)"),
+        epochs: int = typer.Option(10, "--epochs"),
+        batch_size: int = typer.Option(32, "--batch-size", help="expected Poisson batch size (q = batch/n)"),
+        lr: float = typer.Option(0.05, "--lr"),
+        seed: int = typer.Option(0, "--seed"),
+        optimizer: str = typer.Option("adam", "--optimizer", help="adam or sgd"),
+        path: str = typer.Option("fast", "--path", help="per-example gradients: fast (tiled weights) or stock (TF Privacy optimizer)"),
+        accountant: str = typer.Option("rdp", "--accountant", help="calibrate σ with rdp or pld (both are reported)"),
+        loss: Optional[str] = typer.Option(None, "--loss", help="bce_logits, mse, hinge, bce_prob, softmax_ce"),
+        meter_every: int = typer.Option(1, "--meter-every", help="clipping-meter period in steps (0: off)"),
+        n_train: Optional[int] = typer.Option(None, "--n-train", help="training size of synthetic tasks (default 400)"),
+        n_test: Optional[int] = typer.Option(None, "--n-test", help="test size of synthetic tasks (default 200)"),
+        simulation_seed: Optional[int] = typer.Option(
+            None, "--simulation-seed",
+            help="derive noise and batches from this seed: a reproducible SIMULATION of DP training, not private "
+                 "against anyone who knows the seed (default: secret OS randomness)"),
+        preprocessing: Optional[str] = typer.Option(
+            None, "--preprocessing",
+            help="digits/files to circuit inputs: public-split (default), public-classes, projection, or "
+                 "private-fit (NOT covered by ε)"),
+        allow_large_delta: bool = typer.Option(False, "--allow-large-delta", help="accept delta >= 1/n_train (warned in every output)"),
+        out: Optional[str] = typer.Option(None, "--out", help="directory for run.json, curves.png, checkpoint.json"),
+        as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
+    ) -> None:
+        """Train with DP-SGD (Poisson sampling, TF Privacy clipping + noise, RDP and PLD accounting)."""
+        # deliberately lazy: TensorFlow loads only when a command needs it
+        from privqml.models.training import runio
+        from privqml.models.training.trainer import TrainConfig
+        from privqml.models.training.trainer import train as run_training
+
+        if out is not None:
+            runio.check_out_dir(out)  # before any work: a bad --out must not cost a training run
+
+        if epsilon is not None and noise_multiplier is not None:
+            raise ConfigError(
+                f"--epsilon {epsilon} and --noise-multiplier {noise_multiplier} both given; choose one"
+            )
+        if epsilon is None and noise_multiplier is None:
+            epsilon = 1.0
+        config = TrainConfig(
+            model=model, dataset=dataset, epsilon=epsilon, delta=delta, noise_multiplier=noise_multiplier,
+            clip=parse_clip(clip), epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+            seed=seed, path=path, accountant=accountant, meter_every=meter_every, loss=loss,
+            n_train=n_train, n_test=n_test, simulation_seed=simulation_seed, preprocessing=preprocessing,
+            allow_large_delta=allow_large_delta,
+        )
+        from privqml.progress import progress_bar
+
+        err = Console(stderr=True)
+        with progress_bar(err, "train", transient=True) as bar:
+
+            def progress(info: dict) -> None:
+                text = f"{model} on {dataset}, epoch {info['epoch']}"
+                if "test_accuracy" in info:
+                    text += f", test acc {info['test_accuracy']:.3f}"
+                # in a log: one line per finished epoch (the call that carries its test accuracy)
+                bar(info["step"], info["total_steps"], text, line="test_accuracy" in info)
+
+            result = run_training(config, out_dir=out, progress=progress)
+        summary = result.summary()
+        if as_json:
+            typer.echo(runio.to_json(summary))
+        else:
+            _print_summary(summary, Console())
+            if out:
+                Console().print(f"wrote {out}/run.json and {out}/curves.png")

@@ -1,0 +1,139 @@
+"""train(config): accounting of what was spent, Poisson batches, the meter, files, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from privqml.errors import ConfigError, DataError
+from privqml.models.privacy.accounting import compute_epsilon
+from privqml.models.training.trainer import RunResult, TrainConfig, train
+
+SMALL = dict(dataset="quantum", n_train=64, n_test=32, batch_size=8, epochs=2, lr=0.05, seed=0)
+
+
+@pytest.fixture(scope="module")
+def quantum_run():
+    return train(TrainConfig(model="hea", epsilon=2.0, clip="bound", **SMALL))
+
+
+def test_quantum_run_spends_what_it_accounts(quantum_run):
+    run = quantum_run
+    q, steps = 8 / 64, 2 * 8
+    assert run.privacy.steps == steps and run.privacy.sampling_probability == q
+    assert run.privacy.epsilon_rdp <= 2.0
+    sigma = run.privacy.noise_multiplier
+    assert run.privacy.epsilon_rdp == pytest.approx(compute_epsilon(q, sigma, steps, 1e-5, "rdp"), rel=1e-5)
+    assert run.privacy.epsilon_pld == pytest.approx(compute_epsilon(q, sigma, steps, 1e-5, "pld"), rel=1e-5)
+    assert run.privacy.epsilon_pld < run.privacy.epsilon_rdp
+    assert run.privacy.calibrated_with == "rdp"
+
+
+def test_quantum_run_at_the_bound_never_clips(quantum_run):
+    s = quantum_run.summary()
+    covered, meter = s["covered"], s["not_covered"]["clip_meter"]
+    assert covered["clip"] == covered["grad_norm_bound"] == pytest.approx(1.4621171572600098)
+    assert meter["n_measurements"] == 16
+    assert meter["clip_fraction_max"] == 0.0 and meter["clip_bias_max"] == 0.0 and meter["predicted_bias_max"] == 0.0
+    assert 0 < meter["max_per_example_norm"] <= covered["grad_norm_bound"]
+    for key in ("epsilon_rdp", "epsilon_pld", "delta", "noise_multiplier"):
+        assert key in s["guarantee"]
+    assert len(covered["test_history"]) == 2 and covered["test_accuracy"] == quantum_run.test_accuracy
+    json.loads(json.dumps(s, allow_nan=False))  # strict JSON
+
+
+def test_classical_run_at_the_same_clip_is_clipped_and_batches_are_poisson():
+    sizes = []
+    config = TrainConfig(model="mlp", epsilon=2.0, clip="bound", **{**SMALL, "n_train": 200, "batch_size": 10, "epochs": 5})
+    run = train(config, progress=lambda info: sizes.append(info["batch_size"]) if "batch_size" in info else None)
+    s = run.summary()
+    covered, meter = s["covered"], s["not_covered"]["clip_meter"]
+    assert covered["clip"] == pytest.approx(1.4621171572600098)  # the matched hea model's bound
+    assert "matched quantum model" in covered["clip_source"]
+    assert covered["grad_norm_bound"] is None and meter["predicted_bias_max"] is None
+    assert meter["clip_fraction_max"] > 0 and meter["clip_bias_max"] > 0
+    # 100 Poisson batches of n = 200, q = 0.05: mean 10 ± 4 sd/sqrt(100); variance ~ 9.5 (not 0)
+    sizes = np.array(sizes)
+    assert len(sizes) == 100
+    assert abs(sizes.mean() - 10) <= 4 * math.sqrt(9.5 / 100)
+    assert 0.5 * 9.5 <= sizes.var(ddof=1) <= 1.8 * 9.5
+
+
+def test_non_private_reference_run():
+    run = train(TrainConfig(model="mlp", epsilon=math.inf, **SMALL))
+    g = run.summary()["guarantee"]
+    assert g["private"] is False and g["epsilon_rdp"] is None and g["noise_multiplier"] == 0.0
+    assert g["calibrated_with"] is None and "not private" in " ".join(g["caveats"])
+
+
+def test_files_resume_and_skip(tmp_path):
+    config = TrainConfig(model="mlp", noise_multiplier=1.1, epsilon=None, clip=1.0, **{**SMALL, "epochs": 3},
+                         simulation_seed=7)  # reproducible: the resumed run must equal the reference
+    reference = train(config)
+
+    class Interrupt(Exception):
+        pass
+
+    def crash(info):
+        if info["epoch"] == 2 and info["step"] == 12:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, out_dir=tmp_path, progress=crash)
+    assert (tmp_path / "checkpoint.json").is_file() and not (tmp_path / "run.json").exists()
+    resumed = train(config, out_dir=tmp_path)
+    np.testing.assert_array_equal(resumed.final_weights, reference.final_weights)
+    assert resumed.privacy.epsilon_rdp == pytest.approx(reference.privacy.epsilon_rdp)
+    assert resumed.history == reference.history
+    data = json.loads((tmp_path / "run.json").read_text())
+    assert data["covered"]["test_accuracy"] == reference.test_accuracy
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    calls = []
+    again = train(config, out_dir=tmp_path, progress=calls.append)  # finished: loaded, not redone
+    assert calls == [] and isinstance(again, RunResult)
+    assert again.final_weights == resumed.final_weights
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(model="cnn"), dict(dataset="mnist"), dict(batch_size=65), dict(model="hea", loss="bce_prob"),
+     dict(model="hea", loss="softmax_ce")],
+)
+def test_bad_runs(kwargs):
+    with pytest.raises(ConfigError):
+        train(TrainConfig(**{**SMALL, "epochs": 1, **kwargs}))
+
+
+def test_nan_features_are_a_data_error(tmp_path):
+    x = np.random.default_rng(0).normal(size=(20, 6))
+    x[4, 1] = np.nan
+    path = tmp_path / "bad.npz"
+    np.savez(path, x_train=x, y_train=np.arange(20) % 2, x_test=np.zeros((4, 6)), y_test=[0, 1, 0, 1])
+    with pytest.raises(DataError, match="NaN"):
+        train(TrainConfig(dataset=str(path), batch_size=4, epochs=1))
+
+
+def test_given_dataset_and_zero_noise_is_not_private():
+    from privqml.models.data import load_dataset
+
+    data = load_dataset("circle", 4, seed=3, n_train=40, n_test=20)
+    run = train(TrainConfig(model="mlp", dataset="circle", noise_multiplier=0.0, epsilon=None, clip=1.0,
+                            batch_size=8, epochs=1), data=data)
+    assert run.dataset["fingerprint"] == data.fingerprint() and run.dataset["n_train"] == 40
+    assert run.privacy.private is False and math.isinf(run.privacy.epsilon_rdp)
+    with pytest.raises(DataError):
+        train(TrainConfig(model="hea", epochs=1), data=load_dataset("circle", 3, seed=0))
+
+
+def test_spent_sigma_never_falls_below_the_calibrated_one():
+    """float32 rounding of σC in TF Privacy's query must not push the ledger's ε over the target."""
+    from privqml.models.privacy.accounting import calibrate_noise_multiplier
+
+    for epsilon in (0.7, 3.0):
+        run = train(TrainConfig(model="mlp", epsilon=epsilon, clip=0.37, **{**SMALL, "epochs": 1}))
+        calibrated = calibrate_noise_multiplier(epsilon, 1e-5, 8 / 64, 8, "rdp")
+        assert run.privacy.noise_multiplier >= calibrated
+        assert run.privacy.epsilon_rdp <= epsilon
