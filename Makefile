@@ -8,7 +8,7 @@ STAMP := $(VENV)/.privqml-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test lint bench venv clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/privqml demo
 
-test: $(STAMP)
+# the layering contracts (import-linter) and zero import cycles, then the suite
+lint: $(STAMP)
+	$(PY) tools/lint_architecture.py
+
+test: lint
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 bench: $(STAMP)

@@ -63,6 +63,7 @@ VECTORISED_MAX_QUBITS = 16
 # ---------------------------------------------------------------------------------------
 def clear_theory_caches() -> None:
     """SymPy's global cache and every lru_cache in ``privqml.theory`` (a cold derivation)."""
+    # lazy: only the measuring child loads SymPy; the parent that spawns it stays light
     from sympy.core.cache import clear_cache
 
     clear_cache()
@@ -75,6 +76,7 @@ def clear_theory_caches() -> None:
 
 
 def _init_tensorflow_single_thread():
+    # lazy: TensorFlow must load in the child, and TFQ only after the thread settings below
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -87,6 +89,7 @@ def _init_tensorflow_single_thread():
 
 def _gradient_functions(ansatz, seed: int = 0):
     """(compile seconds, adjoint(), adjoint_op()) for one example at random θ, x."""
+    # lazy: TensorFlow and the models layer load in the child, after _init_tensorflow_single_thread
     import tensorflow as tf
     import tensorflow_quantum as tfq
 
@@ -136,6 +139,7 @@ def _gradient_functions(ansatz, seed: int = 0):
 
 def measure_point(n_qubits: int, n_layers: int, repeats: int, prototypes: bool) -> dict:
     """One grid point: all variants interleaved, cold caches for the bound."""
+    # lazy: SymPy, Cirq and the prototypes (TensorFlow) load only in the measuring child
     from privqml.theory import gradient_bound, hea
 
     from benchmarks import prototypes as proto
@@ -188,6 +192,7 @@ def child_main(argv=None) -> None:
     parser.add_argument("--no-prototypes", action="store_true")
     args = parser.parse_args(argv)
     _init_tensorflow_single_thread()
+    # lazy: SymPy and Cirq load only in the measuring child (after TensorFlow's thread settings)
     from privqml.theory import gradient_bound, hea
 
     gradient_bound(hea(n_qubits=3, n_layers=2))  # imports and lazy initialisation
@@ -218,6 +223,7 @@ def child_main(argv=None) -> None:
 # ---------------------------------------------------------------------------------------
 def fit_power_law(x, y) -> dict:
     """Least squares log y = log a + k log x: k, its standard error and 95 % interval, R²."""
+    # lazy: SciPy loads only when results are fitted, not when the benchmark list is imported
     from scipy import stats
 
     x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
@@ -292,7 +298,7 @@ def summarise(rows: list[dict]) -> dict:
             f"worst {worst['n_qubits']}x{worst['n_layers']}: {ratio['median']:.3g} "
             f"({ratio['min']:.3g}-{ratio['max']:.3g})" + (f"; >= 1 at {', '.join(losing)}" if losing else ""),
             not losing,
-            "the issue's target is against expectation(); the op-only figure is the stricter reference",
+            "the target is stated against expectation(); the op-only figure is the stricter reference",
         ))
     return {"fits": fits, "targets": targets}
 
@@ -379,6 +385,7 @@ def markdown(section: dict) -> str:
 
 
 def plot(section: dict, out_dir: Path) -> list[str]:
+    # lazy: Matplotlib loads only to plot, and its Agg backend is chosen before pyplot loads
     import matplotlib
 
     matplotlib.use("Agg")

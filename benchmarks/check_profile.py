@@ -14,12 +14,11 @@ otherwise skip every finished task and time nothing. Measured:
   total, median (min–max) over the tasks of the group.
 
 Default one repetition (a run takes minutes); ``--repeats N`` gives the median of N runs.
-Target (issue 7): the quick profile under 15 minutes on 2 cores.
+Target: the quick profile under 15 minutes on 2 cores.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import resource
@@ -31,6 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks import harness
+from privqml import jsonio
 
 TITLE = "Wall time of `privqml check --profile quick`, and per-task time of the protocol"
 DEFAULT_REPEATS = 1
@@ -70,7 +70,7 @@ def task_times(out_dir: Path) -> dict[str, dict]:
     groups: dict[str, list[float]] = defaultdict(list)
     for path in out_dir.rglob("*.json"):
         try:
-            payload = json.loads(path.read_text())
+            payload = jsonio.loads(path.read_text())
         except (OSError, ValueError):
             continue
         if not isinstance(payload, dict) or "task" not in payload or "wall_seconds" not in payload:

@@ -19,7 +19,7 @@ two DP paths are run once with σ = 0 and their clipped sums compared (they must
 tolerance: we time equivalent computations). Each variant is traced/warmed once, then the
 variants are interleaved in every repetition; short calls are looped to last ≥ 0.3 s.
 
-Targets (issue 7): at 8 qubits the fast step costs at most 1.3× the non-private step and is at
+Targets: at 8 qubits the fast step costs at most 1.3× the non-private step and is at
 least 8× faster than the stock step.
 """
 
@@ -182,7 +182,7 @@ def _targets(name: str, rows: list[dict]) -> list[dict]:
             return []
         proposed = any("stock/fast_fused_closed_wall" in r["ratios"] for r in rows)
         return [harness.target(
-            "vectorised vs stock on the classical baselines", "(no numeric target in issue 7)",
+            "vectorised vs stock on the classical baselines", "(no numeric target)",
             f"stock/fast medians {_span(rows, 'stock/fast_wall')} over {len(rows)} configurations",
             None,
             (f"prototype fused + closed-form clip: stock/closed {_span(rows, 'stock/fast_fused_closed_wall')}, "

@@ -10,7 +10,8 @@ Modules (one concept each):
   models by name;
 - :mod:`~privqml.models.privacy` (package) — the DP mechanism: DP-SGD step, accounting, clipping
   meter, secret randomness;
-- :mod:`~privqml.models.training` (package) — ``train(config) -> RunResult``, run records and files;
+- :mod:`~privqml.models.training` (package) — ``train(config) -> RunResult``, the run set-up the
+  trainer and the audits share, run records and files;
 - :mod:`~privqml.models.demo` — the quantum-vs-classical comparison ``privqml demo`` prints.
 
 Names are loaded lazily (``from privqml.models import train`` imports TensorFlow then).
@@ -43,6 +44,8 @@ _EXPORTS = {
     "measure_clipping": "privacy.clipping",
     "RunResult": "training.trainer",
     "TrainConfig": "training.trainer",
+    "RunSetup": "training.setup",
+    "run_setup": "training.setup",
     "train": "training.trainer",
     "Comparison": "demo",
     "compare_at_epsilon": "demo",

@@ -2,7 +2,8 @@ r"""The contract every privqml model keeps (quantum and classical alike).
 
 A model is a function f(x; θ) ∈ ∏_c [o_min,c, o_max,c] of a feature vector x in a public
 domain and a flat trainable weight vector θ ∈ ℝ^P, read out as logits z_c = s·f_c with a
-*fixed* scale s (notes/BRIEF.md). Two things make per-example gradients cheap and uniform:
+*fixed* scale s (a trainable scale would make the loss gradient unbounded). Two things make
+per-example gradients cheap and uniform:
 
 - :meth:`Model.outputs` accepts θ either as [P] (shared by the batch) or as [B, P] (one row per
   example). With tiled rows θ_i = θ, the gradient of Σ_i ℓ_i with respect to the [B, P] tensor

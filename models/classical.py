@@ -32,7 +32,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from privqml.errors import ConfigError
+from privqml import validation
 from privqml.models.base import Model
 
 CLASSICAL_FAMILIES = ("mlp", "linear")
@@ -89,8 +89,7 @@ class MLPModel(_SquashedReadout):
     """One hidden tanh layer of width H (see the module docstring)."""
 
     def __init__(self, n_features, n_outputs, hidden, output_ranges, scale, input_domain, loss, seed=0, clamp=None):
-        if not (isinstance(hidden, (int, np.integer)) and hidden >= 1):
-            raise ConfigError(f"hidden={hidden!r} must be an integer >= 1")
+        validation.integer("hidden", hidden, 1, hint="the width of the hidden layer")
         self.hidden = int(hidden)
         rng = np.random.default_rng([seed, 13])
         initial = np.concatenate([
@@ -119,8 +118,7 @@ class LinearModel(_SquashedReadout):
     """A linear model on M fixed random Fourier features (see the module docstring)."""
 
     def __init__(self, n_features, n_outputs, n_random_features, output_ranges, scale, input_domain, loss, seed=0, clamp=None):
-        if not (isinstance(n_random_features, (int, np.integer)) and n_random_features >= 1):
-            raise ConfigError(f"n_random_features={n_random_features!r} must be an integer >= 1")
+        validation.integer("n_random_features", n_random_features, 1, hint="the number of random Fourier features")
         self.n_random_features = int(n_random_features)
         feature_rng = np.random.default_rng([seed, 17])
         self.frequencies = tf.constant(feature_rng.normal(size=(n_features, n_random_features)), tf.float32)
@@ -147,6 +145,7 @@ class LinearModel(_SquashedReadout):
 
 def matched_classical(family: str, reference: Model, seed: int = 0) -> Model:
     """A classical ``family`` model matched to ``reference`` by the rule in the module docstring."""
+    validation.choice("classical family", family, CLASSICAL_FAMILIES)
     common = dict(
         n_features=reference.n_features, n_outputs=reference.n_outputs,
         output_ranges=reference.output_ranges, scale=reference.scale,
@@ -158,8 +157,6 @@ def matched_classical(family: str, reference: Model, seed: int = 0) -> Model:
     elif family == "linear":
         m = matched_feature_count(reference.n_weights, reference.n_outputs)
         model = LinearModel(n_random_features=m, **common)
-    else:
-        raise ConfigError(f"classical family={family!r} unknown; choose one of {list(CLASSICAL_FAMILIES)}")
     model.matched_to = reference.name
     model.matched_n_weights = reference.n_weights
     return model

@@ -1,4 +1,4 @@
-r"""Per-example losses in the project's conventions (notes/BRIEF.md, privqml.theory.loss).
+r"""Per-example losses in the project's conventions (the same as :mod:`privqml.theory.loss`).
 
 Binary models have one output f ∈ [o_min, o_max] and logit z = s·f (s the fixed readout scale);
 multi-class models have one output per class and logits z_c = s·f_c. Integer class labels
@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from privqml import validation
 from privqml.errors import ConfigError
 
 BINARY_LOSSES = ("bce_logits", "mse", "hinge", "bce_prob")
@@ -37,8 +38,7 @@ def default_loss(n_outputs: int) -> str:
 
 def check_loss(loss: str, n_outputs: int, n_classes: int | None = None) -> str:
     """Validate the loss against the model's outputs and the task's classes."""
-    if loss not in LOSSES:
-        raise ConfigError(f"loss={loss!r} is not known; choose one of {list(LOSSES)}")
+    validation.choice("loss", loss, LOSSES)
     if loss in BINARY_LOSSES and n_outputs != 1:
         raise ConfigError(f"loss={loss!r} is binary but the model has {n_outputs} outputs; use softmax_ce")
     if loss in MULTICLASS_LOSSES and n_outputs < 2:
@@ -90,7 +90,8 @@ def per_example_loss(
         if clamp is not None:
             p = tf.clip_by_value(p, clamp, 1.0 - clamp)
         return -(targets * tf.math.log(p) + (1.0 - targets) * tf.math.log(1.0 - p))
-    raise ConfigError(f"loss={loss!r} is not known; choose one of {list(LOSSES)}")
+    validation.choice("loss", loss, LOSSES)
+    raise AssertionError(f"loss={loss!r} is known but has no formula here")
 
 
 def predict_classes(loss: str, outputs: np.ndarray, output_range=(-1.0, 1.0)) -> np.ndarray:

@@ -17,7 +17,9 @@ Variants:
   parameter-shift gradients, themselves from N shots per shifted circuit;
 - ``noise=p``: a depolarising channel of probability p on every qubit after every gate layer
   (Cirq moment), TFQ's noisy (Monte-Carlo trajectory) backend with ``trajectories`` per
-  evaluation, parameter-shift gradients. Noise channels do not change the bound (DESIGN.md).
+  evaluation, parameter-shift gradients. Noise channels do not change the bound (the output stays
+  in the observable's range and a trigonometric polynomial of each weight with the same
+  frequencies).
 
 The bound holds for the *exact* gradient (noiseless or noisy channel). A finite-shot or
 few-trajectory *estimate* is another matter: parameter-shift estimates of weights the bound
@@ -42,7 +44,7 @@ from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.models.base import Model
 from privqml.models.losses import default_loss
 from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
-from privqml.theory import Ansatz, builtin_ansatz, observable_range
+from privqml.theory import Ansatz, builtin_ansatz, loss_gradient_bound, observable_range
 
 QUANTUM_FAMILIES = ("hea", "reupload", "native")
 
@@ -125,8 +127,6 @@ class QuantumModel(Model):
         )
 
     def loss_gradient_bound(self):
-        from privqml.theory import loss_gradient_bound
-
         # Finite shots or trajectories: the bound on single sampled estimates (no pruning,
         # sample-mean range), which every per-example estimate obeys; else the exact bound.
         sampled = self.shots is not None or self.trajectories is not None

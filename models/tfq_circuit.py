@@ -2,9 +2,10 @@
 
 TFQ accepts gate parameters of the form ``coefficient · symbol`` only, while an ansatz may use
 any SymPy expression of weights and inputs (``ry(w·x + b)``, PhasedXZ's ``z + a``). We therefore
-run TFQ on the *canonical circuit* of :func:`privqml.theory.canonicalize`, with one fresh TFQ
-symbol per angle slot k whose value is the slot's exponent t_k(θ, x) (half-turns), computed in
-TensorFlow. Gradients then flow by the chain rule
+run TFQ on the *canonical circuit* of the ansatz's slot table (:func:`privqml.theory.slot_table`),
+with one fresh TFQ symbol per angle slot k whose value is the slot's exponent t_k(θ, x)
+(half-turns), computed in TensorFlow from the table's expressions. Gradients then flow by the
+chain rule
 
     ∂f/∂θ_j = Σ_k (∂f/∂t_k) (∂t_k/∂θ_j),
 
@@ -25,7 +26,8 @@ import tensorflow_quantum as tfq
 
 from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.spectra import CanonicalCircuit, ControlledEigenGate, canonicalize
+from privqml.theory.slots import SlotTable, slot_table
+from privqml.theory.spectra import CanonicalCircuit, ControlledEigenGate
 
 SLOT_PREFIX = "_pq_slot"
 
@@ -46,17 +48,22 @@ class CompiledAnsatz:
 
     Attributes:
         ansatz: the source ansatz.
-        canonical: its canonical circuit (angle slots).
+        slots: its slot table (canonical circuit, slot exponents t_k(θ, x)).
         circuit: the canonical circuit with slot k's exponent replaced by ``slot_symbols[k]``.
         slot_symbols: one TFQ symbol per slot, value in half-turns.
         noisy: True if the circuit contains noise channels (needs ``backend='noisy'``).
     """
 
     ansatz: Ansatz
-    canonical: CanonicalCircuit
+    slots: SlotTable
     circuit: cirq.Circuit
     slot_symbols: tuple[sympy.Symbol, ...]
     noisy: bool
+
+    @property
+    def canonical(self) -> CanonicalCircuit:
+        """The canonical circuit (angle slots) of the ansatz."""
+        return self.slots.canonical
 
     @property
     def slot_names(self) -> list[str]:
@@ -79,10 +86,8 @@ class CompiledAnsatz:
 
     @functools.cached_property
     def _slot_function(self):
-        ansatz = self.ansatz
-        args = list(ansatz.weights) + list(ansatz.inputs)
-        exprs = [slot.exponent for slot in self.canonical.slots]
-        return sympy.lambdify(args, exprs, modules="tensorflow")
+        """The slot table's exponents t_k(θ, x) as one TensorFlow function of (θ, x) columns."""
+        return sympy.lambdify(list(self.slots.symbols), list(self.slots.exponents), modules="tensorflow")
 
     def slot_values(self, weights: tf.Tensor, inputs: tf.Tensor) -> tf.Tensor:
         """Slot exponents t_k(θ, x) as a [batch, n_slots] float32 tensor (differentiable).
@@ -98,7 +103,7 @@ class CompiledAnsatz:
             weights = tf.tile(weights[tf.newaxis, :], [batch, 1])
         columns = [weights[:, j] for j in range(self.ansatz.n_weights)]
         columns += [inputs[:, i] for i in range(self.ansatz.n_inputs)]
-        if not self.canonical.slots:
+        if not self.slots.n_slots:
             return tf.zeros([batch, 0], dtype=tf.float32)
         values = self._slot_function(*columns)
         ones = tf.ones([batch], dtype=tf.float32)
@@ -131,12 +136,13 @@ def parameter_shift_problem(canonical: CanonicalCircuit) -> str | None:
 
 
 def compile_ansatz(ansatz: Ansatz) -> CompiledAnsatz:
-    """Canonicalize ``ansatz`` and give every angle slot its own TFQ symbol.
+    """The ansatz's canonical circuit (from its slot table) with every angle slot on its own TFQ symbol.
 
     Raises:
         UnsupportedGateError: for an operation TFQ cannot simulate (named, with the fix).
     """
-    canonical = canonicalize(ansatz)
+    slots = slot_table(ansatz)
+    canonical = slots.canonical
     operations = []
     symbols = []
     noisy = False
@@ -180,7 +186,7 @@ def compile_ansatz(ansatz: Ansatz) -> CompiledAnsatz:
         )
     circuit = cirq.Circuit(operations)
     # TFQ needs every qubit of the observables in the circuit; the ansatz validated that.
-    return CompiledAnsatz(ansatz, canonical, circuit, tuple(symbols), noisy)
+    return CompiledAnsatz(ansatz, slots, circuit, tuple(symbols), noisy)
 
 
 def expectation(

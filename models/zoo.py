@@ -13,6 +13,7 @@ reference built from the same keys plus ``match=FAMILY`` (default ``hea``): e.g.
 
 from __future__ import annotations
 
+from privqml import validation
 from privqml.errors import ConfigError
 from privqml.models.base import Model
 from privqml.models.classical import CLASSICAL_FAMILIES, matched_classical
@@ -55,8 +56,7 @@ def parse_model_spec(spec: str) -> tuple[str, dict]:
             raise ConfigError(f"model={spec!r}: option {key}={value!r} is not a number") from None
     if "match" in options and family not in CLASSICAL_FAMILIES:
         raise ConfigError(f"model={spec!r}: match= applies to classical models only")
-    if options.get("match", "hea") not in QUANTUM_FAMILIES:
-        raise ConfigError(f"model={spec!r}: match={options['match']!r} must be one of {list(QUANTUM_FAMILIES)}")
+    validation.choice("match", options.get("match", "hea"), QUANTUM_FAMILIES, where=f" in model={spec!r}")
     return family, options
 
 

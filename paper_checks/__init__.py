@@ -3,8 +3,9 @@
 Modules (one concept each; nothing here imports TensorFlow until a task runs):
 
 - :mod:`~privqml.paper_checks.protocol` — frozen :class:`Task` records, fixed output paths,
-  atomic results, resumable :func:`run_sweep`;
+  atomic result files;
 - :mod:`~privqml.paper_checks.executors` — serial, local process pool (``spawn``), Ray;
+- :mod:`~privqml.paper_checks.sweep` — resumable :func:`run_sweep` over an executor;
 - :mod:`~privqml.paper_checks.stats` — t-intervals, retention, paired tests, verdict rules;
 - :mod:`~privqml.paper_checks.report`, :mod:`~privqml.paper_checks.plots` — report.md,
   results.json, PNG plots;
@@ -12,7 +13,9 @@ Modules (one concept each; nothing here imports TensorFlow until a task runs):
 - :mod:`~privqml.paper_checks.training` — a task record to one run of the models layer's trainer;
 - :mod:`~privqml.paper_checks.c1_quantum_noise`, :mod:`~privqml.paper_checks.c2_clipping_bias`,
   :mod:`~privqml.paper_checks.c3_accuracy` — one module per claim: ``tasks(profile)``,
-  ``run_task(task, rng)``, ``summarise(profile, results, out_dir) -> ClaimReport``;
+  ``run_task(task, rng)``, ``analyse(profile, results)`` (pure: a typed analysis record with the
+  verdict), ``render(analysis, out_dir) -> ClaimReport`` (tables, plots) and ``summarise``, the
+  two in a row;
 - :mod:`~privqml.paper_checks.run` — :func:`run_checks` (what ``privqml check`` runs) and
   :func:`demo` (what ``make demo`` ends with).
 """
@@ -23,9 +26,9 @@ from privqml._lazy import lazy_exports
 
 _EXPORTS = {
     "Task": "protocol",
-    "run_sweep": "protocol",
+    "run_sweep": "sweep",
     "load_sweep": "protocol",
-    "SweepError": "protocol",
+    "SweepError": "sweep",
     "make_executor": "executors",
     "LocalExecutor": "executors",
     "RayExecutor": "executors",

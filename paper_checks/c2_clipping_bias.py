@@ -24,10 +24,15 @@ Checks (all over every meter reading of every quantum run; float32 tolerance 1e-
 Verdict: :func:`privqml.paper_checks.stats.check_verdict` (supported iff all hold). The report
 also says whether the grid below the bound actually clipped anything (if not, check 3 is
 vacuous on these runs) and how tight the bound was (max observed norm / G*).
+
+:func:`analyse` is the pure part (runs -> :class:`C2Analysis`: the runs as typed records, the
+checks, the verdict); :func:`render` turns an analysis into the report's tables and two plots;
+:func:`summarise` is the two in a row.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Mapping
@@ -37,7 +42,8 @@ import numpy as np
 from privqml.paper_checks import plots, stats
 from privqml.paper_checks.profiles import Profile
 from privqml.paper_checks.protocol import Task
-from privqml.paper_checks.report import ClaimReport, Table
+from privqml.paper_checks.report import ClaimReport, Figure, Table
+from privqml.paper_checks.stats import Verdict
 
 CLAIM = "C2"
 TITLE = "bounds control clipping bias"
@@ -47,6 +53,17 @@ STATEMENT = (
     "above the bound)."
 )
 CLASSICAL_FAMILIES = ("mlp", "linear")
+NORMS_PLOT, BIAS_PLOT = "c2_norms_vs_bound.png", "c2_bias_measured_vs_predicted.png"
+CHECK_NORM = "max per-example norm <= G* at every step of every quantum run"
+CHECK_ABOVE = "C >= G*: nothing clipped and bias exactly 0"
+CHECK_BELOW = "C < G*: measured bias <= (G* - C)+ at every step"
+CHECK_COVERAGE = "coverage: every family x task kind ran"
+#: the fields of a quantum / classical run in the report's tables and in results.json
+QUANTUM_COLUMNS = ("model", "dataset", "clip_ratio", "clip", "grad_norm_bound", "max_per_example_norm",
+                   "clip_fraction_max", "clip_bias_max", "predicted_bias_max", "steps_over_bound",
+                   "steps_bias_over_prediction", "test_accuracy")
+CLASSICAL_COLUMNS = ("model", "dataset", "clip_ratio", "clip", "max_per_example_norm", "clip_fraction_max",
+                     "clip_bias_max", "test_accuracy")
 
 
 def tasks(profile: Profile) -> list[Task]:
@@ -65,6 +82,7 @@ def tasks(profile: Profile) -> list[Task]:
 
 
 def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
+    # TensorFlow and TFQ: imported only in the process that trains (not by the report).
     from privqml.paper_checks.training import run_training_task
 
     return run_training_task(task)
@@ -74,104 +92,241 @@ def _family(spec: str) -> str:
     return spec.split(":")[0]
 
 
-def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_dir: Path) -> ClaimReport:
-    quantum: dict[tuple, list] = defaultdict(list)
-    classical: dict[tuple, list] = defaultdict(list)
-    for task, result in results.items():
-        if task.claim != "c2":
-            continue
-        target = classical if _family(task["model"]) in CLASSICAL_FAMILIES else quantum
-        target[(task["model"], task["dataset"])].append((task["clip_ratio"], task.replicate, result))
-    expected = len(tasks(profile))
-    found = sum(len(v) for v in quantum.values()) + sum(len(v) for v in classical.values())
+# -- the analysis (pure) --------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class BiasRun:
+    """One DP-SGD run of the grid as the clipping meter saw it (maxima and counts over every step).
 
-    all_q = [(key, ratio, res) for key, rows in quantum.items() for ratio, _, res in rows]
-    over_bound = [(key, ratio, res) for key, ratio, res in all_q if res["steps_over_bound"] > 0]
-    at_or_above = [(key, ratio, res) for key, ratio, res in all_q if ratio >= 1]
-    clipped_above = [(key, ratio, res) for key, ratio, res in at_or_above
-                     if res["steps_clipped"] > 0 or (res["clip_bias_max"] or 0.0) != 0.0]
-    below = [(key, ratio, res) for key, ratio, res in all_q if ratio < 1]
-    bias_over = [(key, ratio, res) for key, ratio, res in below if res["steps_bias_over_prediction"] > 0]
-    below_active = [(key, ratio, res) for key, ratio, res in below if res["steps_clipped"] > 0]
+    Norms and biases are in gradient-norm units (loss per unit weight): ``clip`` is C,
+    ``grad_norm_bound`` the model's G* (None for a classical model), ``reference_grad_norm_bound``
+    the G* C/G* refers to (a classical model's: that of its matched quantum model),
+    ``max_per_example_norm`` max_t max_i ‖∇ℓ_i‖, ``clip_bias_max`` max_t ‖mean clip(g) − mean g‖,
+    ``predicted_bias_max`` (G* − C)₊ (None for a classical run, which has no G*);
+    ``clip_fraction_max`` the largest fraction of a batch clipped; the ``steps_*`` count steps
+    (over G*, with bias over the prediction, with anything clipped); ``meter_readings`` the steps
+    the meter read; ``test_accuracy`` a fraction.
+    """
+
+    model: str
+    dataset: str
+    clip_ratio: float
+    replicate: int
+    clip: float
+    grad_norm_bound: float | None
+    reference_grad_norm_bound: float | None
+    max_per_example_norm: float | None
+    clip_fraction_max: float | None
+    clip_bias_max: float | None
+    predicted_bias_max: float | None
+    steps_over_bound: int
+    steps_bias_over_prediction: int
+    steps_clipped: int
+    meter_readings: int
+    test_accuracy: float
+
+    @classmethod
+    def from_result(cls, task: Task, result: Mapping[str, Any]) -> "BiasRun":
+        """From a task record and its stored result (:func:`privqml.paper_checks.training.compact_run`)."""
+        from_task = {"model": task["model"], "dataset": task["dataset"], "clip_ratio": task["clip_ratio"],
+                     "replicate": task.replicate}
+        from_result = {f.name: result[f.name] for f in dataclasses.fields(cls) if f.name not in from_task}
+        return cls(**from_task, **from_result)
+
+    @property
+    def at_or_above(self) -> bool:
+        """C ≥ G* (C/G* ≥ 1)."""
+        return self.clip_ratio >= 1
+
+    @property
+    def clipped_anything(self) -> bool:
+        return self.steps_clipped > 0 or (self.clip_bias_max or 0.0) != 0.0
+
+    @property
+    def norm_over_bound(self) -> float | None:
+        """max‖g_i‖ / G* of a measured quantum run."""
+        if self.max_per_example_norm is None:
+            return None
+        return self.max_per_example_norm / self.grad_norm_bound
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelOnTask:
+    """The runs of one model on one task kind, by (C/G*, replicate); ``bound`` is G* (for a
+    classical model: the G* of the quantum model it is matched to), as its first run reported it."""
+
+    model: str
+    dataset: str
+    quantum: bool
+    bound: float
+    runs: tuple[BiasRun, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}/{self.dataset}" + ("" if self.quantum else " (classical)")
+
+    @property
+    def max_norm(self) -> float:
+        """The largest per-example norm over all its runs (0.0 where nothing was measured)."""
+        return max(run.max_per_example_norm or 0.0 for run in self.runs)
+
+
+@dataclasses.dataclass(frozen=True)
+class C2Analysis:
+    """The checks of C2 over its runs, and the verdict.
+
+    ``checks`` maps each check to True (holds), False (fails) or None (could not be made);
+    ``tightness`` is max over quantum runs of max‖g_i‖ / G* (None without a measured run).
+    """
+
+    profile: Profile
+    runs_expected: int
+    runs_found: int
+    quantum: tuple[ModelOnTask, ...]
+    classical: tuple[ModelOnTask, ...]
+    checks: Mapping[str, bool | None]
+    tightness: float | None
+    verdict: Verdict
+
+    @property
+    def quantum_runs(self) -> tuple[BiasRun, ...]:
+        return tuple(run for group in self.quantum for run in group.runs)
+
+    def to_json(self) -> dict[str, Any]:
+        """The numbers behind the verdict (``claims.C2.numbers`` of results.json)."""
+        return {
+            "checks": dict(self.checks),
+            "runs_expected": self.runs_expected, "runs_found": self.runs_found,
+            "max_norm_over_bound": self.tightness,
+            "quantum_runs": [dict(zip(QUANTUM_COLUMNS, row)) for row in _quantum_rows(self)],
+            "classical_runs": [dict(zip(CLASSICAL_COLUMNS, row)) for row in _classical_rows(self)],
+        }
+
+
+def _quantum_rows(analysis: C2Analysis) -> list[tuple]:
+    return [(run.model, run.dataset, run.clip_ratio, run.clip, group.bound, run.max_per_example_norm,
+             run.clip_fraction_max, run.clip_bias_max, run.predicted_bias_max, run.steps_over_bound,
+             run.steps_bias_over_prediction, run.test_accuracy)
+            for group in analysis.quantum for run in group.runs]
+
+
+def _classical_rows(analysis: C2Analysis) -> list[tuple]:
+    return [(run.model, run.dataset, run.clip_ratio, run.clip, run.max_per_example_norm, run.clip_fraction_max,
+             run.clip_bias_max, run.test_accuracy)
+            for group in analysis.classical for run in group.runs]
+
+
+def _groups(results: Mapping[Task, Mapping[str, Any]], quantum: bool) -> tuple[ModelOnTask, ...]:
+    """C2's runs of quantum (or classical) models, per (model, task) in sorted order."""
+    grouped: dict[tuple[str, str], list[BiasRun]] = defaultdict(list)
+    for task, result in results.items():
+        if task.claim == "c2" and (_family(task["model"]) not in CLASSICAL_FAMILIES) == quantum:
+            grouped[(task["model"], task["dataset"])].append(BiasRun.from_result(task, result))
+    return tuple(
+        ModelOnTask(model, dataset, quantum,
+                    runs[0].grad_norm_bound if quantum else runs[0].reference_grad_norm_bound,
+                    tuple(sorted(runs, key=lambda run: (run.clip_ratio, run.replicate))))
+        for (model, dataset), runs in sorted(grouped.items())
+    )
+
+
+def _checks(profile: Profile, quantum: tuple[ModelOnTask, ...]) -> dict[str, bool | None]:
+    runs = [run for group in quantum for run in group.runs]
+    above = [run for run in runs if run.at_or_above]
+    below = [run for run in runs if not run.at_or_above]
+    ran = {(group.model, group.dataset): len(group.runs) for group in quantum}
     combos = {(m, d) for m in profile.c2_families for d in profile.c2_datasets}
-    coverage = combos <= set(quantum) and all(
-        len(quantum[c]) == len(profile.c2_clip_ratios) * profile.c2_seeds for c in combos if c in quantum)
-    unmeasured = [res for _, _, res in all_q if res["meter_readings"] == 0]
-    checks = {
-        "max per-example norm <= G* at every step of every quantum run": (not over_bound and not unmeasured) if all_q else None,
-        "C >= G*: nothing clipped and bias exactly 0": (not clipped_above) if at_or_above else None,
-        "C < G*: measured bias <= (G* - C)+ at every step": (not bias_over) if below else None,
-        "coverage: every family x task kind ran": True if coverage else None,
+    coverage = combos <= set(ran) and all(
+        ran[c] == len(profile.c2_clip_ratios) * profile.c2_seeds for c in combos if c in ran)
+    return {
+        CHECK_NORM: (not any(r.steps_over_bound > 0 or r.meter_readings == 0 for r in runs)) if runs else None,
+        CHECK_ABOVE: (not any(r.clipped_anything for r in above)) if above else None,
+        CHECK_BELOW: (not any(r.steps_bias_over_prediction > 0 for r in below)) if below else None,
+        CHECK_COVERAGE: True if coverage else None,
     }
-    verdict = stats.check_verdict(CLAIM, checks, indicative=profile.indicative)
+
+
+def _reasons(verdict: Verdict, quantum_runs: tuple[BiasRun, ...], classical: tuple[ModelOnTask, ...],
+             tightness: float | None, expected: int, found: int) -> tuple[str, ...]:
+    """The checks' outcomes, then the bound's tightness, whether clipping below it was active, the
+    classical contrast and missing runs."""
     reasons = list(verdict.reasons)
-    tightness = max((res["max_per_example_norm"] / res["grad_norm_bound"] for _, _, res in all_q
-                     if res["max_per_example_norm"] is not None), default=None)
     if tightness is not None:
         reasons.append(f"largest observed max‖g_i‖ / G* over all quantum runs: {tightness:.3f}")
-    reasons.append(f"{len(below_active)} of {len(below)} quantum runs below the bound clipped at least one example"
-                   + (" — check 3 is vacuous on these runs" if below and not below_active else ""))
-    cl_active = [(key, ratio, res) for key, rows in classical.items() for ratio, _, res in rows
-                 if ratio >= 1 and res["steps_clipped"] > 0]
-    cl_above = [1 for rows in classical.values() for ratio, _, _ in rows if ratio >= 1]
-    if cl_above:
-        reasons.append(f"contrast: classical baseline clipped examples in {len(cl_active)} of {len(cl_above)} runs "
+    below = [run for run in quantum_runs if not run.at_or_above]
+    active = [run for run in below if run.steps_clipped > 0]
+    reasons.append(f"{len(active)} of {len(below)} quantum runs below the bound clipped at least one example"
+                   + (" — check 3 is vacuous on these runs" if below and not active else ""))
+    classical_above = [run for group in classical for run in group.runs if run.at_or_above]
+    if classical_above:
+        clipped = sum(run.steps_clipped > 0 for run in classical_above)
+        reasons.append(f"contrast: classical baseline clipped examples in {clipped} of {len(classical_above)} runs "
                        "at C >= the quantum G* (it has no such bound)")
     if found < expected:
         reasons.append(f"{expected - found} of {expected} runs missing (failed or not run)")
-    verdict = stats.Verdict(CLAIM, verdict.verdict, verdict.rule, tuple(reasons), verdict.indicative)
+    return tuple(reasons)
 
-    rows, norm_rows, bias_points = [], [], []
-    for (model, dataset), entries in sorted(quantum.items()):
-        g_star = entries[0][2]["grad_norm_bound"]
-        norm_rows.append((f"{model}/{dataset}", max(e[2]["max_per_example_norm"] or 0.0 for e in entries), g_star))
-        for ratio, replicate, res in sorted(entries, key=lambda e: (e[0], e[1])):
-            rows.append((model, dataset, ratio, res["clip"], g_star, res["max_per_example_norm"], res["clip_fraction_max"],
-                         res["clip_bias_max"], res["predicted_bias_max"], res["steps_over_bound"],
-                         res["steps_bias_over_prediction"], res["test_accuracy"]))
-            bias_points.append((f"{model}/{dataset}", ratio, res["clip_bias_max"] or 0.0, res["predicted_bias_max"]))
-    cl_rows = []
-    for (model, dataset), entries in sorted(classical.items()):
-        g_ref = entries[0][2]["reference_grad_norm_bound"]
-        norm_rows.append((f"{model}/{dataset} (classical)", max(e[2]["max_per_example_norm"] or 0.0 for e in entries), g_ref))
-        for ratio, replicate, res in sorted(entries, key=lambda e: (e[0], e[1])):
-            cl_rows.append((model, dataset, ratio, res["clip"], res["max_per_example_norm"], res["clip_fraction_max"],
-                            res["clip_bias_max"], res["test_accuracy"]))
-            bias_points.append((f"classical:{model}/{dataset}", ratio, res["clip_bias_max"] or 0.0, None))
-    norms_png, bias_png = "c2_norms_vs_bound.png", "c2_bias_measured_vs_predicted.png"
-    plots.plot_norms_vs_bound(Path(out_dir) / norms_png,
-                              [(label, norm, bound, "classical" not in label) for label, norm, bound in norm_rows])
-    plots.plot_bias(Path(out_dir) / bias_png, bias_points)
-    headline = (
-        (f"max‖g_i‖/G* = {tightness:.3g} over {len(all_q)} quantum runs" if tightness is not None else "no quantum runs")
-        + f"; steps over G*: {sum(r['steps_over_bound'] for _, _, r in all_q)}"
-        + f"; C ≥ G*: {len(clipped_above)} of {len(at_or_above)} runs clipped anything"
-        + f"; C < G*: bias above (G*−C)+ in {len(bias_over)} of {len(below)} runs ({len(below_active)} clipped)"
+
+def analyse(profile: Profile, results: Mapping[Task, Mapping[str, Any]]) -> C2Analysis:
+    """The checks and the verdict from C2's runs (no files)."""
+    quantum, classical = _groups(results, quantum=True), _groups(results, quantum=False)
+    expected = len(tasks(profile))
+    found = sum(len(group.runs) for group in (*quantum, *classical))
+    runs = tuple(run for group in quantum for run in group.runs)
+    tightness = max((run.norm_over_bound for run in runs if run.norm_over_bound is not None), default=None)
+    checks = _checks(profile, quantum)
+    verdict = stats.check_verdict(CLAIM, checks, indicative=profile.indicative)
+    reasons = _reasons(verdict, runs, classical, tightness, expected, found)
+    return C2Analysis(profile, expected, found, quantum, classical, checks, tightness,
+                      Verdict(CLAIM, verdict.verdict, verdict.rule, reasons, verdict.indicative))
+
+
+# -- the report (tables, plots) -------------------------------------------------------------
+def _headline(analysis: C2Analysis) -> str:
+    runs = analysis.quantum_runs
+    above = [run for run in runs if run.at_or_above]
+    below = [run for run in runs if not run.at_or_above]
+    tightness = analysis.tightness
+    return (
+        (f"max‖g_i‖/G* = {tightness:.3g} over {len(runs)} quantum runs" if tightness is not None
+         else "no quantum runs")
+        + f"; steps over G*: {sum(run.steps_over_bound for run in runs)}"
+        + f"; C ≥ G*: {sum(run.clipped_anything for run in above)} of {len(above)} runs clipped anything"
+        + f"; C < G*: bias above (G*−C)+ in {sum(run.steps_bias_over_prediction > 0 for run in below)} of "
+          f"{len(below)} runs ({sum(run.steps_clipped > 0 for run in below)} clipped)"
     )
-    numbers = {
-        "checks": {name: ok for name, ok in checks.items()},
-        "runs_expected": expected, "runs_found": found,
-        "max_norm_over_bound": tightness,
-        "quantum_runs": [dict(zip(("model", "dataset", "clip_ratio", "clip", "grad_norm_bound", "max_per_example_norm",
-                                   "clip_fraction_max", "clip_bias_max", "predicted_bias_max", "steps_over_bound",
-                                   "steps_bias_over_prediction", "test_accuracy"), row)) for row in rows],
-        "classical_runs": [dict(zip(("model", "dataset", "clip_ratio", "clip", "max_per_example_norm",
-                                     "clip_fraction_max", "clip_bias_max", "test_accuracy"), row)) for row in cl_rows],
-    }
+
+
+def plot_runs(analysis: C2Analysis, out_dir: Path) -> tuple[Figure, Figure]:
+    """The norms-vs-bound bars and the bias plot, written to ``out_dir``."""
+    groups = (*analysis.quantum, *analysis.classical)
+    norms = plots.plot_norms_vs_bound(Path(out_dir) / NORMS_PLOT,
+                                      [(g.label, g.max_norm, g.bound, g.quantum) for g in groups])
+    points = [(f"{g.model}/{g.dataset}" if g.quantum else f"classical:{g.model}/{g.dataset}", run.clip_ratio,
+               run.clip_bias_max or 0.0, run.predicted_bias_max if g.quantum else None)
+              for g in groups for run in g.runs]
+    bias = plots.plot_bias(Path(out_dir) / BIAS_PLOT, points)
+    return (
+        Figure(NORMS_PLOT, "C2: largest per-example gradient norm over whole runs / G* (quantum ≤ 1 required)",
+               norms.series),
+        Figure(BIAS_PLOT, "C2: measured clipping bias vs the prediction (G* − C)+; right: against C/G*", bias.series),
+    )
+
+
+def render(analysis: C2Analysis, out_dir: Path) -> ClaimReport:
+    """The claim's report: tables, headline and notes from ``analysis``; the plots into ``out_dir``."""
+    profile = analysis.profile
     return ClaimReport(
-        claim=CLAIM, title=TITLE, statement=STATEMENT, verdict=verdict, numbers=numbers,
+        claim=CLAIM, title=TITLE, statement=STATEMENT, verdict=analysis.verdict, numbers=analysis.to_json(),
         tables=(
             Table("Quantum runs: per-example norms and clipping bias over whole runs (maxima over steps)",
                   ("model", "task", "C/G*", "C", "G*", "max‖g_i‖", "clipped frac", "bias", "(G*−C)+",
-                   "steps >G*", "steps bias>pred", "test acc"), tuple(rows)),
+                   "steps >G*", "steps bias>pred", "test acc"), tuple(_quantum_rows(analysis))),
             Table("Classical baseline at the same C (ratios of the matched quantum model's G*)",
-                  ("model", "task", "C/G*", "C", "max‖g_i‖", "clipped frac", "bias", "test acc"), tuple(cl_rows)),
+                  ("model", "task", "C/G*", "C", "max‖g_i‖", "clipped frac", "bias", "test acc"),
+                  tuple(_classical_rows(analysis))),
         ),
-        headline=headline,
-        plots=(
-            (norms_png, "C2: largest per-example gradient norm over whole runs / G* (quantum ≤ 1 required)"),
-            (bias_png, "C2: measured clipping bias vs the prediction (G* − C)+; right: against C/G*"),
-        ),
+        headline=_headline(analysis),
+        plots=plot_runs(analysis, out_dir),
         notes=(
             f"DP-SGD at ε={profile.c2_epsilon:g}, δ={profile.delta:g}, {profile.c2_epochs} epoch(s), expected batch "
             f"{profile.batch_size}; the meter reads every step (the meter's per-example norms are a diagnostic, "
@@ -179,3 +334,8 @@ def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_d
             "Float32 tolerance: a step counts as over the bound if max‖g_i‖ > G*(1 + 1e-5).",
         ),
     )
+
+
+def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_dir: Path) -> ClaimReport:
+    """:func:`render` of :func:`analyse`: checks, verdict, tables and the two plots."""
+    return render(analyse(profile, results), out_dir)

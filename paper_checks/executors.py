@@ -1,10 +1,11 @@
 """Where the tasks of a sweep run: in this process, in a local process pool, or on Ray.
 
-Every executor has one method, ``run(fn, tasks)``, yielding an :class:`Outcome` per task *as
-it finishes* (any order); :func:`privqml.paper_checks.protocol.run_sweep` stores each one at
-once. The sweep definition — the list of :class:`~privqml.paper_checks.protocol.Task` records
-and the module-level task function — is the same whichever executor runs it, and so are the
-numbers: each task draws only from its own record-seeded generator.
+Every executor (:class:`Executor`) has one method, ``run(fn, tasks)``, yielding an
+:class:`Outcome` per task *as it finishes* (any order); :func:`privqml.paper_checks.sweep.run_sweep`
+stores each one at once. The sweep definition — the list of
+:class:`~privqml.paper_checks.protocol.Task` records and the module-level task function — is the
+same whichever executor runs it, and so are the numbers: each task draws only from its own
+record-seeded generator.
 
 - :class:`SerialExecutor` — in this process, one task after another (debugging, tests).
 - :class:`LocalExecutor` — the default: ``concurrent.futures.ProcessPoolExecutor`` with the
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import json
 import logging
 import multiprocessing
 import os
@@ -31,10 +31,10 @@ import socket
 import time
 import traceback
 import warnings
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 
 from privqml.errors import ConfigError
-from privqml.paper_checks.protocol import Task, TaskFunction
+from privqml.paper_checks.protocol import Task, TaskFunction, readable_result
 
 EXECUTORS = ("local", "ray", "serial")
 
@@ -45,8 +45,9 @@ class Outcome:
 
     Attributes:
         task: the record.
-        ok: True if ``fn`` returned a JSON-serialisable mapping.
-        result: that mapping (None when not ok).
+        ok: True if ``fn`` returned a mapping a task file can hold.
+        result: that mapping as it reads back from the file
+            (:func:`~privqml.paper_checks.protocol.readable_result`; None when not ok).
         wall_seconds: wall time of ``fn`` in the worker (s).
         error: the formatted traceback when not ok.
         worker: ``"pid@host"`` of the process that ran it.
@@ -82,11 +83,21 @@ def execute_task(fn: TaskFunction, task: Task, threads_per_worker: int | None = 
     worker = f"{os.getpid()}@{socket.gethostname()}"
     start = time.perf_counter()
     try:
-        result = dict(fn(task, task.rng()))
-        json.dumps(result, allow_nan=True)  # fail here, attributed to the task, not in the driver
+        # Made file-ready here, so an unwritable result fails as this task's error, not in the driver.
+        result = readable_result(fn(task, task.rng()))
         return Outcome(task, True, result, time.perf_counter() - start, None, worker)
     except Exception:  # noqa: BLE001 - reported per task; the sweep continues
         return Outcome(task, False, None, time.perf_counter() - start, traceback.format_exc(), worker)
+
+
+class Executor(Protocol):
+    """Where a sweep's tasks run: ``run`` yields one :class:`Outcome` per task as it finishes."""
+
+    name: str
+
+    def run(self, fn: TaskFunction, tasks: Iterable[Task]) -> Iterator[Outcome]: ...
+
+    def describe(self) -> str: ...
 
 
 class SerialExecutor:
@@ -187,7 +198,7 @@ class RayExecutor:
         if not tasks:
             return
         try:
-            import ray
+            import ray  # optional and heavy: imported only when a sweep runs on Ray
         except ImportError as exc:  # pragma: no cover - ray is in the test extra
             raise ConfigError("executor='ray' needs Ray: pip install 'privqml[ray]'") from exc
         started_here = False
@@ -221,7 +232,7 @@ class RayExecutor:
 
 
 def make_executor(name: str = "local", address: str | None = None, workers: int | None = None,
-                  threads_per_worker: int = 1) -> SerialExecutor | LocalExecutor | RayExecutor:
+                  threads_per_worker: int = 1) -> Executor:
     """The executor called ``name`` (``local`` | ``ray`` | ``serial``).
 
     ``address`` is only meaningful for Ray; ``workers`` is the process count (local) or the

@@ -1,6 +1,8 @@
 """PNG plots of the paper checks (matplotlib, Agg backend; no display needed).
 
-Each function takes plain numbers (no result objects), writes one PNG and returns its path:
+Each function takes plain numbers (no result objects), writes one PNG and returns a
+:class:`Drawn` record: the path and the numbers drawn, read back from the matplotlib artists
+before the figure is saved (so a test can hold a figure to the table it illustrates):
 
 - :func:`plot_accuracy_vs_epsilon` — C3: test accuracy (mean and 95% interval over seeds) against
   ε, one panel per (task, clip), one line per model; ε = ∞ (no privacy) drawn at the right edge.
@@ -14,6 +16,7 @@ Each function takes plain numbers (no result objects), writes one PNG and return
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -27,17 +30,56 @@ from privqml.atomic import save_figure_atomic  # noqa: E402
 
 _COLOURS = {"quantum": "tab:blue", "classical": "tab:orange"}
 
+Points = tuple[tuple[float, float], ...]
 
-def _save(fig, path: Path | str) -> Path:
-    return save_figure_atomic(fig, path, dpi=110)
+
+@dataclasses.dataclass(frozen=True)
+class Drawn:
+    """A PNG and the numbers it shows.
+
+    Attributes:
+        path: the PNG written.
+        series: label -> the ``(x, y)`` points drawn for it, in drawing order: a line's vertices,
+            a bar set's (bar centre, bar height) pairs and a scatter's offsets are read back from
+            the matplotlib artists before saving; a shaded band's edges are the arrays given to
+            ``fill_between``. x positions are those of the axes (an ε = ∞ point sits where the
+            plot draws it, labelled ∞).
+        xticklabels: the tick labels of the (first) x axis, in order.
+    """
+
+    path: Path
+    series: Mapping[str, Points]
+    xticklabels: tuple[str, ...] = ()
+
+
+def _line(line) -> Points:
+    return tuple((float(x), float(y)) for x, y in zip(line.get_xdata(), line.get_ydata()))
+
+
+def _bars(container) -> Points:
+    return tuple((float(p.get_x() + p.get_width() / 2), float(p.get_height())) for p in container.patches)
+
+
+def _scatter(collection) -> Points:
+    return tuple((float(x), float(y)) for x, y in collection.get_offsets())
+
+
+def _save(fig, path: Path | str, series: Mapping[str, Points], ax=None) -> Drawn:
+    ticks = tuple(t.get_text() for t in ax.get_xticklabels()) if ax is not None else ()
+    return Drawn(save_figure_atomic(fig, path, dpi=110), dict(series), ticks)
 
 
 def plot_accuracy_vs_epsilon(
     path: Path | str,
     panels: Mapping[str, Mapping[str, Sequence[tuple[float, float, float, float]]]],
     title: str = "Test accuracy vs privacy budget",
-) -> Path:
-    """``panels[panel][model] = [(epsilon, mean, low, high), ...]``; ε may be ``inf``, low/high NaN."""
+) -> Drawn:
+    """``panels[panel][model] = [(epsilon, mean, low, high), ...]``; ε may be ``inf``, low/high NaN.
+
+    Series drawn: ``"<panel> | <model>"`` (the means, by ε) and, where the interval exists,
+    ``"<panel> | <model> | low"`` and ``... | high`` (the band's edges).
+    """
+    series: dict[str, Points] = {}
     names = list(panels)
     cols = min(3, max(1, len(names)))
     rows = math.ceil(len(names) / cols) if names else 1
@@ -45,18 +87,21 @@ def plot_accuracy_vs_epsilon(
     for ax in axes.flat[len(names):]:
         ax.axis("off")
     for ax, name in zip(axes.flat, names):
-        finite = sorted({e for series in panels[name].values() for e, *_ in series if math.isfinite(e)})
+        finite = sorted({e for points in panels[name].values() for e, *_ in points if math.isfinite(e)})
         inf_x = (max(finite) * 4) if finite else 1.0
-        for model, series in panels[name].items():
-            pts = sorted(((inf_x if not math.isfinite(e) else e), m, lo, hi) for e, m, lo, hi in series)
+        for model, points in panels[name].items():
+            pts = sorted(((inf_x if not math.isfinite(e) else e), m, lo, hi) for e, m, lo, hi in points)
             xs = [p[0] for p in pts]
             means = [p[1] for p in pts]
             colour = _COLOURS.get(model.split(":")[0], None)
-            ax.plot(xs, means, "o-", label=model, color=colour)
+            (line,) = ax.plot(xs, means, "o-", label=model, color=colour)
+            series[f"{name} | {model}"] = _line(line)
             lows = [p[2] for p in pts]
             highs = [p[3] for p in pts]
             if all(math.isfinite(v) for v in lows + highs):
                 ax.fill_between(xs, lows, highs, alpha=0.2, color=colour)
+                series[f"{name} | {model} | low"] = tuple(zip(map(float, xs), map(float, lows)))
+                series[f"{name} | {model} | high"] = tuple(zip(map(float, xs), map(float, highs)))
         if finite:
             ax.set_xscale("log")
             ticks = finite + [inf_x]
@@ -69,20 +114,21 @@ def plot_accuracy_vs_epsilon(
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, series, axes.flat[0])
 
 
 def plot_norms_vs_bound(path: Path | str, rows: Sequence[tuple[str, float, float, bool]],
-                        title: str = "Largest per-example gradient norm / bound") -> Path:
+                        title: str = "Largest per-example gradient norm / bound") -> Drawn:
     """``rows = [(label, max_norm, bound, is_quantum), ...]``: bars of max_norm / bound.
 
     For a classical model ``bound`` is the G* of the quantum model it is matched to (it has no
-    bound of its own), so its bar may exceed 1.
+    bound of its own), so its bar may exceed 1. Series drawn: ``"max_norm / bound"`` (one bar per
+    row, x = row index; the row labels are the tick labels).
     """
     fig, ax = plt.subplots(figsize=(max(5.0, 0.55 * len(rows) + 2), 3.8))
     values = [r[1] / r[2] for r in rows]
     colours = ["tab:blue" if r[3] else "tab:orange" for r in rows]
-    ax.bar(range(len(rows)), values, color=colours)
+    bars = ax.bar(range(len(rows)), values, color=colours)
     ax.axhline(1.0, color="k", ls="--", lw=1, label="bound G* (ratio 1)")
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r[0] for r in rows], rotation=60, ha="right", fontsize=7)
@@ -90,25 +136,27 @@ def plot_norms_vs_bound(path: Path | str, rows: Sequence[tuple[str, float, float
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return _save(fig, path, {"max_norm / bound": _bars(bars)}, ax)
 
 
 def plot_bias(path: Path | str, points: Sequence[tuple[str, float, float, float | None]],
-              title: str = "Clipping bias: measured vs predicted") -> Path:
+              title: str = "Clipping bias: measured vs predicted") -> Drawn:
     """``points = [(series label, clip/bound, measured_bias, predicted_bias or None), ...]``.
 
     Left: measured against predicted for the quantum runs, with the line y = x (every point
     must lie on or below it). Right: measured bias against C/G* per series (classical series,
     labelled ``classical:...``, dashed). Both on symmetric-log axes: the bias is often 0.
+    Series drawn: ``"quantum runs"`` (predicted, measured) and, per series label, (C/G*, measured).
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    series: dict[str, Points] = {}
     quantum = [p for p in points if p[3] is not None]
     if quantum:
         xs = [p[3] for p in quantum]
         ys = [p[2] for p in quantum]
         top = max(xs + ys + [1e-3]) * 1.5
         left.plot([0, top], [0, top], "k--", lw=1, label="measured = predicted")
-        left.scatter(xs, ys, color="tab:blue", label="quantum runs", s=18, zorder=3)
+        series["quantum runs"] = _scatter(left.scatter(xs, ys, color="tab:blue", label="quantum runs", s=18, zorder=3))
         left.set_xlim(-1e-4, top)
         left.set_ylim(-1e-4, top)
     left.set_xscale("symlog", linthresh=1e-2)
@@ -117,10 +165,11 @@ def plot_bias(path: Path | str, points: Sequence[tuple[str, float, float, float 
     left.set_ylabel("measured ||mean clip(g) - mean g||")
     left.legend(fontsize=7)
     left.grid(alpha=0.3)
-    for series in sorted({p[0] for p in points}):
-        sel = sorted((p[1], p[2]) for p in points if p[0] == series)
-        style = "s--" if series.startswith("classical") else "o-"
-        right.plot([s[0] for s in sel], [s[1] for s in sel], style, label=series, ms=4)
+    for label in sorted({p[0] for p in points}):
+        sel = sorted((p[1], p[2]) for p in points if p[0] == label)
+        style = "s--" if label.startswith("classical") else "o-"
+        (line,) = right.plot([s[0] for s in sel], [s[1] for s in sel], style, label=label, ms=4)
+        series[label] = _line(line)
     right.axvline(1.0, color="k", ls=":", lw=1)
     right.set_xscale("log")
     right.set_yscale("symlog", linthresh=1e-3)
@@ -130,25 +179,35 @@ def plot_bias(path: Path | str, points: Sequence[tuple[str, float, float, float 
     right.legend(fontsize=6)
     right.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, series)
 
 
 def plot_audit(path: Path | str, rows: Sequence[tuple[str, float, float, float]],
-               title: str = "Empirical epsilon lower bound vs accounted epsilon") -> Path:
-    """``rows = [(mechanism, eps_lower_bound, eps_accounted (inf if none), reference_eps), ...]``."""
+               title: str = "Empirical epsilon lower bound vs accounted epsilon") -> Drawn:
+    """``rows = [(mechanism, eps_lower_bound, eps_accounted (inf if none), reference_eps), ...]``.
+
+    Series drawn: ``"empirical ε lower bound"`` and ``"accounted ε"`` (bar centre, height; an
+    infinite ε is drawn at the top of the axis and marked ∞) and ``"reference ε"`` (the dotted
+    level of each finite reference, at its bar pair's centre).
+    """
+    series: dict[str, Points] = {"reference ε": ()}
     fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(rows) + 2), 3.6))
     finite = [v for r in rows for v in (r[1], r[2], r[3]) if math.isfinite(v)]
     cap = (max(finite) if finite else 1.0) * 1.5 + 0.1
     xs = range(len(rows))
     lower = [min(r[1], cap) for r in rows]
     accounted = [min(r[2], cap) for r in rows]
-    ax.bar([x - 0.2 for x in xs], lower, width=0.4, color="tab:red", label="empirical ε lower bound")
-    ax.bar([x + 0.2 for x in xs], accounted, width=0.4, color="tab:gray", label="accounted ε (∞ drawn at top)")
+    series["empirical ε lower bound"] = _bars(
+        ax.bar([x - 0.2 for x in xs], lower, width=0.4, color="tab:red", label="empirical ε lower bound"))
+    series["accounted ε"] = _bars(
+        ax.bar([x + 0.2 for x in xs], accounted, width=0.4, color="tab:gray", label="accounted ε (∞ drawn at top)"))
     for x, r in zip(xs, rows):
         if not math.isfinite(r[2]):
             ax.text(x + 0.2, cap * 0.95, "∞", ha="center", va="top", fontsize=12)
         if math.isfinite(r[3]):
-            ax.plot([x - 0.45, x + 0.45], [r[3], r[3]], "k:", lw=1)
+            (level,) = ax.plot([x - 0.45, x + 0.45], [r[3], r[3]], "k:", lw=1)
+            (start, height), (end, _) = _line(level)
+            series["reference ε"] += (((start + end) / 2, height),)
     ax.set_xticks(list(xs))
     ax.set_xticklabels([r[0] for r in rows], fontsize=8)
     ax.set_ylim(0, cap)
@@ -156,4 +215,4 @@ def plot_audit(path: Path | str, rows: Sequence[tuple[str, float, float, float]]
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return _save(fig, path, series, ax)

@@ -4,9 +4,10 @@
 sleeps, optionally records that it ran (one file per execution, so executions can be counted
 across processes), and optionally fails. Use it to check a cluster before a long sweep::
 
-    from privqml.paper_checks.protocol import Task, run_sweep
     from privqml.paper_checks.executors import make_executor
     from privqml.paper_checks.probe import probe_task
+    from privqml.paper_checks.protocol import Task
+    from privqml.paper_checks.sweep import run_sweep
     tasks = [Task.make("probe", "draw", replicate=r, n=3) for r in range(8)]
     run_sweep(tasks, probe_task, "probe_out", make_executor("ray", address="auto"))
 """

@@ -7,8 +7,8 @@ whose record it shares (and ``full`` those of ``quick``) when they write to the 
 
 - ``demo``: one seed, two ε, short training — a few minutes on 2 cores. Its verdicts are marked
   *indicative*: with one seed there is no interval and no test.
-- ``quick``: 5 seeds (the issue's minimum), the full ε grid and both clips, at CI-like sizes —
-  under 15 minutes on 2 cores (measured; see paper_checks/README.md).
+- ``quick``: 5 seeds, two finite ε and two clips, at CI-like sizes — under 15 minutes on 2 cores
+  (measured; see paper_checks/README.md).
 - ``full``: 8 seeds, larger grids, longer training and more audit trials — the wall time is
   stated in paper_checks/README.md.
 """
@@ -79,7 +79,8 @@ class Profile:
         if not any(r >= 1 for r in self.c2_clip_ratios) or not any(r < 1 for r in self.c2_clip_ratios):
             raise ConfigError(f"profile {self.name}: c2_clip_ratios need values both >= 1 and < 1 (clip / bound)")
 
-    def summary(self) -> dict:
+    def to_json(self) -> dict:
+        """Every setting by name (``profile_settings`` in results.json)."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
 
 

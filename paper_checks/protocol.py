@@ -1,21 +1,23 @@
-"""The comparison protocol: frozen task records, fixed output paths, resumable sweeps.
+"""The comparison protocol: frozen task records, fixed output paths, result files.
 
 Every run of a paper check — one training run, one audit, one bias measurement — is a
 :class:`Task`: a frozen record of *all* the parameters that determine its result. From the
 record alone follow
 
-- its **key**, the SHA-256 of a canonical JSON encoding of every field (so two records that
-  differ in any parameter never share a result, and equal records always do);
+- its **key**, the SHA-256 of a canonical encoding of every field (so two records that differ in
+  any parameter never share a result, and equal records always do);
 - its **output path** ``<claim>/<kind>/<readable prefix>-<key[:16]>.json`` under the sweep's
   output directory — the prefix is for people, the hash is what makes it unique;
 - its **random stream**: a NumPy ``Generator`` (PCG64) seeded from the key, passed to the task
   function, so the same record reproduces the same numbers wherever it runs.
 
-:func:`run_sweep` skips every task whose result file already exists (and holds the same
-record), runs the rest on an executor (:mod:`privqml.paper_checks.executors`), and writes each
-result as soon as it arrives, atomically (write a temporary file in the same directory, fsync,
-``os.replace``). A sweep killed at any moment therefore resumes where it stopped: finished work
-is never lost nor recomputed, and a half-written file can never be mistaken for a result.
+A finished task's file holds the record, its key and the task function's result, written
+atomically (a temporary file in the same directory, fsync, ``os.replace``) in privqml's JSON
+convention (:mod:`privqml.jsonio`: strict JSON, ±∞ and NaN as the strings ``"inf"``, ``"-inf"``,
+``"nan"``). Files written by earlier versions, with the non-standard ``Infinity``/``NaN`` tokens,
+read back to the same record and the same numbers. :func:`load_result` accepts a file only when
+it holds the very record asked for; :func:`privqml.paper_checks.sweep.run_sweep` builds resumable
+sweeps on these pieces.
 
 The pattern is ReCirq's (``recirq/qaoa/experiments/*_tasks.py``): task dataclasses, an
 output-path function, ``if os.path.exists(fn): skip``, a thin ``main()``.
@@ -34,6 +36,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from privqml import jsonio
 from privqml.atomic import write_text_atomic
 from privqml.errors import ConfigError
 
@@ -48,9 +51,18 @@ TaskFunction = Callable[["Task", np.random.Generator], Mapping[str, Any]]
 
 
 def _normalise(name: str, value: Any) -> Any:
-    """Scalars stay; lists/tuples become tuples of normalised values; anything else is refused."""
+    """Scalars stay; lists/tuples become tuples of normalised values; anything else is refused.
+
+    The strings ``"inf"``, ``"-inf"`` and ``"nan"`` are refused too: a task file writes the
+    numbers ±∞ and NaN that way, so such a string could not be read back as itself.
+    """
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, str) and value in jsonio.NONFINITE:
+        raise ConfigError(
+            f"task parameter {name}={value!r} is a string that task files use for a number; "
+            f"pass the number float({value!r}) instead"
+        )
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, (list, tuple)):
@@ -66,12 +78,26 @@ def _as_json(value: Any) -> Any:
 
 
 def _canonical_json(payload: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces, floats as Python's shortest round-trip repr.
+    """The text a key hashes: sorted keys, no spaces, floats as Python's shortest round-trip repr.
 
-    ``1`` and ``1.0`` encode differently (``1`` vs ``1.0``) and so are different parameters;
-    ``inf`` encodes as ``Infinity``.
+    ``1`` and ``1.0`` encode differently and so are different parameters. This is the pre-image
+    of a hash, not a file: it keeps Python's ``Infinity``/``NaN`` tokens, which no string value
+    can produce, so ``float("inf")`` and any string stay different parameters, and the keys (and
+    output paths) of stored results stay what they were when the results were written.
     """
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=True)
+
+
+def _decode(value: Any) -> Any:
+    """A value read from a task file with the strings ``"inf"``, ``"-inf"``, ``"nan"`` (privqml's
+    JSON convention for non-finite numbers) turned back into floats."""
+    if isinstance(value, str) and value in jsonio.NONFINITE:
+        return jsonio.number(value)
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    return value
 
 
 def _slug(value: Any) -> str:
@@ -157,7 +183,9 @@ class Task:
 
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> "Task":
-        return cls.make(payload["claim"], payload["kind"], replicate=int(payload["replicate"]), **payload["params"])
+        """The record of :meth:`to_json` as read from a task file (``"inf"`` or ``Infinity``: ∞)."""
+        params = {name: _decode(value) for name, value in payload["params"].items()}
+        return cls.make(payload["claim"], payload["kind"], replicate=int(payload["replicate"]), **params)
 
     @property
     def key(self) -> str:
@@ -205,15 +233,21 @@ class Task:
 
 
 # -- result files ---------------------------------------------------------------------------
-def atomic_write_text(path: Path | str, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see either the old file or the whole new one
-    (:func:`privqml.atomic.write_text_atomic`: tmp file, fsync, ``os.replace``)."""
-    write_text_atomic(path, text)
-
-
 def atomic_write_json(path: Path | str, payload: Any) -> None:
-    """:func:`atomic_write_text` of ``payload`` as indented JSON (``Infinity``/``NaN`` allowed)."""
-    atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=True, allow_nan=True))
+    """Write ``payload`` to ``path`` as indented, key-sorted strict JSON (:func:`privqml.jsonio.dumps`),
+    atomically (:func:`privqml.atomic.write_text_atomic`: readers see the old file or the new one)."""
+    write_text_atomic(path, jsonio.dumps(payload, indent=1, sort_keys=True))
+
+
+def readable_result(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``result`` as it reads back from its task file: lists for tuples, Python numbers for NumPy
+    ones, and ±∞ and NaN as floats — also where ``result`` already holds them as the strings
+    ``"inf"``, ``"-inf"``, ``"nan"`` of privqml's JSON convention (records' ``to_json()``/``as_dict()``).
+
+    Raises:
+        TypeError: a value JSON cannot hold (the task fails with it, not the sweep's driver).
+    """
+    return _decode(jsonio.loads(jsonio.dumps(dict(result), indent=None)))
 
 
 def result_path(task: Task, out_dir: Path | str) -> Path:
@@ -221,25 +255,28 @@ def result_path(task: Task, out_dir: Path | str) -> Path:
 
 
 def load_result(task: Task, out_dir: Path | str) -> dict[str, Any] | None:
-    """The stored record ``{"task", "result", "wall_seconds", ...}`` or None when not finished.
+    """The stored record ``{"task", "key", "result", "wall_seconds", ...}`` or None when not finished.
 
-    A file whose stored task differs from ``task`` (a hash-prefix collision, or a file edited by
+    ``result`` is as :func:`readable_result` gives it, whichever way the file wrote ±∞ and NaN. A
+    file whose stored task differs from ``task`` (a hash-prefix collision, or a file edited by
     hand) or that does not parse is treated as not finished, so the task is run again.
     """
     path = result_path(task, out_dir)
     try:
-        payload = json.loads(path.read_text())
+        payload = jsonio.loads(path.read_text())
     except (OSError, ValueError):
         return None
     try:
         same = Task.from_json(payload["task"]) == task and payload["task"]["protocol_version"] == PROTOCOL_VERSION
+        result = _decode(payload["result"])
     except (KeyError, TypeError, ConfigError):
         return None
-    return payload if same else None
+    return {**payload, "result": result} if same else None
 
 
 def store_result(task: Task, out_dir: Path | str, result: Mapping[str, Any], wall_seconds: float,
                  worker: str = "") -> dict[str, Any]:
+    """Write the finished ``task``'s file (atomically) and return what was written."""
     payload = {
         "task": task.to_json(),
         "key": task.key,
@@ -250,113 +287,6 @@ def store_result(task: Task, out_dir: Path | str, result: Mapping[str, Any], wal
     }
     atomic_write_json(result_path(task, out_dir), payload)
     return payload
-
-
-# -- sweeps ---------------------------------------------------------------------------------
-class SweepError(RuntimeError):
-    """Some tasks failed; every task that succeeded was stored. ``failures``: task -> traceback."""
-
-    def __init__(self, failures: Mapping[Task, str]):
-        self.failures = dict(failures)
-        first_task, first_tb = next(iter(self.failures.items()))
-        super().__init__(
-            f"{len(self.failures)} task(s) failed; first: {first_task.rel_path}\n{first_tb}\n"
-            "finished tasks are saved: fix the cause and run the same sweep again to resume"
-        )
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepSummary:
-    """What :func:`run_sweep` did: results per task, which it computed vs found on disk, and the
-    tracebacks of the tasks that failed (only with ``raise_on_failure=False``)."""
-
-    results: dict[Task, dict[str, Any]]
-    computed: tuple[Task, ...]
-    skipped: tuple[Task, ...]
-    wall_seconds: float
-    failures: dict[Task, str] = dataclasses.field(default_factory=dict)
-    #: Σ of every finished task's own wall time (reused ones as stored): the compute behind the
-    #: results, which ``wall_seconds`` of a resumed sweep does not show
-    task_seconds: float = 0.0
-
-
-ProgressCallback = Callable[[int, int, Task, bool], None]
-
-
-def run_sweep(
-    tasks: Iterable[Task],
-    fn: TaskFunction,
-    out_dir: Path | str,
-    executor: Any = None,
-    progress: ProgressCallback | None = None,
-    raise_on_failure: bool = True,
-) -> SweepSummary:
-    """Run every task not yet finished under ``out_dir``; return all results.
-
-    Args:
-        tasks: the sweep (duplicates are run once).
-        fn: module-level ``fn(task, rng) -> dict`` (JSON-serialisable); ``rng`` is
-            ``task.rng()``. It must not depend on anything outside the record.
-        out_dir: the sweep directory; results go to ``out_dir / task.rel_path``.
-        executor: from :func:`privqml.paper_checks.executors.make_executor`; default serial
-            in this process.
-        progress: ``progress(done, total, task, computed)`` after each task (skipped ones too).
-        raise_on_failure: raise :class:`SweepError` at the end if any task failed.
-
-    Results are written by this (driver) process as each task finishes, so the workers need no
-    access to ``out_dir`` (a remote Ray cluster works) and a kill loses only tasks in flight.
-    """
-    from privqml.paper_checks.executors import SerialExecutor
-
-    start = time.perf_counter()
-    unique: dict[str, Task] = {}
-    for task in tasks:
-        if not isinstance(task, Task):
-            raise ConfigError(f"sweep entry {task!r} is a {type(task).__name__}; pass Task records")
-        unique.setdefault(task.key, task)
-    ordered = list(unique.values())
-    total = len(ordered)
-    results: dict[Task, dict[str, Any]] = {}
-    skipped: list[Task] = []
-    pending: list[Task] = []
-    task_seconds = 0.0
-    for task in ordered:
-        stored = load_result(task, out_dir)
-        if stored is None:
-            pending.append(task)
-        else:
-            task_seconds += float(stored.get("wall_seconds", 0.0))
-            results[task] = stored["result"]
-            skipped.append(task)
-            if progress:
-                progress(len(results), total, task, False)
-    computed: list[Task] = []
-    failures: dict[Task, str] = {}
-    if pending:
-        executor = executor if executor is not None else SerialExecutor()
-        for outcome in executor.run(fn, pending):
-            if outcome.ok:
-                store_result(outcome.task, out_dir, outcome.result, outcome.wall_seconds, outcome.worker)
-                # What a later run will load from disk (tuples become lists, ...): one form for both.
-                results[outcome.task] = json.loads(json.dumps(dict(outcome.result), allow_nan=True))
-                computed.append(outcome.task)
-                task_seconds += outcome.wall_seconds
-                if progress:
-                    progress(len(results), total, outcome.task, True)
-            else:
-                failures[outcome.task] = outcome.error
-    if failures and raise_on_failure:
-        raise SweepError(failures)
-    # Return in sweep order.
-    ordered_results = {task: results[task] for task in ordered if task in results}
-    return SweepSummary(
-        results=ordered_results,
-        computed=tuple(computed),
-        skipped=tuple(skipped),
-        wall_seconds=time.perf_counter() - start,
-        failures=failures,
-        task_seconds=task_seconds,
-    )
 
 
 def load_sweep(tasks: Iterable[Task], out_dir: Path | str) -> dict[Task, dict[str, Any]]:

@@ -6,10 +6,11 @@ any number of them into one directory:
 - ``report.md`` — per claim: the statement, the verdict (marked *indicative* when it rests on
   one seed), the rule that produced it, the reasons, tables and the PNG plots (which the claim
   module has already written into the same directory);
-- ``results.json`` — strict JSON (non-finite numbers become the strings ``"inf"``, ``"-inf"``,
-  ``"nan"``) with ``verdicts`` (claim -> verdict), ``labels`` (claim -> verdict with
-  "(indicative)" when so), ``claims`` (claim -> verdict record and the numbers behind it) and
-  ``meta`` (profile, executor, wall time, package versions, command).
+- ``results.json`` — strict JSON in privqml's convention (:mod:`privqml.jsonio`: non-finite
+  numbers are the strings ``"inf"``, ``"-inf"``, ``"nan"``) with ``verdicts`` (claim -> verdict),
+  ``labels`` (claim -> verdict with "(indicative)" when so), ``claims`` (claim ->
+  :meth:`ClaimReport.to_json`: the verdict record and the numbers behind it) and ``meta``
+  (profile, executor, wall time, package versions, command).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from privqml.paper_checks.protocol import atomic_write_json, atomic_write_text
+from privqml.atomic import write_text_atomic
+from privqml.paper_checks.protocol import atomic_write_json
 from privqml.paper_checks.stats import Verdict
 
 _VERSIONED = ("privqml", "tensorflow", "tensorflow-quantum", "tensorflow-privacy", "dp-accounting", "cirq-core",
@@ -44,23 +46,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def strict_json(value: Any) -> Any:
-    """Recursively make ``value`` strict-JSON: non-finite floats -> strings, tuples -> lists."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return strict_json(value.item())
-    return value
 
 
 def _cell(value: Any) -> str:
@@ -94,17 +79,27 @@ class Table:
 
 
 @dataclasses.dataclass(frozen=True)
+class Figure:
+    """A plot of the report: its PNG's file name in the report directory, a caption, and the
+    numbers drawn in it (:attr:`privqml.paper_checks.plots.Drawn.series`: label -> (x, y) points)."""
+
+    name: str
+    caption: str
+    series: Mapping[str, tuple[tuple[float, float], ...]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
 class ClaimReport:
     """What one claim module found.
 
     Attributes:
         claim: ``"C1"``, ``"C2"`` or ``"C3"``.
         title: short name of the claim.
-        statement: the claim in words (DESIGN.md).
+        statement: the claim in words.
         verdict: the :class:`~privqml.paper_checks.stats.Verdict`.
         numbers: the numbers behind the verdict (JSON-able; written to results.json).
         tables: tables for report.md.
-        plots: ``(file name in the report directory, caption)`` pairs.
+        plots: the figures, whose PNGs are already in the report directory.
         notes: caveats, what was and was not measured, settings.
         headline: the key numbers in one line (printed beside the verdict).
     """
@@ -115,9 +110,22 @@ class ClaimReport:
     verdict: Verdict
     numbers: Mapping[str, Any]
     tables: tuple[Table, ...] = ()
-    plots: tuple[tuple[str, str], ...] = ()
+    plots: tuple[Figure, ...] = ()
     notes: tuple[str, ...] = ()
     headline: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The claim's entry of results.json (``claims.<claim>``)."""
+        return {
+            "title": self.title,
+            "statement": self.statement,
+            "headline": self.headline,
+            "verdict": self.verdict.to_json(),
+            "numbers": self.numbers,
+            "tables": [t.to_json() for t in self.tables],
+            "plots": [figure.name for figure in self.plots],
+            "notes": list(self.notes),
+        }
 
     def markdown(self) -> str:
         parts = [f"## {self.claim} — {self.title}", "", f"> {self.statement}", "",
@@ -126,8 +134,8 @@ class ClaimReport:
         parts += ["", f"*Rule:* {self.verdict.rule}", ""]
         for table in self.tables:
             parts += [table.markdown(), ""]
-        for name, caption in self.plots:
-            parts += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+        for figure in self.plots:
+            parts += [f"![{figure.caption}]({figure.name})", "", f"*{figure.caption}*", ""]
         if self.notes:
             parts += ["Notes:", ""] + [f"- {note}" for note in self.notes] + [""]
         return "\n".join(parts)
@@ -156,28 +164,16 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
             lines.append(f"- {key}: {_cell(meta[key])}")
     lines.append("- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     report_md = out / "report.md"
-    atomic_write_text(report_md, "\n".join(lines) + "\n")
+    write_text_atomic(report_md, "\n".join(lines) + "\n")
     payload = {
         "verdicts": {c.claim: c.verdict.verdict for c in claims},
         "labels": {c.claim: c.verdict.label for c in claims},
         "indicative": indicative,
         "randomness": {"mode": "simulation", "statement": RANDOMNESS_NOTE},
-        "claims": {
-            c.claim: {
-                "title": c.title,
-                "statement": c.statement,
-                "headline": c.headline,
-                "verdict": c.verdict.to_json(),
-                "numbers": c.numbers,
-                "tables": [t.to_json() for t in c.tables],
-                "plots": [name for name, _ in c.plots],
-                "notes": list(c.notes),
-            }
-            for c in claims
-        },
+        "claims": {c.claim: c.to_json() for c in claims},
         "meta": meta,
     }
     results_json = out / "results.json"
-    atomic_write_json(results_json, strict_json(payload))
+    atomic_write_json(results_json, payload)
     return report_md, results_json
 

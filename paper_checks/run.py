@@ -1,7 +1,7 @@
 """Run the paper checks: one sweep over the claims' task records, then one report.
 
 :func:`run_checks` builds the task records of the chosen claims for a profile, runs them as a
-single resumable sweep (:func:`privqml.paper_checks.protocol.run_sweep`) on the chosen executor
+single resumable sweep (:func:`privqml.paper_checks.sweep.run_sweep`) on the chosen executor
 — results under ``DIR/runs/`` — and renders ``DIR/report.md``, ``DIR/*.png`` and
 ``DIR/results.json``. Running it again with the same ``DIR`` recomputes nothing that finished;
 an interrupted run resumes. :func:`demo` is what ``make demo`` ends with.
@@ -15,33 +15,34 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
-import json
 import time
 import traceback
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
+from rich.console import Console
+from rich.table import Table as RichTable
 
+from privqml import jsonio
 from privqml.errors import ConfigError
+from privqml.paper_checks import c1_quantum_noise, c2_clipping_bias, c3_accuracy
 from privqml.paper_checks.executors import make_executor
 from privqml.paper_checks.profiles import Profile, get_profile
-from privqml.paper_checks.protocol import ProgressCallback, Task, atomic_write_json, run_sweep
+from privqml.paper_checks.protocol import Task, atomic_write_json
 from privqml.paper_checks.report import ClaimReport, write_report
 from privqml.paper_checks.stats import INCONCLUSIVE, Verdict
+from privqml.paper_checks.sweep import ProgressCallback, run_sweep
+from privqml.progress import progress_bar
 
-CLAIM_MODULES = {
-    "c1": "privqml.paper_checks.c1_quantum_noise",
-    "c2": "privqml.paper_checks.c2_clipping_bias",
-    "c3": "privqml.paper_checks.c3_accuracy",
-}
+CLAIM_MODULES: dict[str, ModuleType] = {"c1": c1_quantum_noise, "c2": c2_clipping_bias, "c3": c3_accuracy}
 DEFAULT_OUT = "paper_checks_out"
 
 
-def claim_module(claim: str):
+def claim_module(claim: str) -> ModuleType:
     try:
-        return importlib.import_module(CLAIM_MODULES[claim])
+        return CLAIM_MODULES[claim]
     except KeyError:
         raise ConfigError(f"claim={claim!r} unknown; choose one of {[*CLAIM_MODULES, 'all']}") from None
 
@@ -135,7 +136,7 @@ def run_checks(
     wall = time.perf_counter() - started
     meta = {
         "profile": prof.name,
-        "profile_settings": prof.summary(),
+        "profile_settings": prof.to_json(),
         "claims": list(names),
         "executor": runner.describe(),
         "wall_seconds": round(wall, 1),  # this invocation (a resumed check reuses earlier runs)
@@ -155,8 +156,6 @@ def run_checks(
 def rich_progress(console=None, description: str = "paper checks") -> Iterator[ProgressCallback]:
     """A sweep ``progress`` callback: a live bar on a terminal, a line per computed run in a log
     (reused runs are summarised at most every 10 s); see :mod:`privqml.progress`."""
-    from privqml.progress import progress_bar
-
     with progress_bar(console, description) as bar:
 
         def update(done: int, total: int, task: Task, computed: bool) -> None:
@@ -168,9 +167,6 @@ def rich_progress(console=None, description: str = "paper checks") -> Iterator[P
 
 def print_verdicts(check: CheckRun, console=None) -> None:
     """The verdict table and where the report is."""
-    from rich.console import Console
-    from rich.table import Table as RichTable
-
     console = console or Console()
     table = RichTable(title=f"Paper checks of arXiv:2606.29293 — profile {check.profile}")
     for column in ("claim", "verdict", "key numbers"):
@@ -190,8 +186,6 @@ def demo(out_dir: str | Path = "demo_out/paper_checks", console=None, executor: 
          workers: int | None = None) -> CheckRun:
     """The demo profile of all three claims, with progress; prints the (indicative) verdicts and
     where the report is. What ``make demo`` ends with."""
-    from rich.console import Console
-
     console = console or Console()
     console.print("[bold]Paper checks (demo profile: one seed, verdicts indicative)[/]")
     with rich_progress(console) as progress:
@@ -203,4 +197,4 @@ def demo(out_dir: str | Path = "demo_out/paper_checks", console=None, executor: 
 
 def load_verdicts(out_dir: str | Path) -> dict[str, str]:
     """The ``verdicts`` object of a written ``results.json``."""
-    return json.loads((Path(out_dir) / "results.json").read_text())["verdicts"]
+    return jsonio.loads((Path(out_dir) / "results.json").read_text())["verdicts"]

@@ -65,15 +65,18 @@ ALPHA = 0.05
 MARGIN = 0.02
 
 
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
+def _defined_or_none(value: float) -> float | None:
+    """None for a quantity that does not exist here (NaN: no interval at n = 1, no test at n < 2);
+    ±∞ stays a float, which :mod:`privqml.jsonio` writes as ``"inf"``/``"-inf"``."""
+    return None if value is None or math.isnan(value) else float(value)
 
 
 @dataclasses.dataclass(frozen=True)
 class Interval:
     """A sample mean with its two-sided Student-t confidence interval (units of the sample).
 
-    ``low``/``high`` are NaN when n = 1 (no interval can be formed).
+    ``low``/``high`` (and ``sd``) are NaN when n = 1 (no interval can be formed); :meth:`to_json`
+    writes them as None.
     """
 
     mean: float
@@ -89,11 +92,11 @@ class Interval:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "mean": _finite_or_none(self.mean),
-            "low": _finite_or_none(self.low),
-            "high": _finite_or_none(self.high),
+            "mean": _defined_or_none(self.mean),
+            "low": _defined_or_none(self.low),
+            "high": _defined_or_none(self.high),
             "n": self.n,
-            "sd": _finite_or_none(self.sd),
+            "sd": _defined_or_none(self.sd),
             "confidence": self.confidence,
         }
 
@@ -143,7 +146,8 @@ class PairedComparison:
 
     Attributes:
         difference: mean of d with its t-interval.
-        t_statistic, t_pvalue: two-sided paired t-test (NaN with n < 2).
+        t_statistic, t_pvalue: two-sided paired t-test (NaN with n < 2; the statistic is ±∞ when
+            every d_r is the same non-zero number).
         wilcoxon_statistic, wilcoxon_pvalue: two-sided Wilcoxon signed-rank (NaN with n < 2).
         adjusted_pvalue: Holm-adjusted t-test p-value within the claim (set by :func:`classify`).
         outcome: one of ``quantum higher`` / ``classical higher`` / ``equivalent`` / ``undecided``.
@@ -162,11 +166,11 @@ class PairedComparison:
     def to_json(self) -> dict[str, Any]:
         return {
             "difference": self.difference.to_json(),
-            "t_statistic": _finite_or_none(self.t_statistic) if not math.isinf(self.t_statistic) else str(self.t_statistic),
-            "t_pvalue": _finite_or_none(self.t_pvalue),
-            "wilcoxon_statistic": _finite_or_none(self.wilcoxon_statistic),
-            "wilcoxon_pvalue": _finite_or_none(self.wilcoxon_pvalue),
-            "holm_adjusted_pvalue": _finite_or_none(self.adjusted_pvalue),
+            "t_statistic": _defined_or_none(self.t_statistic),
+            "t_pvalue": _defined_or_none(self.t_pvalue),
+            "wilcoxon_statistic": _defined_or_none(self.wilcoxon_statistic),
+            "wilcoxon_pvalue": _defined_or_none(self.wilcoxon_pvalue),
+            "holm_adjusted_pvalue": _defined_or_none(self.adjusted_pvalue),
             "outcome": self.outcome,
             "indicative": self.indicative,
         }

@@ -29,9 +29,16 @@ seed. Their results are about the mechanism's accuracy, never releases of privat
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
+# TensorFlow and TFQ come with the trainer and the model zoo: the claim modules import this
+# module only inside ``run_task``, in the process that runs a training task.
+from privqml.models.data import dataset_classes
+from privqml.models.training.records import TrainConfig
+from privqml.models.training.trainer import train
+from privqml.models.zoo import reference_quantum_model
 from privqml.paper_checks.protocol import Task
 
 # Relative float32 tolerance for "‖g_i‖ ≤ G*" and "bias ≤ (G* − C)+": gradients are computed
@@ -40,13 +47,11 @@ from privqml.paper_checks.protocol import Task
 FLOAT_TOLERANCE = 1e-5
 
 
-def train_config(task: Task):
-    """The :class:`~privqml.models.training.trainer.TrainConfig` of a training task."""
-    from privqml.models.training.trainer import TrainConfig
-
+def train_config(task: Task) -> TrainConfig:
+    """The :class:`~privqml.models.training.records.TrainConfig` of a training task."""
     clip: Any = task.get("clip")
     if task.get("clip_ratio") is not None:
-        clip = float(task["clip_ratio"]) * reference_bound(task["model"], task["dataset"])
+        clip = float(task["clip_ratio"]) * task_bound(task)
     if clip is None:
         clip = "bound"
     epsilon = float(task["epsilon"])
@@ -68,16 +73,24 @@ def train_config(task: Task):
     )
 
 
-def reference_bound(model_spec: str, dataset: str) -> float:
-    """G*: the loss-gradient bound of the model (classical: of its matched quantum model)."""
-    from privqml.models.data import dataset_classes
-    from privqml.models.zoo import reference_quantum_model
+@functools.lru_cache(maxsize=None)
+def reference_bound(model_spec: str, n_classes: int) -> float:
+    """G*: the loss-gradient bound of the model over its public input domain (a classical model:
+    of the quantum model it is matched to).
 
-    model = reference_quantum_model(model_spec, dataset_classes(dataset))
+    G* depends only on the public model spec and the number of classes (which fix the circuit,
+    the observables and the loss), so it is derived once per process for each such pair.
+    """
+    model = reference_quantum_model(model_spec, n_classes)
     bound = model.loss_gradient_bound()
     if bound is None or bound.value is None:
-        raise ValueError(f"model {model_spec!r} on {dataset!r} has no finite loss-gradient bound")
+        raise ValueError(f"model {model_spec!r} with {n_classes} classes has no finite loss-gradient bound")
     return float(bound.value)
+
+
+def task_bound(task: Task) -> float:
+    """:func:`reference_bound` of a training task's model on its dataset."""
+    return reference_bound(task["model"], dataset_classes(task["dataset"]))
 
 
 def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[str, Any]:
@@ -132,12 +145,8 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
 
 
 def run_training_task(task: Task) -> dict[str, Any]:
-    """Train the run a task describes and return :func:`compact_run` of it."""
-    from privqml.models.training.trainer import train
-
-    config = train_config(task)
-    result = train(config)
-    reference = None
-    if result.grad_norm_bound is None:
-        reference = reference_bound(task["model"], task["dataset"])
+    """Train the run a task describes and return :func:`compact_run` of it (a classical run with
+    the G* of its matched quantum model beside it, for ratios)."""
+    result = train(train_config(task))
+    reference = task_bound(task) if result.grad_norm_bound is None else None
     return compact_run(result, reference)

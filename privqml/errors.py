@@ -2,7 +2,9 @@
 
 Every error raised because of what a user passed in derives from :class:`PrivqmlError`
 and from the matching builtin (``ValueError`` or ``TypeError``), so callers can catch either.
-Messages echo ``name=value`` and say what to do (STYLE.md, rule 5).
+Messages echo ``name=value`` and say what to do. Settings are checked by the checkers of
+:mod:`privqml.validation`, which raise :class:`ConfigError`; the command line prints any
+:class:`PrivqmlError` as one line with exit status 2.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ expectation) are left out (:mod:`privqml.theory.symbols`).
 
 The input domain is *public*: it is declared, never estimated from data (a bound maximised
 over the training data would make the clipping threshold depend on the data, a privacy leak).
+
+An ansatz is immutable — its circuit is stored as a ``cirq.FrozenCircuit`` — and hashable, so
+what is derived from it (the slot table, compiled simulators, bounds) is cached by value with
+``functools.lru_cache``.
 """
 
 from __future__ import annotations
@@ -117,17 +121,98 @@ def _as_pauli_sum(obs, index: int) -> cirq.PauliSum:
     return obs
 
 
+def _checked_circuit(circuit) -> cirq.FrozenCircuit:
+    """The canonical circuit, frozen; at least one operation."""
+    if not isinstance(circuit, (cirq.Circuit, cirq.FrozenCircuit)):
+        raise AnsatzTypeError(
+            f"circuit is a {type(circuit).__name__}; pass a cirq.Circuit"
+        )
+    circuit = canonical_circuit(circuit)
+    circuit = circuit if isinstance(circuit, cirq.FrozenCircuit) else circuit.freeze()
+    if not any(True for _ in circuit.all_operations()):
+        raise AnsatzError("circuit is empty; an ansatz needs at least one operation")
+    return circuit
+
+
+def _check_symbols(circuit: cirq.FrozenCircuit, weights: tuple, inputs: tuple) -> None:
+    """Each symbol is a weight or an input, not both; no measurement; no undeclared symbol."""
+    both = sorted(set(s.name for s in weights) & set(s.name for s in inputs))
+    if both:
+        raise AnsatzError(
+            f"symbols {both} are declared both as weights and as inputs; "
+            "a symbol is either trained (weight) or fed from data (input)"
+        )
+    for op in circuit.all_operations():
+        if cirq.is_measurement(op):
+            raise AnsatzError(
+                f"measurement {op} found; remove measurements: the ansatz is read out "
+                "through its observables"
+            )
+    declared = {s.name for s in weights} | {s.name for s in inputs}
+    undeclared = sorted(parameter_names(circuit) - declared)
+    if undeclared:
+        raise AnsatzError(
+            f"circuit uses undeclared symbols {undeclared}; declare each as a weight "
+            "(trained) or as an input (data)"
+        )
+
+
+def _checked_observables(observables, circuit_qubits: set) -> tuple[cirq.PauliSum, ...]:
+    """The observables as Hermitian Pauli sums on qubits of the circuit (at least one)."""
+    if isinstance(observables, (cirq.PauliSum, cirq.PauliString)):
+        observables = (observables,)
+    observables = tuple(_as_pauli_sum(o, i) for i, o in enumerate(observables))
+    if not observables:
+        raise ObservableError("no observable given; pass at least one cirq.PauliSum")
+    for i, obs in enumerate(observables):
+        extra = sorted(set(obs.qubits) - circuit_qubits)
+        if extra:
+            raise ObservableError(
+                f"observable[{i}] acts on qubits {extra} that the circuit does not touch; "
+                "add them to the circuit (e.g. an identity) or change the observable"
+            )
+    return observables
+
+
+def _checked_domain(input_domain, inputs: tuple) -> tuple[tuple[float, float], ...]:
+    """One closed interval (lo, hi) per input, default [-π, π]; a mapping is read by symbol name."""
+    domain = tuple(input_domain) or tuple(DEFAULT_INPUT_DOMAIN for _ in inputs)
+    if isinstance(input_domain, Mapping):
+        by_name = {k if isinstance(k, str) else getattr(k, "name", k): v for k, v in input_domain.items()}
+        domain = tuple(by_name.get(s.name, DEFAULT_INPUT_DOMAIN) for s in inputs)
+    if len(domain) != len(inputs):
+        raise DomainError(
+            f"input_domain has {len(domain)} intervals for {len(inputs)} inputs; "
+            "give one (lo, hi) per input, or none for the default [-pi, pi]"
+        )
+    clean = []
+    for symbol, interval in zip(inputs, domain):
+        try:
+            lo, hi = (float(v) for v in interval)
+        except (TypeError, ValueError) as exc:
+            raise DomainError(
+                f"input_domain for {symbol}={interval!r} is not a (lo, hi) pair of numbers"
+            ) from exc
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            raise DomainError(
+                f"input_domain for {symbol}=({lo}, {hi}) is not an interval; need lo <= hi"
+            )
+        clean.append((lo, hi))
+    return tuple(clean)
+
+
 @dataclasses.dataclass(frozen=True)
 class Ansatz:
     """A parametrised circuit with observables and a public input domain.
 
     Attributes:
-        circuit: the Cirq circuit; gate parameters are numbers or SymPy expressions in
-            ``weights`` and ``inputs`` only. Noise channels without parameters are allowed;
-            measurement gates are not (expectations are taken of ``observables``). Stored
-            canonical: one plain symbol per name, constant SymPy parameters evaluated,
-            circuit operations unrolled, symbolic global phases left out (the given circuit
-            if nothing changes).
+        circuit: the Cirq circuit (a ``cirq.Circuit`` or ``cirq.FrozenCircuit``); gate
+            parameters are numbers or SymPy expressions in ``weights`` and ``inputs`` only.
+            Noise channels without parameters are allowed; measurement gates are not
+            (expectations are taken of ``observables``). Stored as a ``cirq.FrozenCircuit``,
+            canonical: one plain symbol per name, constant SymPy parameters evaluated, circuit
+            operations unrolled, symbolic global phases left out (the given frozen circuit
+            itself if nothing changes).
         weights: trainable symbols θ, in the order of the model's weight vector (symbols or
             names; stored as plain ``sympy.Symbol(name)``).
         inputs: data symbols x, in the order of the feature vector (likewise).
@@ -138,9 +223,13 @@ class Ansatz:
             interval. Default: [-π, π] for every input. Public.
         readout: how expectations become logits.
         name: a label used in reports.
+
+    Equality compares every attribute; the hash covers the cheap ones only (name, symbols,
+    domain, readout and the number of moments): hashing a large frozen circuit hashes every
+    gate, and a ``cirq.PauliSum`` is not hashable. Equal ansätze have equal hashes.
     """
 
-    circuit: cirq.Circuit
+    circuit: cirq.FrozenCircuit
     weights: tuple[sympy.Symbol, ...]
     inputs: tuple[sympy.Symbol, ...]
     observables: tuple[cirq.PauliSum, ...]
@@ -150,77 +239,17 @@ class Ansatz:
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass init
-        if isinstance(self.circuit, cirq.FrozenCircuit):
-            set_("circuit", self.circuit.unfreeze())
-        if not isinstance(self.circuit, cirq.Circuit):
-            raise AnsatzTypeError(
-                f"circuit is a {type(self.circuit).__name__}; pass a cirq.Circuit"
-            )
-        set_("circuit", canonical_circuit(self.circuit))
-        if not any(True for _ in self.circuit.all_operations()):
-            raise AnsatzError("circuit is empty; an ansatz needs at least one operation")
+        set_("circuit", _checked_circuit(self.circuit))
         set_("weights", _as_symbols("weights", self.weights))
         set_("inputs", _as_symbols("inputs", self.inputs))
-        both = sorted(set(s.name for s in self.weights) & set(s.name for s in self.inputs))
-        if both:
-            raise AnsatzError(
-                f"symbols {both} are declared both as weights and as inputs; "
-                "a symbol is either trained (weight) or fed from data (input)"
-            )
-        for op in self.circuit.all_operations():
-            if cirq.is_measurement(op):
-                raise AnsatzError(
-                    f"measurement {op} found; remove measurements: the ansatz is read out "
-                    "through its observables"
-                )
-        declared = {s.name for s in self.weights} | {s.name for s in self.inputs}
-        used = parameter_names(self.circuit)
-        undeclared = sorted(used - declared)
-        if undeclared:
-            raise AnsatzError(
-                f"circuit uses undeclared symbols {undeclared}; declare each as a weight "
-                "(trained) or as an input (data)"
-            )
-        observables = self.observables
-        if isinstance(observables, (cirq.PauliSum, cirq.PauliString)):
-            observables = (observables,)
-        observables = tuple(_as_pauli_sum(o, i) for i, o in enumerate(observables))
-        if not observables:
-            raise ObservableError("no observable given; pass at least one cirq.PauliSum")
-        circuit_qubits = set(self.circuit.all_qubits())
-        for i, obs in enumerate(observables):
-            extra = sorted(set(obs.qubits) - circuit_qubits)
-            if extra:
-                raise ObservableError(
-                    f"observable[{i}] acts on qubits {extra} that the circuit does not touch; "
-                    "add them to the circuit (e.g. an identity) or change the observable"
-                )
-        set_("observables", observables)
-        domain = tuple(self.input_domain) or tuple(DEFAULT_INPUT_DOMAIN for _ in self.inputs)
-        if isinstance(self.input_domain, Mapping):
-            by_name = {k if isinstance(k, str) else getattr(k, "name", k): v for k, v in self.input_domain.items()}
-            domain = tuple(by_name.get(s.name, DEFAULT_INPUT_DOMAIN) for s in self.inputs)
-        if len(domain) != len(self.inputs):
-            raise DomainError(
-                f"input_domain has {len(domain)} intervals for {len(self.inputs)} inputs; "
-                "give one (lo, hi) per input, or none for the default [-pi, pi]"
-            )
-        clean = []
-        for symbol, interval in zip(self.inputs, domain):
-            try:
-                lo, hi = (float(v) for v in interval)
-            except (TypeError, ValueError) as exc:
-                raise DomainError(
-                    f"input_domain for {symbol}={interval!r} is not a (lo, hi) pair of numbers"
-                ) from exc
-            if math.isnan(lo) or math.isnan(hi) or lo > hi:
-                raise DomainError(
-                    f"input_domain for {symbol}=({lo}, {hi}) is not an interval; need lo <= hi"
-                )
-            clean.append((lo, hi))
-        set_("input_domain", tuple(clean))
+        _check_symbols(self.circuit, self.weights, self.inputs)
+        set_("observables", _checked_observables(self.observables, set(self.circuit.all_qubits())))
+        set_("input_domain", _checked_domain(self.input_domain, self.inputs))
         if not isinstance(self.readout, Readout):
             raise AnsatzTypeError(f"readout is a {type(self.readout).__name__}; pass privqml.theory.Readout")
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.weights, self.inputs, self.input_domain, self.readout, len(self.circuit)))
 
     # -- convenience -------------------------------------------------------------------
     @property

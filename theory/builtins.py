@@ -15,6 +15,10 @@ Observables (``observable=``): ``Z0``, ``Z0*Z1``, any product such as ``X0*Y2``,
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
+import pathlib
 import re
 from typing import Callable
 
@@ -225,11 +229,6 @@ def load_ansatz(spec: str, **options) -> Ansatz:
     whose function returns an :class:`Ansatz` (called with ``options`` it accepts)."""
     if ":" not in spec:
         return builtin_ansatz(spec, **options)
-    import importlib
-    import importlib.util
-    import inspect
-    import pathlib
-
     target, _, function_name = spec.rpartition(":")
     if target.endswith(".py"):
         path = pathlib.Path(target)

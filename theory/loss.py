@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from privqml import jsonio
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bounds import GradientBound, gradient_bound
@@ -81,15 +82,21 @@ class LossGradientBound:
         return self.value is not None
 
     def as_dict(self) -> dict:
+        """The record as a dict of Python values (an infinite supremum stays ``inf``; ``value`` is
+        ``None`` when there is no bound)."""
         return {
             "loss": self.loss,
             "loss_bounded": self.bounded,
             "readout_scale": self.readout_scale,
-            "loss_dloss_dlogit_sup": self.dloss_dlogit_sup if math.isfinite(self.dloss_dlogit_sup) else None,
+            "loss_dloss_dlogit_sup": self.dloss_dlogit_sup,
             "loss_grad_norm_bound": self.value,
             "loss_unbounded_reason": self.unbounded_reason,
             "loss_formula": self.formula,
         }
+
+    def to_json(self) -> dict:
+        """:meth:`as_dict` in privqml's JSON convention (:mod:`privqml.jsonio`: ``inf`` as "inf")."""
+        return jsonio.to_jsonable(self.as_dict())
 
 
 def _unbounded(loss, scale, bound, reason) -> LossGradientBound:
@@ -117,6 +124,26 @@ def loss_gradient_bound(
         ConfigError: unknown loss, a binary loss with several observables, softmax with one,
             or a clamp outside (0, 1/2).
     """
+    _check_arguments(ansatz, loss, clamp)
+    bound = bound if bound is not None else gradient_bound(ansatz, sampled=sampled)
+    scale = float(ansatz.readout.scale)
+    if ansatz.readout.trainable_scale:
+        return _unbounded(
+            loss, scale, bound,
+            "the readout scale is trainable: ∂ℓ/∂θ = s·(∂ℓ/∂z)·∇f grows without limit with the "
+            "scale s, so no clipping threshold can be derived; fix the scale",
+        )
+    if not bound.bounded:
+        return _unbounded(loss, scale, bound, f"the model gradient is unbounded: {bound.unbounded_reason}")
+    terms = _softmax_terms(bound, scale) if loss == "softmax_ce" else _binary_terms(loss, bound, scale, clamp)
+    if isinstance(terms, str):
+        return _unbounded(loss, scale, bound, terms)
+    sup, formula, value = terms
+    return LossGradientBound(loss, scale, bound.grad_norm_bound, float(sup), float(value), None, formula, bound)
+
+
+def _check_arguments(ansatz: Ansatz, loss: str, clamp: float | None) -> None:
+    """Raise :class:`ConfigError` for a loss the ansatz's readout does not fit, or a bad clamp."""
     if loss not in LOSSES:
         raise ConfigError(f"loss={loss!r} is not known; choose one of {list(LOSSES)}")
     if loss in BINARY_LOSSES and ansatz.n_outputs != 1:
@@ -131,56 +158,42 @@ def loss_gradient_bound(
         )
     if clamp is not None and not (0.0 < clamp < 0.5):
         raise ConfigError(f"clamp={clamp!r} must lie in (0, 0.5); e.g. 1e-3")
-    bound = bound if bound is not None else gradient_bound(ansatz, sampled=sampled)
-    scale = float(ansatz.readout.scale)
-    if ansatz.readout.trainable_scale:
-        return _unbounded(
-            loss, scale, bound,
-            "the readout scale is trainable: ∂ℓ/∂θ = s·(∂ℓ/∂z)·∇f grows without limit with the "
-            "scale s, so no clipping threshold can be derived; fix the scale",
-        )
-    if not bound.bounded:
-        return _unbounded(loss, scale, bound, f"the model gradient is unbounded: {bound.unbounded_reason}")
+
+
+def _binary_terms(loss: str, bound: GradientBound, scale: float, clamp: float | None) -> tuple[float, str, float] | str:
+    """(sup |∂ℓ/∂z|, formula, bound on ‖∇_θ ℓ‖) of a binary loss (see the module table), or why
+    there is no finite bound."""
     g = bound.grad_norm_bound
     lo, hi = bound.observable_ranges[0]
     if loss == "bce_logits":
         sup = max(_sigmoid(scale * hi), 1.0 - _sigmoid(scale * lo))
-        formula = "s · max(σ(s·o_max), 1 − σ(s·o_min)) · G"
-        value = scale * sup * g
-    elif loss == "mse":
+        return sup, "s · max(σ(s·o_max), 1 − σ(s·o_min)) · G", scale * sup * g
+    if loss == "mse":
         sup = 2.0 * max(abs(scale * hi + 1.0), abs(scale * lo - 1.0), abs(scale * hi - 1.0), abs(scale * lo + 1.0))
-        formula = "s · 2·max|s·f − y| · G, y ∈ {−1, +1}"
-        value = scale * sup * g
-    elif loss == "hinge":
-        sup = 1.0
-        formula = "s · 1 · G (hinge subgradient, |y| = 1)"
-        value = scale * g
-    elif loss == "bce_prob":
-        if clamp is None:
-            return _unbounded(
-                loss, scale, bound,
-                "BCE on p = (f − o_min)/(o_max − o_min) has |∂ℓ/∂p| = 1/p or 1/(1 − p), unbounded as p "
-                "reaches 0 or 1 (which the circuit can attain); clamp p to [c, 1 − c] or use bce_logits",
-            )
-        width = hi - lo
-        if width <= 0:
-            return _unbounded(loss, scale, bound, "the observable is constant: p is undefined")
-        sup = 1.0 / clamp
-        formula = "(1/c) · G / (o_max − o_min)"
-        value = g / (clamp * width)
-    else:  # softmax_ce
-        ranges = bound.observable_ranges
-        worst = 1.0
-        for y, (lo_y, _) in enumerate(ranges):
-            others = sum(math.exp(scale * (ranges[c][1] - lo_y)) for c in range(len(ranges)) if c != y)
-            worst = min(worst, 1.0 / (1.0 + others))
-        per_class = sorted(bound.per_observable, reverse=True)
-        via_two = scale * (1.0 - worst) * (per_class[0] + per_class[1])
-        via_jacobian = scale * math.sqrt(2.0) * (1.0 - worst) * float(np.linalg.norm(per_class))
-        sup = 2.0 * (1.0 - worst)
-        formula = "s·(1 − p_min)·min(G_(1) + G_(2), √2‖G‖₂)"
-        value = min(via_two, via_jacobian)
-    return LossGradientBound(loss, scale, g, float(sup), float(value), None, formula, bound)
+        return sup, "s · 2·max|s·f − y| · G, y ∈ {−1, +1}", scale * sup * g
+    if loss == "hinge":
+        return 1.0, "s · 1 · G (hinge subgradient, |y| = 1)", scale * g
+    # bce_prob
+    if clamp is None:
+        return ("BCE on p = (f − o_min)/(o_max − o_min) has |∂ℓ/∂p| = 1/p or 1/(1 − p), unbounded as p "
+                "reaches 0 or 1 (which the circuit can attain); clamp p to [c, 1 − c] or use bce_logits")
+    width = hi - lo
+    if width <= 0:
+        return "the observable is constant: p is undefined"
+    return 1.0 / clamp, "(1/c) · G / (o_max − o_min)", g / (clamp * width)
+
+
+def _softmax_terms(bound: GradientBound, scale: float) -> tuple[float, str, float]:
+    """(sup ‖p − e_y‖₁, formula, bound on ‖∇_θ ℓ‖) of softmax cross-entropy (see the module docstring)."""
+    ranges = bound.observable_ranges
+    worst = 1.0
+    for y, (lo_y, _) in enumerate(ranges):
+        others = sum(math.exp(scale * (ranges[c][1] - lo_y)) for c in range(len(ranges)) if c != y)
+        worst = min(worst, 1.0 / (1.0 + others))
+    per_class = sorted(bound.per_observable, reverse=True)
+    via_two = scale * (1.0 - worst) * (per_class[0] + per_class[1])
+    via_jacobian = scale * math.sqrt(2.0) * (1.0 - worst) * float(np.linalg.norm(per_class))
+    return 2.0 * (1.0 - worst), "s·(1 − p_min)·min(G_(1) + G_(2), √2‖G‖₂)", min(via_two, via_jacobian)
 
 
 __all__ = ["LOSSES", "BINARY_LOSSES", "MULTICLASS_LOSSES", "LossGradientBound", "loss_gradient_bound"]

@@ -13,7 +13,7 @@ is the type of the entire function t ↦ f(t), so Bernstein's inequality gives
 |∂f/∂t| ≤ Ω · (o_max − o_min)/2. ``cirq.rx(θ)`` has exponent θ/π and Ω = π per unit
 exponent, i.e. 1 per radian; ``cirq.X**t`` has Ω = π per unit t.
 
-Strategies, tried in this order for each operation (STYLE.md rule 1):
+Strategies, tried in this order for each operation (the first that accepts it wins):
 
 0. an operation on no qubits (a global phase, symbolic or not) changes no expectation and is
    left out;
@@ -35,7 +35,8 @@ An operation that none accepts raises :class:`~privqml.errors.UnsupportedGateErr
 gate, the operation and why each strategy declined.
 
 Every slot exponent is an expression in the ansatz's own weight and input symbols (the same
-objects: :mod:`privqml.theory.symbols`), so consumers may match symbols as objects.
+objects: :mod:`privqml.theory.symbols`), so consumers may match symbols as objects. The slot
+exponents and their derivatives, for every consumer, come from :mod:`privqml.theory.slots`.
 """
 
 from __future__ import annotations
@@ -350,20 +351,6 @@ def canonicalize(ansatz: Ansatz) -> CanonicalCircuit:
     return CanonicalCircuit(tuple(operations), tuple(slot_of), tuple(slots))
 
 
-def weight_spreads(ansatz: Ansatz) -> dict[sympy.Symbol, float]:
-    """Σ_k Ω_k |∂t_k/∂θ_j| evaluated where it is constant — a quick per-weight spread table
-    (per unit of the weight); expressions that depend on inputs are reported as NaN here and
-    handled by :mod:`privqml.theory.bounds`."""
-    canonical = canonicalize(ansatz)
-    out = {w: 0.0 for w in ansatz.weights}
-    weight_set = set(ansatz.weights)
-    for slot in canonical.slots:
-        for w in slot.exponent.free_symbols & weight_set:
-            d = sympy.diff(slot.exponent, w)
-            out[w] += slot.spread * (abs(float(d)) if not d.free_symbols else math.nan)
-    return out
-
-
 __all__ = [
     "AngleSlot",
     "CanonicalCircuit",
@@ -372,5 +359,4 @@ __all__ = [
     "canonicalize",
     "eigen_spectrum",
     "generator_matrix",
-    "weight_spreads",
 ]

@@ -136,12 +136,13 @@ def _unrolled(op: cirq.CircuitOperation) -> cirq.Circuit:
     return canonical_circuit(mapped)
 
 
-def canonical_circuit(circuit: cirq.Circuit) -> cirq.Circuit:
+def canonical_circuit(circuit: cirq.AbstractCircuit) -> cirq.AbstractCircuit:
     """``circuit`` with one symbol per name, constants evaluated, circuit operations unrolled in
     place (a moment holding one becomes as many moments as its circuit) and symbolic global
     phases left out (they change no expectation, and Cirq's simulators cannot resolve them).
 
-    Returns ``circuit`` itself when nothing changes.
+    Returns ``circuit`` itself (a ``cirq.Circuit`` or ``cirq.FrozenCircuit``) when nothing
+    changes, else a new ``cirq.Circuit``.
 
     Raises:
         AnsatzError: a circuit operation whose repetitions are symbolic.
@@ -189,8 +190,21 @@ def real_derivative(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
     """∂expr/∂symbol with every free symbol of ``expr`` taken real, in the original symbols.
 
     ``Abs(x − 1)`` gives ``sign(x − 1)``, where the complex derivative gives an expression in
-    ``re(x)`` and ``im(x)``; a jump (``sign``, ``Heaviside``) gives a ``DiracDelta``.
+    ``re(x)`` and ``im(x)``; a jump (``sign``, ``Heaviside``) gives a ``DiracDelta``. The common
+    angles ``symbol`` and ``c·symbol`` (a rotation angle θ/π) are differentiated without
+    ``sympy.diff``: 1 and c.
     """
+    if expr == symbol:
+        return sympy.Integer(1)
+    if isinstance(expr, sympy.Mul):
+        factors = expr.args
+        if symbol in factors:  # c·symbol, the symbol a factor of its own: the product of the others
+            others = [f for f in factors if f != symbol]
+            if len(others) == len(factors) - 1 and not any(symbol in f.free_symbols for f in others):
+                return sympy.Mul(*others)
+        coefficient, rest = expr.as_independent(symbol, as_Add=False)
+        if rest == symbol:
+            return coefficient
     free = expr.free_symbols
     if symbol not in free:
         return sympy.Integer(0)

@@ -10,7 +10,8 @@ engine is used):
 - noise: :class:`NoiseModel`, :func:`with_noise`;
 - properties and runs: :func:`verify_ansatz`, :func:`verify_random_ansatze`, :func:`assert_bound_holds`,
   :class:`VerifyReport`, :data:`PROFILES`, :func:`demo_verify`, :func:`print_report`;
-- mutation checks: :func:`scaled_bound`, :func:`pruned_bound`, :func:`spreads_scaled`.
+- mutation checks: :func:`scaled_bound`, :func:`pruned_bound`, :func:`spreads_scaled`,
+  :func:`scaled_spreads`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,6 @@ _EXPORTS = {
         "verify_ansatz", "verify_random_ansatze", "assert_bound_holds", "demo_verify", "PROFILES", "Profile",
     ),
     "report": ("VerifyReport", "PropertyReport", "Counterexample", "print_report"),
-    "mutations": ("scaled_bound", "pruned_bound", "spreads_scaled"),
+    "mutations": ("scaled_bound", "pruned_bound", "spreads_scaled", "scaled_spreads"),
 }
 __getattr__, __dir__, __all__ = lazy_exports("privqml.verify", by_module(_EXPORTS))

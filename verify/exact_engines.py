@@ -14,6 +14,7 @@ observable norm and of Σ_k|∂t_k/∂θ_j| (per weight).
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 
@@ -22,14 +23,8 @@ import numpy as np
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.exact import numeric, oracle
-from privqml.verify.engines import (
-    Engine,
-    EngineOptions,
-    GradientResult,
-    angle_map,
-    cache_by_identity,
-    propagate_slot_tolerance,
-)
+from privqml.verify.engine_base import Engine, EngineOptions, GradientResult, angle_map, propagate_slot_tolerance
+from privqml.verify.noise import has_noise
 
 EXACT_SLOT_TOLERANCE = (1e-9, 1e-12)
 ORACLE_MAX_QUBITS = 4
@@ -49,9 +44,7 @@ def _result(name, ansatz, weights, inputs, values, jacobian, circuits) -> Gradie
 def numeric_admits(ansatz: Ansatz):
     """None if the float64 simulator holds ``ansatz`` (state vector ≤ MAX_QUBITS_PURE qubits,
     density matrix ≤ MAX_QUBITS_MIXED with channels), else why not."""
-    from privqml.verify.engines import _has_channels
-
-    mixed = _has_channels(ansatz)
+    mixed = has_noise(ansatz)
     limit = numeric.MAX_QUBITS_MIXED if mixed else numeric.MAX_QUBITS_PURE
     if ansatz.n_qubits > limit:
         kind = "density-matrix" if mixed else "state-vector"
@@ -69,7 +62,7 @@ class _OracleTimeout(Exception):
     pass
 
 
-@cache_by_identity(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def _oracle_or_reason(ansatz: Ansatz):
     """The oracle's ExactGradient, or a string saying why it was not built within the budget.
 

@@ -4,7 +4,7 @@ With logits z_c = s·f_c (fixed readout scale s) the per-example loss gradient i
 
     ∇_θ ℓ = Σ_c (∂ℓ/∂z_c) · s · ∇_θ f_c,
 
-with the loss conventions of the project brief (Keras definitions):
+with the Keras definitions of the losses:
 
 =============  ===================================  ===========================================
 loss           ℓ                                    ∂ℓ/∂z (or ∂ℓ/∂f)
@@ -27,8 +27,8 @@ import numpy as np
 
 from privqml.errors import ConfigError, DataError
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.bounds import observable_range
-from privqml.verify.engines import GradientResult
+from privqml.theory.observable_range import observable_range
+from privqml.verify.engine_base import GradientResult
 
 BINARY_LOSSES = ("bce_logits", "mse", "hinge", "bce_prob")
 MULTICLASS_LOSSES = ("softmax_ce",)

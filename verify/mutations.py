@@ -2,28 +2,30 @@
 
 A property suite that passes whatever the bound says proves nothing. These functions weaken a
 :class:`~privqml.theory.GradientBound` *without touching the theory code* — either by rewriting
-the record, or by scaling the spectra the derivation sees — so that a test can assert that the
-properties then find a counterexample.
+the record, or by handing the real derivation a slot table with scaled spreads — so that a test
+can assert that the properties then find a counterexample.
 
 - :func:`scaled_bound` multiplies the per-weight bounds of some weights by a factor < 1 and
   rescales the totals consistently (the coordinate form: ‖B'‖/‖B‖ per observable);
 - :func:`pruned_bound` applies a pruning rule where it does not hold: it declares weights
   provably zero, zeroes their B_j and removes their share from the totals;
-- :func:`spreads_scaled` is a context manager under which
-  :func:`privqml.theory.gradient_bound` derives its bound from spreads Ω_k multiplied by
-  ``factor`` for one gate type — "a spread halved" inside the real derivation. It wraps the
-  ``canonicalize`` that :mod:`privqml.theory.bounds` looked up, and restores it on exit.
+- :func:`spreads_scaled` gives a bound function (``ansatz -> GradientBound``, what
+  :func:`privqml.verify.verify_ansatz` takes as ``bound_fn``) whose bound
+  :func:`privqml.theory.gradient_bound` derives from spreads Ω_k multiplied by ``factor`` for one
+  gate type (:func:`scaled_spreads`) — "a spread halved" inside the real derivation.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
 from privqml.errors import ConfigError
+from privqml.theory.ansatz import Ansatz
+from privqml.theory.bounds import GradientBound, gradient_bound
+from privqml.theory.slots import SlotTable, slot_table
 
 
 class _ScaledPointwise:
@@ -75,38 +77,29 @@ def pruned_bound(bound, weights: Iterable[str]):
     return dataclasses.replace(weakened, zero_weights=tuple(dict.fromkeys(bound.zero_weights + weights)))
 
 
-@contextlib.contextmanager
-def spreads_scaled(factor: float = 0.5, gate_type: type | None = None):
-    """Within the block, :func:`privqml.theory.gradient_bound` sees spreads Ω_k·``factor`` for
-    slots whose gate is an instance of ``gate_type`` (every slot when ``None``).
-
-    Yields a dict whose ``"calls"`` counts how many canonical circuits were weakened, so a test
-    can assert the hook really took effect.
-    """
-    from privqml.theory import bounds as bounds_module
-    from privqml.theory.spectra import CanonicalCircuit, EigenSpectrum
-
-    original = bounds_module.canonicalize
-    record = {"calls": 0, "slots": 0}
-
-    def weakened(ansatz):
-        canonical = original(ansatz)
-        slots = []
-        for slot in canonical.slots:
-            if gate_type is None or isinstance(slot.operation.gate, gate_type):
-                spectrum = EigenSpectrum(slot.spectrum.half_turns, slot.spectrum.spread * factor,
-                                         tuple(f * factor for f in slot.spectrum.frequencies))
-                slot = dataclasses.replace(slot, spectrum=spectrum)
-                record["slots"] += 1
-            slots.append(slot)
-        record["calls"] += 1
-        return CanonicalCircuit(canonical.operations, canonical.slot_of, tuple(slots))
-
-    bounds_module.canonicalize = weakened
-    try:
-        yield record
-    finally:
-        bounds_module.canonicalize = original
+def scaled_spreads(table: SlotTable, factor: float, gate_type: type | None = None) -> SlotTable:
+    """``table`` with every spread Ω_k multiplied by ``factor`` for the slots whose gate is an
+    instance of ``gate_type`` (every slot when ``None``); exponents and derivatives unchanged."""
+    if not factor >= 0:
+        raise ConfigError(f"factor={factor!r} must be >= 0")
+    rows = tuple(
+        dataclasses.replace(row, spread=row.spread * factor)
+        if gate_type is None or isinstance(row.slot.operation.gate, gate_type) else row
+        for row in table.rows
+    )
+    return dataclasses.replace(table, rows=rows)
 
 
-__all__ = ["pruned_bound", "scaled_bound", "spreads_scaled"]
+def spreads_scaled(factor: float = 0.5, gate_type: type | None = None) -> Callable[[Ansatz], GradientBound]:
+    """A bound function: ``gradient_bound(ansatz, **options)`` derived from the ansatz's slot table
+    with spreads Ω_k·``factor`` for slots whose gate is an instance of ``gate_type`` (every slot
+    when ``None``; see :func:`scaled_spreads`). Pass it as ``bound_fn`` to the property runs."""
+
+    def weakened_bound(ansatz: Ansatz, **options) -> GradientBound:
+        slots = scaled_spreads(slot_table(ansatz), factor, gate_type)
+        return gradient_bound(ansatz, slots=slots, **options)
+
+    return weakened_bound
+
+
+__all__ = ["pruned_bound", "scaled_bound", "scaled_spreads", "spreads_scaled"]

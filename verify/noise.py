@@ -7,8 +7,8 @@ ansatz it inserts, after every moment, each channel on every qubit that the mome
 
 The channels have no parameters, so the output f(x; θ) = Tr[O Φ(ρ₀)] is still a
 trigonometric polynomial in every θ_j with the same frequencies and still lies in the
-observable's range: the gradient bound of the noiseless ansatz holds unchanged (DESIGN.md,
-theory). Channels (Cirq, all simulated by TFQ's ``backend='noisy'``):
+observable's range: the gradient bound of the noiseless ansatz holds unchanged (Bernstein's
+inequality needs nothing else). Channels (Cirq, all simulated by TFQ's ``backend='noisy'``):
 
 =================  ==========================================  =======================
 name               Kraus map                                    strength

@@ -40,7 +40,7 @@ import dataclasses
 import numpy as np
 
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.bounds import observable_range
+from privqml.theory.observable_range import observable_range
 from privqml.theory.loss import loss_gradient_bound
 from privqml.verify.engines import GradientResult, angle_map, observable_norms
 from privqml.verify.losses import dloss_dvalues, loss_gradients

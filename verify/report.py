@@ -1,8 +1,10 @@
 """Verification reports: the records a run returns, and how they are printed.
 
-``print_report`` renders a :class:`~privqml.verify.runner.VerifyReport` as a rich table: per
-property pass/fail, the examples tried, the largest observed ``norm / bound`` (``|difference| /
-tolerance`` for ``agree``), the engines, and on failure the shrunk counterexample.
+``print_report`` renders a :class:`VerifyReport` as a rich table: per property pass/fail, the
+examples tried, the largest observed ``norm / bound`` (``|difference| / tolerance`` for
+``agree``), the engines, and on failure the shrunk counterexample. ``as_dict`` gives the records
+as Python values (an infinite ratio stays ``inf``); ``VerifyReport.to_json`` gives them in
+privqml's JSON convention (:mod:`privqml.jsonio`: ``inf`` written as "inf").
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Optional
 
 from rich.console import Console
 from rich.table import Table
+
+from privqml import jsonio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,12 +34,11 @@ class PropertyReport:
     max_ratio_by_engine: tuple[tuple[str, float], ...] = ()
 
     def as_dict(self) -> dict:
-        finite = lambda v: v if math.isfinite(v) else None  # noqa: E731
         return {
             "passed": self.passed,
             "examples": self.examples,
-            "max_ratio": finite(self.max_ratio),
-            "max_ratio_by_engine": {engine: finite(v) for engine, v in self.max_ratio_by_engine},
+            "max_ratio": self.max_ratio,
+            "max_ratio_by_engine": {engine: v for engine, v in self.max_ratio_by_engine},
             "engines": list(self.engines),
             "skipped": self.skipped,
         }
@@ -62,7 +65,7 @@ class Counterexample:
             "ansatz": self.ansatz,
             "weights": list(self.weights),
             "inputs": list(self.inputs),
-            "ratio": self.ratio if math.isfinite(self.ratio) else None,
+            "ratio": self.ratio,
             "detail": self.detail,
             **{k: v for k, v in self.extra},
             **({"circuit": self.circuit} if self.circuit else {}),
@@ -94,6 +97,10 @@ class VerifyReport:
             "seed": self.seed,
             "seconds": round(self.seconds, 3),
         }
+
+    def to_json(self) -> dict:
+        """:meth:`as_dict` in privqml's JSON convention (non-finite ratios as "inf"/"nan")."""
+        return jsonio.to_jsonable(self.as_dict())
 
 
 RATIO_MEANING = {

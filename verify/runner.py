@@ -15,6 +15,7 @@ Profiles (``PROFILES``): ``ci`` (few examples, derandomised: the same examples e
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from typing import Callable, Optional, Sequence
@@ -29,7 +30,7 @@ from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bounds import gradient_bound
 from privqml.verify import properties as props
-from privqml.verify.engines import EngineOptions, cache_by_identity, get_engine, parse_engines
+from privqml.verify.engines import EngineOptions, get_engine, parse_engines
 from privqml.verify.losses import applicable_losses
 from privqml.verify.noise import NoiseModel, with_noise
 from privqml.verify.report import Counterexample, PropertyReport, VerifyReport, format_failure, print_report
@@ -65,6 +66,20 @@ PROFILES = {
     "thorough": Profile(examples=200, derandomize=False, max_batch=3, repetitions=2000, trajectories=300, max_shots=4000),
 }
 
+#: Settings every property search shares (no deadline: TFQ calls vary; no example database: runs
+#: must not depend on earlier ones; health checks off: strategies build circuits, legitimately slow).
+COMMON_SETTINGS = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=False)
+
+
+def hypothesis_profile(name: str) -> str:
+    """The registered Hypothesis settings profile of privqml's profile ``name``: ``privqml-<name>``."""
+    return f"privqml-{name}"
+
+
+for _name, _profile in PROFILES.items():  # one registration per profile, usable in users' own tests
+    settings.register_profile(hypothesis_profile(_name), max_examples=_profile.examples,
+                              derandomize=_profile.derandomize, **COMMON_SETTINGS)
+
 
 # ---------------------------------------------------------------------------------------
 # one example of one property
@@ -76,7 +91,7 @@ class _Context:
     profile: Profile
 
 
-@cache_by_identity(maxsize=128)
+@functools.lru_cache(maxsize=128)  # the ansatz is hashable by value
 def sampled_bound(ansatz: Ansatz):
     """The theory's bound on single finite-sample (shot or trajectory) gradient estimates."""
     return gradient_bound(ansatz, sampled=True)
@@ -188,7 +203,8 @@ def _engines_for(name: str, ctx: _Context, ansatz: Ansatz) -> tuple[tuple[str, .
 # ---------------------------------------------------------------------------------------
 # Hypothesis driver
 # ---------------------------------------------------------------------------------------
-def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed: Optional[int]):
+def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed: Optional[int],
+                  profile_name: str = "ci", derandomize: bool = True):
     state = {"examples": 0, "max_ratio": 0.0, "failure": None, "by_engine": {}}
 
     @given(data=st.data())
@@ -223,14 +239,11 @@ def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed
             raise AssertionError(observation.detail)
 
     configured = settings(
+        settings.get_profile(hypothesis_profile(profile_name)),
         max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=seed is None,
-        suppress_health_check=list(HealthCheck),
+        derandomize=derandomize and seed is None,
         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
         report_multiple_bugs=False,
-        print_blob=False,
     )(body)
     if seed is not None:
         configured = hypothesis_seed(seed)(configured)
@@ -249,6 +262,7 @@ def _run_property(name: str, ctx: _Context, ansatz_strategy, examples: int, seed
 
 def _verify(ansatz_strategy, label: str, probe: Optional[Ansatz], *, examples, engines, seed, profile, properties,
             bound_fn, progress) -> VerifyReport:
+    profile_name = profile if isinstance(profile, str) else "ci"  # a custom Profile builds on the ci settings
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     engines = parse_engines(",".join(engines)) if not isinstance(engines, str) else parse_engines(engines)
     properties = tuple(properties)
@@ -258,7 +272,7 @@ def _verify(ansatz_strategy, label: str, probe: Optional[Ansatz], *, examples, e
     n = profile.examples if examples is None else int(examples)
     if n < 1:
         raise ConfigError(f"examples={examples!r} must be >= 1")
-    ctx = _Context(engines, cache_by_identity(128)(bound_fn), profile)
+    ctx = _Context(engines, functools.lru_cache(maxsize=128)(bound_fn), profile)
     start = time.perf_counter()
     reports, counterexample = [], None
     for name in properties:
@@ -268,7 +282,8 @@ def _verify(ansatz_strategy, label: str, probe: Optional[Ansatz], *, examples, e
             continue
         if progress is not None:
             progress(name)
-        count, ratio, failure, by_engine = _run_property(name, ctx, ansatz_strategy, n, seed)
+        count, ratio, failure, by_engine = _run_property(name, ctx, ansatz_strategy, n, seed, profile_name,
+                                                         profile.derandomize)
         reports.append(PropertyReport(name, failure is None, count, ratio, chosen, max_ratio_by_engine=by_engine))
         counterexample = counterexample or failure
     passed = all(r.passed for r in reports)

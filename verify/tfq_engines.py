@@ -41,19 +41,18 @@ import tensorflow_quantum as tfq
 from privqml.errors import AnsatzError, ConfigError, UnsupportedGateError
 from privqml.models.tfq_circuit import CompiledAnsatz, compile_ansatz, parameter_shift_problem
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.bounds import observable_range
-from privqml.theory.spectra import canonicalize
-from privqml.verify.engines import (
+from privqml.theory.observable_range import observable_range
+from privqml.theory.slots import slot_table
+from privqml.verify.engine_base import (
     Engine,
     EngineOptions,
     GradientResult,
     angle_map,
-    cache_by_identity,
     observable_norms,
     propagate_slot_tolerance,
 )
 
-# (atol, per half-turn of |t_k|) per unit observable norm: see the table in engines.py
+# (atol, per half-turn of |t_k|) per unit observable norm: see the table in privqml.verify.engines
 ADJOINT_SLOT_TOLERANCE = (2e-4, 4e-5)
 PSHIFT_SLOT_TOLERANCE = (2e-5, 1e-6)
 FD_SLOT_TOLERANCE = (2e-3, 5e-4)
@@ -71,7 +70,7 @@ class TFQProgram:
     n_observables: int
 
 
-@cache_by_identity(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def tfq_program(ansatz: Ansatz) -> TFQProgram:
     """Compile ``ansatz`` for TFQ, raising a :class:`PrivqmlError` for anything TFQ cannot run."""
     bad_qubits = sorted({type(q).__name__ for q in ansatz.qubits} - {"LineQubit", "GridQubit"})
@@ -138,7 +137,7 @@ def _finish(name, ansatz, weights, inputs, values, slot_jacobian, circuits, slot
 # ---------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class GradientPlan:
-    """The circuits of a gradient and their combination (STYLE.md rule 6).
+    """The circuits of a gradient and how to combine them (a plan, as PennyLane's gradient transforms).
 
     Attributes:
         programs: [batch, M] serialized circuits to run.
@@ -323,12 +322,12 @@ def noisy_gradients(ansatz: Ansatz, weights: np.ndarray, inputs: np.ndarray, opt
                         shots=options.trajectories, delta=options.delta)
 
 
-@cache_by_identity(maxsize=256)
+@functools.lru_cache(maxsize=256)
 def _two_term_rule_exact(ansatz: Ansatz):
     """Why TFQ's ParameterShift is not exact for ``ansatz`` (see
-    :func:`privqml.models.tfq_circuit.parameter_shift_problem`), or None. Cached per ansatz:
-    ``Engine.declines`` asks it for every example of every property."""
-    problem = parameter_shift_problem(canonicalize(ansatz))
+    :func:`privqml.models.tfq_circuit.parameter_shift_problem`), or None. Cached per ansatz
+    value: ``Engine.declines`` asks it for every example of every property."""
+    problem = parameter_shift_problem(slot_table(ansatz).canonical)
     return f"{problem}; use adjoint, fd or numeric for this ansatz" if problem else None
 
 

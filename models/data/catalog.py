@@ -41,6 +41,7 @@ import pathlib
 
 import numpy as np
 
+from privqml import validation
 from privqml.errors import ConfigError, DataError
 from privqml.models.data.dataset import (
     DEFAULT_FILL,
@@ -169,8 +170,7 @@ def _check_feature_range(feature_range, d: int, source: str) -> np.ndarray | Non
 def _carve(y: np.ndarray, mode: str, test_fraction: float, seed: int, source: str):
     """(train, test, public) positions into ``y``: the test split first (seeded, stratified, the
     same in every mode), then, for ``public-split``, a stratified PUBLIC_FRACTION of the rest."""
-    if not 0.0 < test_fraction < 1.0:
-        raise ConfigError(f"test_fraction={test_fraction!r} must lie in (0, 1)")
+    validation.in_interval("test_fraction", test_fraction, 0.0, 1.0, hi_open=True)
     seed = check_seed(seed)
     rest, test = _stratified(np.arange(len(y)), y, test_fraction, seed, source, "test")
     if mode != "public-split":

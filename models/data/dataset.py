@@ -28,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from privqml import validation
 from privqml.errors import ConfigError, DataError
 
 DEFAULT_FILL = 0.5
@@ -49,28 +50,20 @@ def check_preprocessing(mode, choices: Sequence[str] = PREPROCESSING_MODES, sour
     ``source`` names the data the choice is for (``digits:3v5``, ``data.csv``) when ``choices``
     is the subset of :data:`PREPROCESSING_MODES` that applies to it.
     """
-    if isinstance(mode, str) and mode in choices:
-        return mode
     where = f" for {source}" if source else ""
-    if isinstance(mode, str) and mode in PREPROCESSING_MODES:
+    if isinstance(mode, str) and mode in PREPROCESSING_MODES and mode not in choices:
         raise ConfigError(f"preprocessing={mode!r} does not apply{where}; choose one of {list(choices)}")
-    raise ConfigError(f"preprocessing={mode!r} is unknown{where}; choose one of {list(choices)}")
+    return validation.choice("preprocessing", mode, tuple(choices), where=where)
 
 
 def check_size(name: str, value) -> int:
     """A number of examples: an integer ≥ 1 (``bool`` is not a size)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(
-            f"{name}={value!r} must be an integer >= 1 (a number of examples); omit it for the default"
-        )
-    return int(value)
+    return validation.size(name, value)
 
 
 def check_seed(seed) -> int:
     """A seed of the public choices (splits, synthetic draws): an integer >= 0."""
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed={seed!r} must be an integer >= 0")
-    return int(seed)
+    return validation.seed("seed", seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,9 +156,7 @@ class Dataset:
             )
         else:
             set_("preprocessing_covered", bool(self.preprocessing_covered))
-        n_public = self.n_public
-        if isinstance(n_public, (bool, np.bool_)) or not isinstance(n_public, (int, np.integer)) or n_public < 0:
-            raise ConfigError(f"n_public={n_public!r} must be an integer >= 0 (examples held out as public)")
+        n_public = validation.integer("n_public", self.n_public, 0, hint="the examples held out as public")
         if (n_public >= 1) != (mode in PUBLIC_MODES):
             raise ConfigError(
                 f"n_public={n_public} does not fit preprocessing_mode={mode!r}; the modes "
@@ -272,8 +263,7 @@ def box(domain: Sequence[tuple[float, float]], fill: float) -> np.ndarray:
 
 def check_domain(n_features: int, domain, fill: float) -> tuple[tuple[float, float], ...]:
     """The public input domain (default [−π, π] per feature) and the fill fraction, validated."""
-    if isinstance(n_features, (bool, np.bool_)) or not (isinstance(n_features, (int, np.integer)) and n_features >= 1):
-        raise ConfigError(f"n_features={n_features!r} must be an integer >= 1")
+    validation.integer("n_features", n_features, 1)
     if domain is None:
         domain = ((-math.pi, math.pi),) * n_features
     domain = tuple((float(lo), float(hi)) for lo, hi in domain)
@@ -281,8 +271,7 @@ def check_domain(n_features: int, domain, fill: float) -> tuple[tuple[float, flo
         raise ConfigError(f"domain has {len(domain)} intervals for n_features={n_features}")
     if any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) for lo, hi in domain):
         raise ConfigError(f"domain={domain} must be finite intervals with lo < hi")
-    if not (0.0 < fill <= 1.0):
-        raise ConfigError(f"fill={fill!r} must lie in (0, 1]")
+    validation.probability("fill", fill, hint="the central fraction of each interval the data fill")
     return domain
 
 

@@ -31,8 +31,9 @@ def hea_expectation(x: np.ndarray, weights: np.ndarray, n_layers: int) -> np.nda
     The hea circuit is an encoding moment ⊗_q rx(x_q) followed by a data-free block U(θ), so
     f(x) = ψ(x)† M ψ(x) with M = U† Z₀ U built once by Cirq (``cirq.unitary``, complex128)
     and ψ(x) = ⊗_q rx(x_q)|0⟩ = ⊗_q (cos(x_q/2), −i sin(x_q/2)) in Cirq's qubit order.
-    Agrees with ``cirq.Simulator(dtype=complex128)`` to 1e-12 (tests/models/test_synthetic.py).
+    Agrees with ``cirq.Simulator(dtype=complex128)`` to 1e-12 (tests/models/data/test_synthetic.py).
     """
+    # deliberately lazy: Cirq and the theory layer (seconds to import) only for the quantum teacher task
     import cirq
 
     from privqml.theory.builtins import hea

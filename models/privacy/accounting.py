@@ -16,9 +16,9 @@ by two accountants and both are reported, never mixed up:
 
 Reference figure (Abadi et al., CCS 2016, §3.1): q = 0.01, σ = 4, T = 10 000, δ = 1e-5 gives
 ε ≈ 1.26 with the moments accountant of the paper; dp-accounting 0.4.3 gives 1.035 (RDP) and
-0.947 (PLD) — tests/models/test_accounting.py holds these.
+0.947 (PLD); the tests hold these values.
 
-Traps handled here (DESIGN.md):
+Traps handled here:
 
 - TF Privacy's ``compute_dp_sgd_privacy_statement`` defaults to ``used_microbatching=True``,
   which *halves σ* (microbatches of size > 1 double the add/remove sensitivity). privqml clips
@@ -42,31 +42,12 @@ from typing import Sequence
 import dp_accounting
 from dp_accounting import pld, rdp
 
+from privqml import validation
 from privqml.errors import ConfigError
 
 ACCOUNTANTS = ("rdp", "pld")
 CALIBRATION_PLD_DISCRETIZATION = 1e-3  # coarser grid while searching: larger, still valid ε
 PLD_SIGMA_FLOOR = 0.3  # below this the PLD grid of a subsampled Gaussian needs > 1 GB
-
-
-def _check(name: str, value, lo: float, hi: float, lo_open=True, hi_open=False, hint: str = "") -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value!r} is not a number") from None
-    ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi) and not math.isnan(v)
-    if not ok:
-        interval = f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
-        raise ConfigError(f"{name}={value!r} must lie in {interval}" + (f"; {hint}" if hint else ""))
-    return v
-
-
-def check_delta(delta) -> float:
-    return _check("delta", delta, 0.0, 1.0, hi_open=True, hint="typically 1e-5, below 1/n_train")
-
-
-def check_epsilon(epsilon) -> float:
-    return _check("epsilon", epsilon, 0.0, math.inf, hint="a positive privacy budget, or inf for no privacy")
 
 
 def make_accountant(accountant: str, pld_discretization: float = 1e-4) -> dp_accounting.PrivacyAccountant:
@@ -75,19 +56,22 @@ def make_accountant(accountant: str, pld_discretization: float = 1e-4) -> dp_acc
     dp-accounting's PLD is pessimistic by construction: a coarser grid gives a larger (still
     valid) ε, never a smaller one.
     """
+    validation.choice("accountant", accountant, ACCOUNTANTS)
     if accountant == "rdp":
         return rdp.RdpAccountant()
-    if accountant == "pld":
-        return pld.PLDAccountant(value_discretization_interval=pld_discretization)
-    raise ConfigError(f"accountant={accountant!r} unknown; choose one of {list(ACCOUNTANTS)}")
+    return pld.PLDAccountant(value_discretization_interval=pld_discretization)
 
 
 def dpsgd_event(sampling_probability: float, noise_multiplier: float, steps: int) -> dp_accounting.DpEvent:
     """T Poisson-subsampled Gaussian steps as one DpEvent."""
-    q = _check("sampling_probability", sampling_probability, 0.0, 1.0)
-    sigma = _check("noise_multiplier", noise_multiplier, 0.0, math.inf, lo_open=False)
-    if not (isinstance(steps, int) and steps >= 1):
-        raise ConfigError(f"steps={steps!r} must be an integer >= 1")
+    return _dpsgd_event(
+        validation.probability("sampling_probability", sampling_probability),
+        validation.non_negative("noise_multiplier", noise_multiplier),
+        validation.integer("steps", steps, 1),
+    )
+
+
+def _dpsgd_event(q: float, sigma: float, steps: int) -> dp_accounting.DpEvent:
     step = dp_accounting.PoissonSampledDpEvent(q, dp_accounting.GaussianDpEvent(sigma))
     return dp_accounting.SelfComposedDpEvent(step, steps)
 
@@ -110,8 +94,8 @@ def epsilon_of_event(
     event: dp_accounting.DpEvent, delta: float, accountant: str = "rdp", pld_discretization: float = 1e-4
 ) -> float:
     """ε(δ) of ``event`` by the named accountant (``inf`` when σ = 0)."""
-    delta = check_delta(delta)
-    make_accountant(accountant)  # validates the name
+    delta = validation.delta("delta", delta)
+    validation.choice("accountant", accountant, ACCOUNTANTS)
     try:
         return _epsilon_cached(event, delta, accountant, float(pld_discretization))
     except TypeError:  # an unhashable event: no cache
@@ -132,6 +116,7 @@ def compute_epsilon(
 ) -> float:
     """ε(δ) of T Poisson-subsampled Gaussian steps (``inf`` for σ = 0)."""
     event = dpsgd_event(sampling_probability, noise_multiplier, steps)
+    delta = validation.delta("delta", delta)
     if noise_multiplier == 0:
         return math.inf
     return epsilon_of_event(event, delta, accountant)
@@ -152,14 +137,16 @@ def calibrate_noise_multiplier(
     *verified* (and nudged up by ``tol`` steps if needed) so that ε(σ) ≤ target ε always holds.
     Results are cached per argument tuple (calibration costs seconds at large q).
     """
-    target = check_epsilon(target_epsilon)
-    delta = check_delta(delta)
+    target = validation.epsilon("epsilon", target_epsilon)
+    delta = validation.delta("delta", delta)
+    validation.choice("accountant", accountant, ACCOUNTANTS)
     if math.isinf(target):
         return 0.0
-    dpsgd_event(sampling_probability, 1.0, steps)  # validates q and steps
+    q = validation.probability("sampling_probability", sampling_probability)
+    steps = validation.integer("steps", steps, 1)
 
     def event(sigma: float):
-        return dpsgd_event(sampling_probability, max(float(sigma), 1e-6), steps)
+        return _dpsgd_event(q, max(float(sigma), 1e-6), steps)
 
     def calibrate(name: str, bracket) -> float:
         try:
@@ -173,7 +160,6 @@ def calibrate_noise_multiplier(
                 f"q={sampling_probability}, steps={steps}: {exc}"
             ) from exc
 
-    make_accountant(accountant)  # validates the name
     sigma = calibrate("rdp", dp_accounting.LowerEndpointAndGuess(1e-3, 1.0))
     if accountant == "pld":
         # PLD discretises the privacy loss; at tiny sigma its grid explodes, so search near the
@@ -228,19 +214,18 @@ class PrivacyReport:
     adjacency: str = "add_or_remove_one_example"
 
     def as_dict(self) -> dict:
-        def num(v):
-            return None if v is None or not math.isfinite(v) else float(v)
-
+        """The report as a dict; an infinite ε stays ``inf`` (written as ``"inf"`` by
+        :mod:`privqml.jsonio`)."""
         return {
-            "epsilon_rdp": num(self.epsilon_rdp),
-            "epsilon_pld": num(self.epsilon_pld),
+            "epsilon_rdp": float(self.epsilon_rdp),
+            "epsilon_pld": float(self.epsilon_pld),
             "delta": self.delta,
             "noise_multiplier": self.noise_multiplier,
             "sampling_probability": self.sampling_probability,
             "steps": self.steps,
             "sampling": self.sampling,
             "calibrated_with": self.calibrated_with,
-            "target_epsilon": num(self.target_epsilon),
+            "target_epsilon": None if self.target_epsilon is None else float(self.target_epsilon),
             "private": self.private,
             "adjacency": self.adjacency,
             "accountants": "epsilon_rdp: dp_accounting.rdp.RdpAccountant; epsilon_pld: dp_accounting.pld.PLDAccountant",
@@ -258,7 +243,7 @@ def privacy_report(
     private: bool = True,
 ) -> PrivacyReport:
     """ε by both accountants of the composed ``event`` (the ledger the trainer spent)."""
-    delta = check_delta(delta)
+    delta = validation.delta("delta", delta)
     if not private or noise_multiplier == 0:
         eps_rdp = eps_pld = math.inf
     else:
@@ -282,6 +267,7 @@ def tf_privacy_statement_epsilon(
     A cross-check only. ``used_microbatching`` defaults to False here (TF Privacy's default,
     True, halves σ); TF Privacy counts ⌈epochs · n / batch_size⌉ steps.
     """
+    # deliberately lazy: this cross-check is the only use of TF Privacy (and TensorFlow) here
     from tensorflow_privacy.privacy.analysis.compute_dp_sgd_privacy_lib import (
         compute_dp_sgd_privacy_statement,
     )
@@ -299,8 +285,6 @@ __all__ = [
     "ACCOUNTANTS",
     "PrivacyReport",
     "calibrate_noise_multiplier",
-    "check_delta",
-    "check_epsilon",
     "compress_ledger",
     "compute_epsilon",
     "dpsgd_event",

@@ -23,7 +23,7 @@ Per-example gradients ∇_θ ℓ_i, two paths:
            Gaussian sum query over its rows. It returns (Σ clip + noise)/|B|; we multiply back by
            |B| and divide by L, an exact rescaling of the same noised sum (post-processing).
 
-With σ = 0 the two paths give the same clipped sum to float tolerance (tests/models/test_dpsgd.py).
+With σ = 0 the two paths give the same clipped sum to float tolerance (tests/models/privacy/test_dpsgd.py).
 An empty Poisson batch releases noise alone (the query on an all-zero state).
 """
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import math
 from typing import Literal
 
 import dp_accounting
@@ -41,9 +40,10 @@ import tensorflow as tf
 from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
 from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import GenericDPSGDOptimizer
 
-from privqml.errors import ConfigError, DataError
-from privqml.models.privacy import faults
+from privqml import validation
+from privqml.errors import DataError
 from privqml.models.base import Model
+from privqml.models.privacy import faults
 
 PATHS = ("fast", "stock")
 
@@ -63,8 +63,7 @@ def poisson_batch(n_examples: int, sampling_probability: float, rng: np.random.G
 
     The batch size is Binomial(n, q): E|B| = nq, Var|B| = nq(1 − q).
     """
-    if not 0.0 < sampling_probability <= 1.0:
-        raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
+    validation.probability("sampling_probability", sampling_probability)
     return np.flatnonzero(rng.random(n_examples) < sampling_probability)
 
 
@@ -144,20 +143,6 @@ class StepResult:
     n_nonfinite: int | None = None
 
 
-def _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability):
-    if not (isinstance(clip_norm, (int, float)) and math.isfinite(clip_norm) and clip_norm > 0):
-        raise ConfigError(
-            f"clip={clip_norm!r} must be a finite number > 0; use the bound's value "
-            "(clip='bound') or a positive number"
-        )
-    if not (isinstance(noise_multiplier, (int, float)) and math.isfinite(noise_multiplier) and noise_multiplier >= 0):
-        raise ConfigError(f"noise_multiplier={noise_multiplier!r} must be a finite number >= 0")
-    if not expected_batch_size > 0:
-        raise ConfigError(f"expected_batch_size={expected_batch_size!r} must be > 0")
-    if not 0.0 < sampling_probability <= 1.0:
-        raise ConfigError(f"sampling_probability={sampling_probability!r} must lie in (0, 1]")
-
-
 class FiniteGaussianSumQuery(GaussianSumQuery):
     r"""TF Privacy's Gaussian sum query with a finiteness guard before clipping.
 
@@ -216,7 +201,7 @@ def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
     For callers that form their own per-example rows (the audit adds canary coordinates) and must
     release them through the trainer's mechanism: pass the result to :func:`add_noise`.
     """
-    _check_step_args(clip_norm, 0.0, 1.0, 1.0)
+    validation.clip_norm("clip", clip_norm)
     grads = np.asarray(per_example_grads, dtype=np.float32)
     if grads.ndim != 2:
         raise DataError(f"per-example gradients have shape {grads.shape}; need (batch, n_weights)")
@@ -233,7 +218,9 @@ def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_proba
     PoissonSampled(q, Gaussian(σ as applied)) for *one* release; accounting for n of them is the
     caller's business.
     """
-    _check_step_args(clip_norm, noise_multiplier, 1.0, sampling_probability)
+    validation.clip_norm("clip", clip_norm)
+    validation.noise_multiplier("noise_multiplier", noise_multiplier)
+    validation.probability("sampling_probability", sampling_probability)
     clipped = tf.convert_to_tensor(np.asarray(clipped, dtype=np.float32))
     noised, event = _noised(_query(float(clip_norm), float(noise_multiplier), _guarded()), clipped,
                             sampling_probability)
@@ -325,11 +312,12 @@ def dp_step(
     the stock path runs TF Privacy's optimizer n times. The trainer takes one; an audit takes many
     through this very function, so a fault in the trainer's noise cannot hide from it.
     """
-    _check_step_args(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
-    if path not in PATHS:
-        raise ConfigError(f"path={path!r} unknown; choose one of {list(PATHS)}")
-    if not (isinstance(n_releases, (int, np.integer)) and n_releases >= 1):
-        raise ConfigError(f"n_releases={n_releases!r} must be an integer >= 1")
+    validation.clip_norm("clip", clip_norm)
+    validation.noise_multiplier("noise_multiplier", noise_multiplier)
+    validation.positive("expected_batch_size", expected_batch_size, hint="the expected batch size L = q·n_train")
+    validation.probability("sampling_probability", sampling_probability)
+    validation.choice("path", path, PATHS)
+    validation.integer("n_releases", n_releases, 1)
     clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
     x_t, y_t = _as_inputs(model, x, labels)
     batch = int(x_t.shape[0])

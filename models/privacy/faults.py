@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-from privqml.errors import ConfigError
+from privqml import validation
 
 FAULTS = ("published-seed", "nonfinite-leak", "noise-omitted")
 
@@ -26,9 +26,8 @@ _ACTIVE: contextvars.ContextVar[str | None] = contextvars.ContextVar("privqml_in
 
 
 def check_fault(name) -> str:
-    if name not in FAULTS:
-        raise ConfigError(f"inject={name!r} is not a known trainer fault; choose one of {list(FAULTS)}")
-    return name
+    """``name`` if it is one of :data:`FAULTS` (the ``inject`` setting of the audits)."""
+    return validation.choice("inject", name, FAULTS, what="trainer fault")
 
 
 @contextlib.contextmanager

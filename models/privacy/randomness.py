@@ -34,7 +34,7 @@ import secrets
 
 import numpy as np
 
-from privqml.errors import ConfigError
+from privqml import validation
 from privqml.models.privacy import faults
 
 SECRET = "secret"
@@ -70,11 +70,7 @@ def check_simulation_seed(simulation_seed) -> int | None:
     """``None`` (secret randomness) or a non-negative integer seed (simulation mode)."""
     if simulation_seed is None:
         return None
-    if isinstance(simulation_seed, bool) or not isinstance(simulation_seed, (int, np.integer)) or simulation_seed < 0:
-        raise ConfigError(
-            f"simulation_seed={simulation_seed!r} must be an integer >= 0, or None for secret randomness"
-        )
-    return int(simulation_seed)
+    return validation.seed("simulation_seed", simulation_seed, hint="omit it (None) for secret randomness")
 
 
 def epoch_randomness(simulation_seed: int | None, epoch: int, public_seed: int = 0) -> EpochRandomness:

@@ -1,7 +1,8 @@
 """The records of a training run: ``TrainConfig`` (what to run) and ``RunResult`` (what it gave).
 
-``RunResult.summary()`` is the object ``privqml train --json`` prints and ``run.json`` holds
-(strict JSON: infinite ε is ``null``); ``RunResult.from_summary`` reads it back.
+``RunResult.summary()`` is the object ``privqml train --json`` prints and ``run.json`` holds, in
+the package's JSON convention (:mod:`privqml.jsonio`: an infinite ε is ``"inf"``);
+``RunResult.from_summary`` reads it back.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from privqml import jsonio, validation
 from privqml.errors import ConfigError
-from privqml.models.privacy import accounting, randomness
-from privqml.models.training import runio
 from privqml.models.data.dataset import check_preprocessing
+from privqml.models.privacy import accounting, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
 from privqml.models.privacy.dpsgd import PATHS
 
 DEFAULT_DATASET = "quantum"
 DEFAULT_MODEL = "hea"
+OPTIMIZERS = ("adam", "sgd")
 RUN_FORMAT = "privqml.run/2"
 ADJACENCY = "add or remove one training example"
 N_PUBLIC_STATEMENT = (
@@ -52,8 +54,10 @@ class TrainConfig:
         dataset: dataset spec (:func:`privqml.models.data.load_dataset`).
         epsilon: target ε (> 0; ``inf`` = non-private). Exclusive with ``noise_multiplier``.
         delta: δ ∈ (0, 1).
-        noise_multiplier: σ ≥ 0 given directly (ε then follows from the accountants).
-        clip: C > 0, or ``"bound"``.
+        noise_multiplier: σ given directly, 0 or at least :data:`MIN_NOISE_MULTIPLIER` (ε then
+            follows from the accountants).
+        clip: C > 0, or ``"bound"`` (:func:`privqml.validation.clip`: text such as ``"0.5"`` is read as
+            the number, and a number is stored as a float).
         epochs, batch_size: T = epochs · round(n_train / batch_size) steps of expected size
             batch_size (q = batch_size / n_train).
         lr, optimizer: learning rate and ``adam`` or ``sgd``.
@@ -105,44 +109,22 @@ class TrainConfig:
         if self.epsilon is None and self.noise_multiplier is None:
             raise ConfigError("give epsilon (target, or inf for no privacy) or noise_multiplier")
         if self.epsilon is not None:
-            accounting.check_epsilon(self.epsilon)
+            validation.epsilon("epsilon", self.epsilon)
         if self.noise_multiplier is not None:
-            nm = self.noise_multiplier
-            if not (isinstance(nm, (int, float)) and math.isfinite(nm) and nm >= 0):
-                raise ConfigError(f"noise_multiplier={nm!r} must be a finite number >= 0")
-            if 0 < nm < MIN_NOISE_MULTIPLIER:
-                raise ConfigError(
-                    f"noise_multiplier={nm!r} is below {MIN_NOISE_MULTIPLIER}: the PLD accountant cannot "
-                    f"finish in bounded memory and the epsilon would be meaningless; use a noise "
-                    f"multiplier >= {MIN_NOISE_MULTIPLIER} or a target --epsilon"
-                )
-        accounting.check_delta(self.delta)
-        if isinstance(self.clip, str):
-            if self.clip != "bound":
-                raise ConfigError(f"clip={self.clip!r}: give a positive number or 'bound'")
-        elif not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip > 0):
-            raise ConfigError(
-                f"clip={self.clip!r} must be a finite number > 0; use 'bound' (the theory's "
-                "loss-gradient bound) or a positive number"
-            )
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 1):
-                raise ConfigError(f"{name}={value!r} must be an integer >= 1")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ConfigError(f"lr={self.lr!r} must be a finite number > 0")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ConfigError(f"optimizer={self.optimizer!r}: choose adam or sgd")
-        if self.path not in PATHS:
-            raise ConfigError(f"path={self.path!r}: choose one of {list(PATHS)}")
-        if self.accountant not in accounting.ACCOUNTANTS:
-            raise ConfigError(f"accountant={self.accountant!r}: choose one of {list(accounting.ACCOUNTANTS)}")
-        if not (isinstance(self.meter_every, int) and self.meter_every >= 0):
-            raise ConfigError(f"meter_every={self.meter_every!r} must be an integer >= 0")
+            validation.noise_multiplier("noise_multiplier", self.noise_multiplier, positive_floor=MIN_NOISE_MULTIPLIER)
+        validation.delta("delta", self.delta)
+        object.__setattr__(self, "clip", validation.clip("clip", self.clip))  # "bound" or a float
+        validation.integer("epochs", self.epochs, 1)
+        validation.integer("batch_size", self.batch_size, 1)
+        validation.positive("lr", self.lr, hint="the learning rate, e.g. 0.05")
+        validation.choice("optimizer", self.optimizer, OPTIMIZERS)
+        validation.seed("seed", self.seed)
+        validation.choice("path", self.path, PATHS)
+        validation.choice("accountant", self.accountant, accounting.ACCOUNTANTS)
+        validation.integer("meter_every", self.meter_every, 0, hint="the clipping-meter period in steps; 0 turns it off")
         for name in ("n_train", "n_test"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-                raise ConfigError(f"{name}={value!r} must be an integer >= 1 (or omitted for the default)")
+            if getattr(self, name) is not None:
+                validation.size(name, getattr(self, name))
         randomness.check_simulation_seed(self.simulation_seed)
         if self.preprocessing is not None:
             check_preprocessing(self.preprocessing)
@@ -277,8 +259,9 @@ class RunResult:
 
     def summary(self) -> dict:
         """The run in three blocks — ``guarantee``, ``covered``, ``not_covered`` — plus the public
-        configuration, model description and timing (strict JSON: non-finite numbers are null)."""
-        return runio._clean({  # noqa: SLF001 - strict-JSON view
+        configuration, model description and timing, as privqml JSON values
+        (:func:`privqml.jsonio.to_jsonable`: non-finite numbers are ``"inf"``, ``"-inf"``, ``"nan"``)."""
+        return jsonio.to_jsonable({
             "format": RUN_FORMAT,
             "guarantee": self.guarantee(),
             "covered": self.covered(),
@@ -290,21 +273,22 @@ class RunResult:
 
     @classmethod
     def from_summary(cls, data: dict) -> "RunResult":
+        """The run whose :meth:`summary` is ``data`` (``run.json`` read back). Numbers are read with
+        :func:`privqml.jsonio.number`; an ε stored as ``null`` by older privqml versions is ∞."""
         if data.get("format") != RUN_FORMAT:
             raise ConfigError(
                 f"run format={data.get('format')!r} is not {RUN_FORMAT!r}; re-run the training with this privqml"
             )
         g = data["guarantee"]
-        inf = math.inf
         privacy = accounting.PrivacyReport(
-            g["epsilon_rdp"] if g["epsilon_rdp"] is not None else inf,
-            g["epsilon_pld"] if g["epsilon_pld"] is not None else inf,
-            g["delta"], g["noise_multiplier"], g["sampling_probability"], g["steps"],
-            calibrated_with=g["calibrated_with"], target_epsilon=g["target_epsilon"], private=g["private"],
+            _epsilon(g["epsilon_rdp"]), _epsilon(g["epsilon_pld"]), g["delta"], g["noise_multiplier"],
+            g["sampling_probability"], g["steps"], calibrated_with=g["calibrated_with"],
+            target_epsilon=jsonio.number(g["target_epsilon"]), private=g["private"],
         )
         config = dict(data["config"])
-        if config.get("epsilon", 0) is None and config.get("noise_multiplier") is None:
-            config["epsilon"] = inf  # strict JSON stored inf as null
+        if config.get("epsilon") is None and config.get("noise_multiplier") is None:
+            config["epsilon"] = math.inf  # older privqml stored an infinite epsilon as null
+        config["epsilon"] = jsonio.number(config.get("epsilon"))
         covered, diagnostics = data["covered"], data["not_covered"]
         preprocessing = g["preprocessing"]
         dataset = {
@@ -312,7 +296,7 @@ class RunResult:
             "class_balance_train": diagnostics["class_balance_train"], "preprocessing": preprocessing["description"],
             "preprocessing_mode": preprocessing["mode"], "preprocessing_covered": preprocessing["covered"],
         }
-        history = tuple({**test, **train} for test, train in zip(covered["test_history"], diagnostics["train_history"]))
+        history = read_history({**test, **train} for test, train in zip(covered["test_history"], diagnostics["train_history"]))
         return cls(
             TrainConfig(**config), data["model"], dataset, privacy, covered["clip"],
             covered["clip_source"], covered["grad_norm_bound"], history,
@@ -322,5 +306,17 @@ class RunResult:
         )
 
 
-__all__ = ["ADJACENCY", "DEFAULT_DATASET", "DEFAULT_MODEL", "MIN_NOISE_MULTIPLIER", "PRIVACY_SCOPE", "RUN_FORMAT",
-           "RunResult", "TrainConfig"]
+def read_history(entries) -> tuple[dict, ...]:
+    """Per-epoch history entries read back from privqml JSON: losses and accuracies as floats
+    (:func:`privqml.jsonio.number`), ``epoch`` and ``steps`` as they are."""
+    return tuple({k: v if k in ("epoch", "steps") else jsonio.number(v) for k, v in entry.items()} for entry in entries)
+
+
+def _epsilon(value) -> float:
+    """An ε read back from run.json: a number, ``"inf"``, or ``null`` (an older privqml's ∞)."""
+    number = jsonio.number(value)
+    return math.inf if number is None else number
+
+
+__all__ = ["ADJACENCY", "DEFAULT_DATASET", "DEFAULT_MODEL", "MIN_NOISE_MULTIPLIER", "OPTIMIZERS", "PRIVACY_SCOPE",
+           "RUN_FORMAT", "RunResult", "TrainConfig", "read_history"]

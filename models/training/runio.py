@@ -1,41 +1,36 @@
-"""Files of a training run: atomic JSON, the curves PNG, and the per-epoch checkpoint.
+"""Files of a training run: atomic JSON, the curves PNG, and the output folder check.
 
-Everything is written to a temporary file in the same directory and moved into place with
-``os.replace``, so an interrupted run never leaves a half-written ``run.json`` or checkpoint.
+JSON is written in the package's one convention (:mod:`privqml.jsonio`: strict JSON, an infinite
+ε as ``"inf"``), to a temporary file in the same directory that is moved into place with
+``os.replace`` (:mod:`privqml.atomic`), so an interrupted run never leaves a half-written
+``run.json`` or checkpoint. The curves are computed from a run summary by :func:`run_curves`
+(pure) and drawn by :func:`plot_run`, which returns the curves it drew.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import os
 import pathlib
 import tempfile
 
+from privqml import jsonio
 from privqml.atomic import save_figure_atomic, write_text_atomic
 from privqml.errors import ConfigError
 
 
-def _clean(value):
-    """JSON-safe copy: non-finite floats become None (strict JSON has no Infinity/NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        return _clean(value.item())
-    return value
+def write_json_atomic(path: str | os.PathLike, obj) -> pathlib.Path:
+    """Write ``obj`` as privqml JSON (:func:`privqml.jsonio.dumps`) to ``path`` atomically."""
+    return write_text_atomic(path, jsonio.dumps(obj))
 
 
-def to_json(obj: dict, indent: int | None = 2) -> str:
-    return json.dumps(_clean(obj), indent=indent, allow_nan=False)
-
-
-def write_json_atomic(path: str | os.PathLike, obj: dict) -> pathlib.Path:
-    """Write ``obj`` as strict JSON to ``path`` atomically (tmp file + os.replace)."""
-    return write_text_atomic(path, to_json(obj))
+def read_json(path: str | os.PathLike):
+    """The privqml JSON in ``path``, or None when there is no such file."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return None
+    return jsonio.loads(path.read_text())
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> pathlib.Path:
@@ -58,58 +53,102 @@ def check_out_dir(out_dir: str | os.PathLike) -> pathlib.Path:
     return path
 
 
-def read_json(path: str | os.PathLike) -> dict | None:
-    path = pathlib.Path(path)
-    if not path.is_file():
-        return None
-    with open(path) as handle:
-        return json.load(handle)
+@dataclasses.dataclass(frozen=True)
+class RunCurves:
+    """What ``curves.png`` shows, read from a run summary (``run.json``).
+
+    Attributes:
+        epochs: 1..E.
+        train_accuracy, test_accuracy: accuracy after each epoch (train: NOT covered by ε).
+        meter_steps: the steps the clipping meter measured.
+        norm_max, norm_mean: max and mean per-example gradient norm at those steps (loss per unit
+            weight; NOT covered by ε).
+        bias, bias_bound_batch: measured clipping bias and the batch's mean (‖g_i‖ − C)₊.
+        clip: C (None for a non-private run without one).
+        grad_norm_bound: G*, the loss-gradient bound (None for a classical model).
+        predicted_bias_max: (G* − C)₊, or None without a bound.
+        title: the figure's title: dataset, test accuracy, ε by both accountants or "not private",
+            and the simulation label when the noise was seeded.
+    """
+
+    epochs: tuple[int, ...]
+    train_accuracy: tuple[float, ...]
+    test_accuracy: tuple[float, ...]
+    meter_steps: tuple[int, ...]
+    norm_max: tuple[float, ...]
+    norm_mean: tuple[float, ...]
+    bias: tuple[float, ...]
+    bias_bound_batch: tuple[float, ...]
+    clip: float | None
+    grad_norm_bound: float | None
+    predicted_bias_max: float | None
+    title: str
 
 
-def plot_run(run: dict, path: str | os.PathLike) -> pathlib.Path:
-    """Accuracy per epoch; per-example norms vs C and G*; measured vs predicted clipping bias."""
+def run_curves(run: dict) -> RunCurves:
+    """The curves of the run summary ``run`` (:meth:`RunResult.summary`, or ``run.json`` read back)."""
+    covered, diagnostics, guarantee = run["covered"], run["not_covered"], run["guarantee"]
+    meter = diagnostics["clip_history"]
+    eps_rdp, eps_pld = jsonio.number(guarantee.get("epsilon_rdp")), jsonio.number(guarantee.get("epsilon_pld"))
+    private = eps_rdp is not None and math.isfinite(eps_rdp)
+    simulation = guarantee["randomness"]["mode"] == "simulation"
+    title = (
+        f"{covered['dataset']['name']}: test accuracy {covered['test_accuracy']:.3f}, "
+        + (f"ε_RDP = {eps_rdp:.3g}, ε_PLD = {eps_pld:.3g}, δ = {guarantee.get('delta'):g}" if private
+           else "not private (ε = ∞)")
+        + (" — SIMULATION (seeded noise, not private)" if simulation else "")
+    )
+    return RunCurves(
+        epochs=tuple(h["epoch"] for h in covered["test_history"]),
+        train_accuracy=tuple(jsonio.number(h["train_accuracy"]) for h in diagnostics["train_history"]),
+        test_accuracy=tuple(jsonio.number(h["test_accuracy"]) for h in covered["test_history"]),
+        meter_steps=tuple(m["step"] for m in meter),
+        norm_max=tuple(m["norm_max"] for m in meter),
+        norm_mean=tuple(m["norm_mean"] for m in meter),
+        bias=tuple(m["bias"] for m in meter),
+        bias_bound_batch=tuple(m["bias_bound_batch"] for m in meter),
+        clip=covered.get("clip"),
+        grad_norm_bound=covered.get("grad_norm_bound"),
+        predicted_bias_max=diagnostics["clip_meter"].get("predicted_bias_max"),
+        title=title,
+    )
+
+
+def plot_run(run: dict, path: str | os.PathLike) -> RunCurves:
+    """Draw :func:`run_curves` of ``run`` as a PNG at ``path`` (atomically) and return the curves:
+    accuracy per epoch; per-example norms vs C and G*; measured vs predicted clipping bias."""
+    # deliberately lazy: matplotlib (and its Agg backend, chosen here so that importing privqml
+    # never switches a user's backend) loads only when a plot is drawn
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = pathlib.Path(path)
-    covered, diagnostics, guarantee = run["covered"], run["not_covered"], run["guarantee"]
-    test_history, train_history = covered["test_history"], diagnostics["train_history"]
-    meter = diagnostics["clip_history"]
+    curves = run_curves(run)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    axes[0].plot([h["epoch"] for h in train_history], [h["train_accuracy"] for h in train_history], "o-",
-                 label="train (not covered by ε)")
-    axes[0].plot([h["epoch"] for h in test_history], [h["test_accuracy"] for h in test_history], "s-", label="test")
+    axes[0].plot(curves.epochs, curves.train_accuracy, "o-", label="train (not covered by ε)")
+    axes[0].plot(curves.epochs, curves.test_accuracy, "s-", label="test")
     axes[0].set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=run.get("model", {}).get("name", ""))
     axes[0].legend()
-    steps = [m["step"] for m in meter]
-    if meter:
-        axes[1].plot(steps, [m["norm_max"] for m in meter], lw=1, label="max ‖g_i‖")
-        axes[1].plot(steps, [m["norm_mean"] for m in meter], lw=1, label="mean ‖g_i‖")
-    if covered.get("clip") is not None:
-        axes[1].axhline(covered["clip"], color="k", ls="--", label=f"C = {covered['clip']:.3g}")
-    if covered.get("grad_norm_bound") is not None:
-        axes[1].axhline(covered["grad_norm_bound"], color="r", ls=":", label=f"G* = {covered['grad_norm_bound']:.3g}")
+    if curves.meter_steps:
+        axes[1].plot(curves.meter_steps, curves.norm_max, lw=1, label="max ‖g_i‖")
+        axes[1].plot(curves.meter_steps, curves.norm_mean, lw=1, label="mean ‖g_i‖")
+    if curves.clip is not None:
+        axes[1].axhline(curves.clip, color="k", ls="--", label=f"C = {curves.clip:.3g}")
+    if curves.grad_norm_bound is not None:
+        axes[1].axhline(curves.grad_norm_bound, color="r", ls=":", label=f"G* = {curves.grad_norm_bound:.3g}")
     axes[1].set(xlabel="step", ylabel="per-example gradient norm", title="clipping meter (not covered by ε)")
     axes[1].legend(fontsize=8)
-    if meter:
-        axes[2].plot(steps, [m["bias"] for m in meter], lw=1, label="measured bias")
-        axes[2].plot(steps, [m["bias_bound_batch"] for m in meter], lw=1, label="mean (‖g_i‖ − C)₊")
-    predicted = diagnostics["clip_meter"].get("predicted_bias_max")
-    if predicted is not None:
-        axes[2].axhline(predicted, color="r", ls=":", label="(G* − C)₊")
+    if curves.meter_steps:
+        axes[2].plot(curves.meter_steps, curves.bias, lw=1, label="measured bias")
+        axes[2].plot(curves.meter_steps, curves.bias_bound_batch, lw=1, label="mean (‖g_i‖ − C)₊")
+    if curves.predicted_bias_max is not None:
+        axes[2].axhline(curves.predicted_bias_max, color="r", ls=":", label="(G* − C)₊")
     axes[2].set(xlabel="step", ylabel="‖mean clip(g) − mean g‖", title="clipping bias")
     axes[2].legend(fontsize=8)
-    eps = guarantee.get("epsilon_rdp")
-    simulation = guarantee["randomness"]["mode"] == "simulation"
-    fig.suptitle(
-        f"{covered['dataset']['name']}: test accuracy {covered['test_accuracy']:.3f}, "
-        + (f"ε_RDP = {eps:.3g}, ε_PLD = {guarantee.get('epsilon_pld'):.3g}, δ = {guarantee.get('delta'):g}"
-           if eps is not None else "not private (ε = ∞)")
-        + (" — SIMULATION (seeded noise, not private)" if simulation else "")
-    )
-    return save_figure_atomic(fig, path, dpi=110)
+    fig.suptitle(curves.title)
+    save_figure_atomic(fig, path, dpi=110)
+    return curves
 
 
-__all__ = ["check_out_dir", "plot_run", "read_json", "to_json", "write_json_atomic"]
+__all__ = ["RunCurves", "check_out_dir", "plot_run", "read_json", "run_curves", "write_json_atomic"]

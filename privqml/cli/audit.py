@@ -1,14 +1,16 @@
-"""``privqml audit``: empirical privacy audit of one DP-SGD step (or of quantum noise alone).
+"""``privqml audit``: empirical privacy audit of one DP-SGD step (or of quantum noise alone), or of
+a finished run (``--run DIR``).
 
-Prints the canary's shift and the noise scale with confidence intervals, the empirical ε lower
-bound against the accounted ε, every check and a verdict (consistent / violation /
-no-guarantee); ``--json`` prints one object with at least ``epsilon_accounted``,
-``epsilon_lower_bound``, ``noise_std_estimate``, ``canary_shift_estimate`` and ``verdict``.
+Parses the options, runs :func:`privqml.verify.audit.report.audit_report` (or
+:func:`~privqml.verify.audit.report.run_audit_report`) and prints the result: the canary's shift and
+the noise scale with confidence intervals, the empirical ε lower bound against the accounted ε,
+every check and a verdict (consistent / violation / no-guarantee); ``--json`` prints one object
+with at least ``epsilon_accounted``, ``epsilon_lower_bound``, ``noise_std_estimate``,
+``canary_shift_estimate`` and ``verdict``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Optional
 
@@ -16,95 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from privqml.errors import ConfigError
-
-DEFAULT_TRIALS = {"dpsgd": 20_000, "shots": 50, "depolarizing": 40}
-THOROUGH_FACTOR = 10
-
-
-def _parse_clip(text: str) -> float | str:
-    if text == "bound":
-        return "bound"
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(
-            f"clip={text!r}: give a positive number or 'bound' (a clip computed from the training "
-            "data is a privacy leak and is refused)"
-        ) from None
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"clip={text!r} must be a finite number > 0, or 'bound'")
-    return value
-
-
-def audit_report(
-    model: str = "hea",
-    dataset: str = "quantum",
-    epsilon: float = 1.0,
-    delta: float = 1e-5,
-    clip: str = "bound",
-    mechanism: str = "dpsgd",
-    path: str = "fast",
-    inject: Optional[str] = None,
-    trials: Optional[int] = None,
-    thorough: bool = False,
-    whole_run: bool = False,
-    shots: int = 100,
-    noise: float = 0.05,
-    seed: int = 0,
-) -> dict:
-    """Everything ``privqml audit`` prints, as one strict-JSON-ready dict."""
-    from privqml.models.privacy import faults
-    from privqml.verify.audit.one_step import one_step_audit, strict_json
-    from privqml.verify.audit.setting import build_setting, setting_mechanism, short_run_replay
-
-    if trials is None:
-        trials = DEFAULT_TRIALS.get(mechanism, 100) * (THOROUGH_FACTOR if thorough else 1)
-    trainer_fault = inject if inject in faults.FAULTS else None
-    setting = build_setting(model, dataset, epsilon=epsilon, delta=delta, clip=_parse_clip(clip),
-                            mechanism=mechanism, shots=shots, noise=noise, path=path, seed=seed)
-    mech = setting_mechanism(setting, mechanism, path=path, inject=None if trainer_fault else inject)
-    with faults.injected(trainer_fault):
-        extra = ()
-        if hasattr(mech, "nonfinite_canary_check"):
-            extra = (mech.nonfinite_canary_check(), short_run_replay(setting, path=path))
-        result = one_step_audit(mech, trials=int(trials), delta=delta, seed=seed, extra_checks=extra)
-    report = result.as_dict()
-    report["setting"] = setting.describe()
-    report["canary_gradient_norm"] = float(mech.canary_norm)
-    if result.clip_norm is not None and mech.canary_norm < result.clip_norm:
-        report["power_note"] = (
-            f"the canary's gradient norm {mech.canary_norm:.4g} is below the clip C={result.clip_norm:.4g}: "
-            "its shift is smaller than the sensitivity the accountant assumes, so the lower bound cannot "
-            "approach the accounted epsilon (a smaller --clip makes the audit sharper)"
-        )
-    report["epsilon_accounted_note"] = (
-        "one DP-SGD step with the canary in the batch (GaussianDpEvent(noise_multiplier), no sampling "
-        "amplification); the whole run's target epsilon is setting.target_epsilon"
-        if math.isfinite(result.epsilon_accounted)
-        else "no finite epsilon is accounted: no DP noise is added, the only randomness is quantum noise"
-    )
-    if thorough and mechanism == "dpsgd" and not inject:
-        real = setting_mechanism(setting, mechanism, path=path, real_steps=True)
-        report["real_step_audit"] = one_step_audit(real, trials=max(50, int(trials) // 100), delta=delta,
-                                                   seed=seed + 1).as_dict()
-        if report["real_step_audit"]["verdict"] == "violation":
-            report["verdict"] = "violation"
-    if whole_run:
-        from privqml.verify.audit.one_run import one_run_training_audit
-
-        sigma = setting.noise_multiplier if mechanism == "dpsgd" else 0.0
-        report["whole_run_audit"] = one_run_training_audit(
-            setting.model_spec, dataset, clip=_parse_clip(clip) if mechanism == "dpsgd" else 1.0,
-            noise_multiplier=max(sigma, 1.0) if mechanism == "dpsgd" else 1.0, delta=delta,
-            n_canaries=4000 if thorough else 1000, seed=seed,
-            mechanism="noise-omitted" if inject == "noise-omitted" else "correct",
-        ).as_dict()
-    return strict_json(report)
+from privqml import jsonio
 
 
 def _fmt(value) -> str:
-    return "∞ (none)" if value is None else f"{value:.4g}"
+    number = jsonio.number(value)
+    return "∞ (none)" if number is None or math.isinf(number) else f"{number:.4g}"
 
 
 def _interval(estimate: dict) -> str:
@@ -140,16 +59,6 @@ def _print(report: dict, console: Console) -> None:
     console.print(report["epsilon_accounted_note"], style="dim")
     if "power_note" in report:
         console.print(report["power_note"], style="dim")
-
-
-def run_audit_report(run_dir: str, inject: Optional[str], trials: Optional[int], thorough: bool, seed: int) -> dict:
-    """Everything ``privqml audit --run DIR`` prints, as one strict-JSON-ready dict."""
-    from privqml.verify.audit.trained_run import audit_run
-
-    if trials is None:
-        trials = DEFAULT_TRIALS["dpsgd"] * (THOROUGH_FACTOR if thorough else 1)
-    return audit_run(run_dir, trials=int(trials), n_canaries=4000 if thorough else 1000, inject=inject,
-                     seed=seed).as_dict()
 
 
 def _print_run(report: dict, console: Console) -> None:
@@ -201,16 +110,22 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Audit a DP-SGD step empirically: estimates with intervals, epsilon lower bound vs accounted, verdict."""
+        # deliberately lazy: TensorFlow loads only when this command runs (privqml --help stays fast)
+        from privqml.verify.audit.report import audit_report, run_audit_report
+
         console = Console(stderr=as_json)
         if run is not None:
             with console.status(f"auditing the run in {run} …"):
-                report = run_audit_report(run, inject, trials, thorough, seed)
+                report = run_audit_report(run, inject=inject, trials=trials, thorough=thorough, seed=seed).as_dict()
         else:
             with console.status(f"auditing {mechanism} on {model} / {dataset} …"):
-                report = audit_report(model, dataset, epsilon, delta, clip, mechanism, path, inject, trials,
-                                      thorough, whole_run, shots, noise, seed)
+                report = audit_report(
+                    model, dataset, epsilon=epsilon, delta=delta, clip=clip, mechanism=mechanism, path=path,
+                    inject=inject, trials=trials, thorough=thorough, whole_run=whole_run, shots=shots,
+                    noise=noise, seed=seed,
+                ).as_dict()
         if as_json:
-            typer.echo(json.dumps(report, indent=2, allow_nan=False))
+            typer.echo(jsonio.dumps(report))
         elif run is not None:
             _print_run(report, console)
         else:

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from privqml import jsonio
+
+
+def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optional[float], tightness: bool,
+            tightness_starts: int, seed: int) -> dict:
+    """The report of one derived ``bound`` of ``ansatz`` (the loss bound and tightness from it)."""
+    # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
+    from privqml.theory import loss_gradient_bound
+
+    result = bound.as_dict()
+    result["ansatz_spec"] = ansatz_spec
+    if loss is None:
+        loss = "bce_logits" if ansatz.n_outputs == 1 else "softmax_ce"
+    loss_bound = loss_gradient_bound(ansatz, loss, clamp=clamp, bound=bound)
+    result.update(loss_bound.as_dict())
+    if tightness:
+        # lazy: NumPy's generator and SciPy's optimiser load only for --tightness
+        import numpy as np
+
+        from privqml.theory.exact.tightness import max_gradient_norm
+
+        estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed))
+        true_max = float(estimate.true_max_estimate)
+        result["true_max_estimate"] = true_max
+        result["tightness_ratio"] = (bound.grad_norm_bound / true_max) if true_max > 0 else None
+        result["tightness_starts"] = tightness_starts
+    return result
+
+
+def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str]):
+    """(ansatz, its gradient bound): the one derivation every output of the command uses."""
+    # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
+    from privqml.theory import gradient_bound, load_ansatz
+
+    ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
+    return ansatz, gradient_bound(ansatz)
 
 
 def bound_report(
@@ -22,28 +58,10 @@ def bound_report(
     tightness_starts: int = 16,
     seed: int = 0,
 ) -> dict:
-    """Everything ``privqml bound`` prints, as one JSON-ready dict (see the README for the keys)."""
-    from privqml.theory import gradient_bound, load_ansatz, loss_gradient_bound
-
-    ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
-    bound = gradient_bound(ansatz)
-    result = bound.as_dict()
-    result["ansatz_spec"] = ansatz_spec
-    if loss is None:
-        loss = "bce_logits" if ansatz.n_outputs == 1 else "softmax_ce"
-    loss_bound = loss_gradient_bound(ansatz, loss, clamp=clamp, bound=bound)
-    result.update(loss_bound.as_dict())
-    if tightness:
-        import numpy as np
-
-        from privqml.theory.exact.tightness import max_gradient_norm
-
-        estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed))
-        true_max = float(estimate.true_max_estimate)
-        result["true_max_estimate"] = true_max
-        result["tightness_ratio"] = (bound.grad_norm_bound / true_max) if true_max > 0 else None
-        result["tightness_starts"] = tightness_starts
-    return result
+    """Everything ``privqml bound`` prints, as one dict of Python values (see the README for the
+    keys); :func:`privqml.jsonio.dumps` writes it (non-finite bounds as "inf")."""
+    ansatz, bound = _derive(ansatz_spec, qubits, layers, observable)
+    return _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed)
 
 
 def _print_table(result: dict, console: Console) -> None:
@@ -61,7 +79,7 @@ def _print_table(result: dict, console: Console) -> None:
         f"{slots['total']} total, {slots['live']} live, {slots['pruned_commuting']} commuting, "
         f"{slots['pruned_outside_light_cone']} outside light cone",
     )
-    fmt = lambda v: "∞" if v is None else f"{v:.6g}"  # noqa: E731
+    fmt = lambda v: "∞" if v is None or not math.isfinite(v) else f"{v:.6g}"  # noqa: E731
     head.add_row("‖∇θ f‖₂ bound", fmt(result["grad_norm_bound"]))
     head.add_row("naive bound", fmt(result["naive_bound"]))
     head.add_row(f"‖∇θ ℓ‖₂ bound ({result['loss']})", fmt(result["loss_grad_norm_bound"]))
@@ -101,14 +119,12 @@ def register(app: typer.Typer) -> None:
         latex: bool = typer.Option(False, "--latex", help="print the total bound as LaTeX"),
     ) -> None:
         """Derive deterministic gradient-norm bounds (per weight, total, through the loss)."""
-        result = bound_report(ansatz, qubits, layers, observable, loss, clamp, tightness, starts, seed)
+        model, derived = _derive(ansatz, qubits, layers, observable)
+        result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed)
         if as_json:
-            typer.echo(json.dumps(result, indent=2, default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else str(v)))
+            typer.echo(jsonio.dumps(result))
             return
         if latex:
-            from privqml.theory import gradient_bound, load_ansatz
-
-            model = load_ansatz(ansatz, n_qubits=qubits, n_layers=layers, observable=observable)
-            typer.echo(gradient_bound(model).to_latex())
+            typer.echo(derived.to_latex())
             return
         _print_table(result, Console())

@@ -10,10 +10,12 @@ command again reuses them, and an interrupted check resumes.
 
 from __future__ import annotations
 
-import json
 from typing import Optional
 
 import typer
+from rich.console import Console
+
+from privqml import jsonio
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +32,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print results.json's verdicts as one JSON object"),
     ) -> None:
         """Check the paper's claims C1-C3 and write report.md, PNG plots and results.json."""
-        from rich.console import Console
-
+        # SciPy and matplotlib come with the paper checks (seconds to import): loaded only when
+        # this command runs, so that `privqml --help` and the other commands start fast.
         from privqml.paper_checks.executors import make_executor
         from privqml.paper_checks.profiles import get_profile
         from privqml.paper_checks.run import parse_claims, print_verdicts, rich_progress, run_checks
@@ -51,9 +53,9 @@ def register(app: typer.Typer) -> None:
                           "run the same command again to resume")
             raise SystemExit(130) from None  # privqml.cli.main drops typer.Exit codes (standalone_mode=False)
         if as_json:
-            payload = json.loads(result.results_json.read_text())
-            typer.echo(json.dumps({"verdicts": payload["verdicts"], "labels": payload["labels"],
-                                   "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
+            payload = jsonio.loads(result.results_json.read_text())
+            typer.echo(jsonio.dumps({"verdicts": payload["verdicts"], "labels": payload["labels"],
+                                     "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
         else:
             print_verdicts(result, console)
         if result.failures:

@@ -5,6 +5,9 @@ Stages, each printed as it runs:
 2. property-test the default ansatz's bound against TFQ and Cirq gradients (verify);
 3. train a quantum and a matched classical model with DP-SGD at one ε, clipped at the bound (models);
 4. the paper checks, demo profile: the three (indicative) verdicts and where the report is.
+
+Every stage imports its layer when it runs, not when the CLI starts: the theory loads SymPy and
+Cirq, the others TensorFlow, and ``privqml --help`` imports this module.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ DEMO_ANSATZE = (
 
 
 def stage_bounds(console: Console) -> None:
+    # deliberately lazy (module docstring): SymPy and Cirq
     from privqml.theory import builtin_ansatz, gradient_bound, loss_gradient_bound
 
     table = Table(title="Stage 1 — gradient-norm bounds of the built-in ansätze (public domain [-π, π])")
@@ -46,6 +50,7 @@ def stage_bounds(console: Console) -> None:
 
 
 def stage_verify(console: Console) -> bool:
+    # deliberately lazy (module docstring): TensorFlow Quantum
     from privqml.verify.runner import demo_verify
 
     console.rule("Stage 2 — verify: the bound against real gradients")
@@ -54,6 +59,7 @@ def stage_verify(console: Console) -> bool:
 
 
 def stage_train(console: Console, epsilon: float = 1.0) -> None:
+    # deliberately lazy (module docstring): TensorFlow
     from privqml.models.demo import compare_at_epsilon
 
     console.rule(f"Stage 3 — DP-SGD at ε = {epsilon} (δ = 1e-5), quantum vs matched classical, C = the bound")
@@ -75,6 +81,7 @@ def stage_train(console: Console, epsilon: float = 1.0) -> None:
 
 
 def stage_checks(console: Console, out_dir: str) -> None:
+    # deliberately lazy (module docstring): TensorFlow
     from privqml.paper_checks.run import demo as checks_demo
 
     console.rule("Stage 4 — paper checks (demo profile)")

@@ -7,30 +7,16 @@ interrupted run resumes; a finished one is loaded, not redone).
 
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from privqml import jsonio, validation
 from privqml.errors import ConfigError
-
-
-def parse_clip(text: str):
-    """``bound`` or a positive number."""
-    text = str(text).strip()
-    if text == "bound":
-        return "bound"
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"clip={text!r}: give a positive number or 'bound' (the theory's loss-gradient bound)") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(
-            f"clip={text} must be a finite number > 0; use 'bound' (privqml bound MODEL) or a positive number"
-        )
-    return value
+from privqml.models.training import runio
+from privqml.progress import progress_bar
 
 
 def _fmt(value) -> str:
@@ -120,8 +106,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
     ) -> None:
         """Train with DP-SGD (Poisson sampling, TF Privacy clipping + noise, RDP and PLD accounting)."""
-        # deliberately lazy: TensorFlow loads only when a command needs it
-        from privqml.models.training import runio
+        # deliberately lazy: TensorFlow loads only when this command runs (privqml --help stays fast)
         from privqml.models.training.trainer import TrainConfig
         from privqml.models.training.trainer import train as run_training
 
@@ -136,13 +121,11 @@ def register(app: typer.Typer) -> None:
             epsilon = 1.0
         config = TrainConfig(
             model=model, dataset=dataset, epsilon=epsilon, delta=delta, noise_multiplier=noise_multiplier,
-            clip=parse_clip(clip), epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+            clip=validation.clip("clip", clip), epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
             seed=seed, path=path, accountant=accountant, meter_every=meter_every, loss=loss,
             n_train=n_train, n_test=n_test, simulation_seed=simulation_seed, preprocessing=preprocessing,
             allow_large_delta=allow_large_delta,
         )
-        from privqml.progress import progress_bar
-
         err = Console(stderr=True)
         with progress_bar(err, "train", transient=True) as bar:
 
@@ -156,7 +139,7 @@ def register(app: typer.Typer) -> None:
             result = run_training(config, out_dir=out, progress=progress)
         summary = result.summary()
         if as_json:
-            typer.echo(runio.to_json(summary))
+            typer.echo(jsonio.dumps(summary))
         else:
             _print_summary(summary, Console())
             if out:

@@ -6,18 +6,14 @@ printed), 2 for bad input (an unsupported gate, an undeclared symbol, a bad opti
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-
-def _json_default(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return str(value)
+from privqml import jsonio
+from privqml.errors import ConfigError
+from privqml.verify.report import print_report
 
 
 def run_verify(
@@ -33,7 +29,7 @@ def run_verify(
     progress=None,
 ):
     """Load the ansatz and run :func:`privqml.verify.verify_ansatz`; returns the report."""
-    from privqml.errors import ConfigError
+    # lazy: SymPy, Cirq and Hypothesis load only when the command runs (privqml --help stays fast)
     from privqml.theory import gradient_bound, load_ansatz
     from privqml.verify.engines import parse_engines
     from privqml.verify.mutations import scaled_bound
@@ -69,13 +65,11 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Property-test the gradient bound of an ansatz with Hypothesis (exit 1 on a counterexample)."""
-        from privqml.verify.report import print_report
-
         err = Console(stderr=True)
         progress = None if as_json else (lambda name: err.print(f"checking {name} …", highlight=False))
         report = run_verify(ansatz, examples, engines, seed, qubits, layers, observable, profile, weaken, progress)
         if as_json:
-            typer.echo(json.dumps(report.as_dict(), indent=2, default=_json_default))
+            typer.echo(jsonio.dumps(report))
         else:
             print_report(report, Console())
         if not report.passed:

@@ -40,12 +40,19 @@ def test_ratio_is_formed_per_repetition_not_from_medians():
     assert r.median == 1.0  # the ratio of the medians would be 2/4 = 0.5
 
 
-def test_inner_loop_calibration_reaches_min_seconds():
-    import time
+def test_inner_loop_calibration_reaches_min_seconds(monkeypatch):
+    """A fake clock that advances 2 ms per call: inner = ceil(0.02 / 0.002) = 10, per-call time 2 ms
+    (deterministic: the machine's load cannot change it)."""
+    clock = {"t": 0.0}
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock["t"])
+    monkeypatch.setattr(harness.time, "process_time", lambda: clock["t"])
 
-    timing = harness.interleaved({"sleep": lambda: time.sleep(0.002)}, repeats=2, warmup=1, min_seconds=0.02)["sleep"]
-    assert 5 <= timing.inner <= 10
-    assert 0.0015 < timing.wall.median < 0.02  # per call, not per measurement
+    def call():
+        clock["t"] += 0.002
+
+    timing = harness.interleaved({"call": call}, repeats=2, warmup=1, min_seconds=0.02, gc_collect=False)["call"]
+    assert timing.inner == 10
+    assert timing.wall.median == pytest.approx(0.002)  # per call, not per measurement
 
 
 def test_fit_power_law_recovers_exponent_and_interval():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from privqml.models.demo import compare_at_epsilon
+from privqml.models.training.setup import run_setup
 
 
 def test_quantum_and_classical_share_budget_and_clip():
@@ -17,4 +19,10 @@ def test_quantum_and_classical_share_budget_and_clip():
     assert c.model["matched_to"] == q.model["name"] and c.model["n_weights"] <= q.model["n_weights"]
     rows = result.rows()
     assert [r["family"] for r in rows] == ["quantum", "classical"]
-    assert 0.0 <= result.quantum_accuracy <= 1.0 and 0.0 <= result.classical_accuracy <= 1.0
+    assert [r["test_accuracy"] for r in rows] == [result.quantum_accuracy, result.classical_accuracy]
+    for run in (q, c):  # the reported accuracy is the released weights' on the 24 test examples
+        setup = run_setup(run.config)
+        setup.model.weights.assign(np.asarray(run.final_weights, np.float32))
+        _, accuracy = setup.model.evaluate(setup.data.x_test, setup.data.y_test)
+        assert run.test_accuracy == pytest.approx(accuracy) and run.test_accuracy * 24 == pytest.approx(
+            round(run.test_accuracy * 24))

@@ -1,4 +1,4 @@
-"""Losses: closed forms and agreement with Keras' own losses (the conventions in notes/BRIEF.md)."""
+"""Losses: closed forms and agreement with Keras' own losses (the conventions of privqml.models.losses)."""
 
 from __future__ import annotations
 

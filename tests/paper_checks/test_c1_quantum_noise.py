@@ -47,10 +47,27 @@ def test_tasks_share_the_audit_setting_across_mechanisms():
 
 
 def test_supported_when_counterexamples_hold_and_dpsgd_audit_is_consistent(tmp_path):
+    analysis = c1.analyse(PROFILE, _results())
+    assert analysis.verdict.verdict == SUPPORTED and not analysis.verdict.indicative
+    assert any("empirical ε lower bound 3.9 (above DP-SGD's accounted ε)" in r for r in analysis.verdict.reasons)
+    assert analysis.audits["shots"].epsilon_accounted == math.inf and analysis.dpsgd.epsilon_accounted == 2.98
+    assert [c.shots for c in analysis.counterexamples] == sorted(PROFILE.c1_counterexample_shots)
+    assert not list(tmp_path.iterdir())  # the analysis writes nothing
+    report = c1.render(analysis, tmp_path)
+    assert report.verdict == analysis.verdict and report.numbers == analysis.to_json()
+
+
+def test_audit_plot_carries_the_audit_table(tmp_path):
     report = c1.summarise(PROFILE, _results(), tmp_path)
-    assert report.verdict.verdict == SUPPORTED and not report.verdict.indicative
-    assert any("empirical ε lower bound 3.9 (above DP-SGD's accounted ε)" in r for r in report.verdict.reasons)
-    assert (tmp_path / "c1_audit.png").stat().st_size > 1000
+    (figure,) = report.plots
+    assert (tmp_path / figure.name).is_file()
+    rows = report.tables[0].rows
+    assert [row[0] for row in rows] == ["dpsgd", "shots", "depolarizing"]
+    assert [y for _, y in figure.series["empirical ε lower bound"]] == [row[5] for row in rows] == [0.3, 3.9, 3.9]
+    top = 3.9 * 1.5 + 0.1  # no accounted ε (∞) is drawn at the top of the axis
+    assert [y for _, y in figure.series["accounted ε"]] == pytest.approx([2.98, top, top])
+    assert [row[4] for row in rows] == [2.98, math.inf, math.inf]
+    assert [y for _, y in figure.series["reference ε"]] == [2.98] * 3  # DP-SGD's accounted ε beside each
 
 
 def _mutate(fn):

@@ -41,12 +41,33 @@ def test_grid_covers_every_family_kind_and_ratio():
 
 
 def test_supported_with_tightness_and_activity_reported(tmp_path):
-    report = c2.summarise(PROFILE, _results(), tmp_path)
-    assert report.verdict.verdict == SUPPORTED
-    assert "largest observed max‖g_i‖ / G* over all quantum runs: 0.333" in report.verdict.reasons
+    analysis = c2.analyse(PROFILE, _results())
+    assert analysis.verdict.verdict == SUPPORTED and analysis.tightness == pytest.approx(0.5 / 1.5)
+    assert "largest observed max‖g_i‖ / G* over all quantum runs: 0.333" in analysis.verdict.reasons
     # 0.03 * 1.5 = 0.045 and 0.1 * 1.5 = 0.15 < 0.5 clip; 0.3 * 1.5 = 0.45 < 0.5 clips too.
-    assert any(r.startswith("18 of 18 quantum runs below the bound clipped") for r in report.verdict.reasons)
-    assert (tmp_path / "c2_norms_vs_bound.png").exists() and (tmp_path / "c2_bias_measured_vs_predicted.png").exists()
+    assert any(r.startswith("18 of 18 quantum runs below the bound clipped") for r in analysis.verdict.reasons)
+    assert [(g.model, g.dataset) for g in analysis.quantum] == sorted(
+        (m, d) for m in PROFILE.c2_families for d in PROFILE.c2_datasets)
+    assert all(len(g.runs) == len(PROFILE.c2_clip_ratios) for g in analysis.quantum)
+    assert not list(tmp_path.iterdir())  # the analysis writes nothing
+    assert c2.render(analysis, tmp_path).numbers == analysis.to_json()
+
+
+def test_plots_carry_the_run_tables(tmp_path):
+    report = c2.summarise(PROFILE, _results(), tmp_path)
+    norms, bias = report.plots
+    assert all((tmp_path / figure.name).is_file() for figure in report.plots)
+    quantum, classical = report.numbers["quantum_runs"], report.numbers["classical_runs"]
+    groups = sorted({(r["model"], r["dataset"]) for r in quantum})
+    expected = [max(r["max_per_example_norm"] for r in quantum if (r["model"], r["dataset"]) == g)
+                / next(r["grad_norm_bound"] for r in quantum if (r["model"], r["dataset"]) == g) for g in groups]
+    expected += [2.0 / 1.5] * len(PROFILE.c2_datasets)  # the MLP against the matched quantum G*
+    assert [y for _, y in norms.series["max_norm / bound"]] == pytest.approx(expected)
+    assert expected[:len(groups)] == pytest.approx([0.5 / 1.5] * len(groups))  # every quantum run: 0.5 against 1.5
+    assert bias.series["quantum runs"] == tuple((r["predicted_bias_max"], r["clip_bias_max"]) for r in quantum)
+    assert bias.series["classical:mlp/quantum"] == tuple(
+        (r["clip_ratio"], r["clip_bias_max"]) for r in classical if r["dataset"] == "quantum")
+    assert [row[7] for row in report.tables[0].rows] == [r["clip_bias_max"] for r in quantum]
 
 
 def _mutated(model, ratio, **changes):

@@ -62,7 +62,40 @@ def test_clear_quantum_advantage_is_supported_with_matching_numbers(tmp_path):
     assert cell["retention_quantum"]["mean"] == pytest.approx((q / q_ref).mean(), abs=1e-12)
     assert cell["accuracy_quantum"]["low"] < q.mean() < cell["accuracy_quantum"]["high"]
     assert cell["clip_value"] == 1.46 or cell["clip"] != "bound"
-    assert (tmp_path / "c3_accuracy_vs_epsilon.png").stat().st_size > 1000
+
+
+def test_analysis_cells_carry_estimate_interval_holm_p_and_decision(tmp_path):
+    analysis = c3.analyse(PROFILE, _results(quantum_gain=0.10))
+    assert not list(tmp_path.iterdir())  # the analysis writes nothing
+    pvalues = [cell.comparison.t_pvalue for cell in analysis.cells]
+    m = len(pvalues)
+    for cell in analysis.cells:
+        assert cell.decision == QUANTUM_HIGHER and cell.estimate == cell.comparison.difference.mean
+        assert cell.comparison.difference.low < cell.estimate < cell.comparison.difference.high
+        # Holm: the adjusted p is at least the raw one and at most m times it
+        assert cell.comparison.t_pvalue <= cell.holm_pvalue <= min(1.0, m * cell.comparison.t_pvalue) + 1e-15
+    smallest = min(range(m), key=pvalues.__getitem__)
+    assert analysis.cells[smallest].holm_pvalue == pytest.approx(m * pvalues[smallest])
+    report = c3.render(analysis, tmp_path)
+    assert report.verdict == analysis.verdict and report.numbers == analysis.to_json()
+    assert [row[6] for row in report.tables[0].rows] == [c.comparison.difference.format() for c in analysis.cells]
+
+
+def test_plot_carries_the_cells_and_the_references(tmp_path):
+    analysis = c3.analyse(PROFILE, _results(quantum_gain=0.10))
+    (figure,) = c3.render(analysis, tmp_path).plots
+    assert (tmp_path / figure.name).is_file()
+    finite = [e for e in PROFILE.c3_epsilons if math.isfinite(e)]
+    reference = {(r.dataset, r.model): r.accuracy for r in analysis.references}
+    for cell in analysis.cells:
+        panel = f"{cell.dataset}, C={c3._clip_label(cell.clip, cell.clip_value)}"
+        for arm, model, interval in (("quantum", "hea", cell.quantum), ("classical", "mlp", cell.classical)):
+            points = dict(figure.series[f"{panel} | {arm}:{model}"])
+            assert points[cell.epsilon] == interval.mean
+            assert dict(figure.series[f"{panel} | {arm}:{model} | low"])[cell.epsilon] == interval.low
+            assert points[4 * max(finite)] == reference[(cell.dataset, model)].mean  # ε = ∞, at the right edge
+    assert len([k for k in figure.series if " | " in k and k.count(" | ") == 1]) == 2 * len(PROFILE.c3_datasets) * len(
+        PROFILE.c3_clips)
 
 
 def test_classical_advantage_is_not_supported(tmp_path):

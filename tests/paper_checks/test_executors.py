@@ -9,7 +9,8 @@ import pytest
 from privqml.errors import ConfigError
 from privqml.paper_checks.executors import LocalExecutor, RayExecutor, SerialExecutor, make_executor
 from privqml.paper_checks.probe import probe_task
-from privqml.paper_checks.protocol import Task, load_result, run_sweep
+from privqml.paper_checks.protocol import Task, load_result
+from privqml.paper_checks.sweep import run_sweep
 
 
 def _tasks():
@@ -41,7 +42,7 @@ def test_local_pool_runs_in_other_processes_with_identical_numbers(tmp_path):
 
 
 def test_ray_local_instance_runs_the_same_sweep_with_identical_numbers(tmp_path):
-    import ray  # part of the [test] extra
+    import ray  # heavy (seconds): imported only by the test that uses it; part of the [test] extra
     assert not ray.is_initialized()
     tasks = _tasks() + [Task.make("probe", "draw", replicate=9, fail=True)]
     summary = run_sweep(tasks, probe_task, tmp_path / "ray", RayExecutor(num_cpus=2), raise_on_failure=False)

@@ -17,10 +17,12 @@ import pytest
 
 from privqml.cli import main
 from privqml.paper_checks import profiles
+from privqml.paper_checks import run as run_module
 from privqml.paper_checks.executors import SerialExecutor
-from privqml.paper_checks.protocol import load_sweep, run_sweep
+from privqml.paper_checks.protocol import load_sweep
 from privqml.paper_checks.run import run_checks, run_task, sweep_tasks
 from privqml.paper_checks.stats import VERDICTS
+from privqml.paper_checks.sweep import run_sweep
 
 TINY = dataclasses.replace(
     profiles.PROFILES["demo"], name="ci", seeds=2, n_train=48, n_test=32, epochs=1, batch_size=16,
@@ -81,6 +83,8 @@ def test_c2_numbers(checked):
     assert c2.numbers["checks"]["max per-example norm <= G* at every step of every quantum run"] is True
     assert c2.numbers["checks"]["C >= G*: nothing clipped and bias exactly 0"] is True
     assert {r["clip_ratio"] for r in c2.numbers["classical_runs"]} == {0.1, 1.0}
+    norms = c2.plots[0].series["max_norm / bound"]
+    assert norms[0][1] == pytest.approx(max(r["max_per_example_norm"] for r in runs) / runs[0]["grad_norm_bound"])
 
 
 def test_c3_table_equals_the_stored_runs(checked):
@@ -97,6 +101,13 @@ def test_c3_table_equals_the_stored_runs(checked):
     assert cell["paired_accuracy"]["difference"]["mean"] == pytest.approx((q - c).mean(), abs=1e-12)
     assert cell["retention_quantum"]["mean"] == pytest.approx((q / q_ref).mean(), abs=1e-12)
     assert len(cell["epsilon_pld_spent"]) == 1 and cell["epsilon_pld_spent"][0] <= 2.0  # same budget, both arms
+    # the plot draws these very numbers: ε = 2 and, at the right edge (4 × 2), the non-private reference
+    (figure,) = c3.plots
+    panel = f"quantum, C=bound ({cell['clip_value']:.4g})"
+    ((x_private, y_private), (x_reference, y_reference)) = figure.series[f"{panel} | quantum:hea"]
+    assert (x_private, x_reference) == (2.0, 8.0)
+    assert (y_private, y_reference) == pytest.approx((q.mean(), q_ref.mean()), abs=1e-12)
+    assert dict(figure.series[f"{panel} | classical:mlp"])[2.0] == pytest.approx(c.mean(), abs=1e-12)
 
 
 def test_second_run_recomputes_nothing_and_gives_the_same_report(checked):
@@ -137,8 +148,6 @@ def test_cli_bad_input_is_one_clear_error(argv, message, capsys, tmp_path):
 
 
 def test_cli_exit_status_on_failed_tasks_and_on_interrupt(checked, monkeypatch, capsys):
-    import privqml.paper_checks.run as run_module
-
     out, check = checked
     failed = dataclasses.replace(check, failures={"c3/train/x.json": "Traceback ...\nRuntimeError: boom"})
     monkeypatch.setattr(run_module, "run_checks", lambda *a, **k: failed)

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 import pytest
 
 from privqml.models.privacy.clipping import measure_clipping
+from privqml.paper_checks import training
 from privqml.paper_checks.protocol import Task
 from privqml.paper_checks.training import compact_run, train_config
+from privqml.theory import builtin_ansatz, loss_gradient_bound
 
 
 def test_train_config_maps_every_field_and_derives_the_shared_seed():
@@ -25,13 +27,17 @@ def test_train_config_maps_every_field_and_derives_the_shared_seed():
     assert reference.clip == "bound" and not reference.private
 
 
-def test_clip_ratio_uses_the_matched_quantum_bound():
-    from privqml.theory import builtin_ansatz, loss_gradient_bound
-
+def test_clip_ratio_uses_the_matched_quantum_bound_derived_once():
     g_star = loss_gradient_bound(builtin_ansatz("hea", n_qubits=4, n_layers=2, observable="Z0"), "bce_logits").value
     task = Task.make("c2", "train", model="mlp", dataset="quantum", epsilon=2.0, clip_ratio=0.25, delta=1e-5,
                      epochs=1, batch_size=16, lr=0.05, n_train=48, n_test=16)
+    training.reference_bound.cache_clear()
     assert train_config(task).clip == pytest.approx(0.25 * g_star, rel=1e-12)
+    # keyed by (model spec, number of classes): other ratios, seeds and tasks with two classes reuse it
+    assert train_config(task.replace(clip_ratio=1.0, replicate=3)).clip == pytest.approx(g_star, rel=1e-12)
+    assert training.task_bound(task.replace(dataset="circle")) == pytest.approx(g_star, rel=1e-12)
+    info = training.reference_bound.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
 
 
 def _result(history, bound, clip):

@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+import privqml.theory as theory
 from privqml.cli import main
 from privqml.theory import gradient_bound, hea
 
@@ -42,6 +43,35 @@ def test_bound_table_and_latex(capsys):
     assert code == 0 and "naive bound" in out and "w0_0" in out
     code, out, _ = run(capsys, "bound", "reupload", "--qubits", "2", "--layers", "1", "--latex")
     assert code == 0 and r"\nabla_\theta" in out and "x_{0}" in out
+
+
+def test_latex_derives_the_bound_once(capsys, monkeypatch):
+    calls = []
+    real = theory.gradient_bound
+    monkeypatch.setattr(theory, "gradient_bound", lambda a, **kw: calls.append(a.name) or real(a, **kw))
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "1", "--latex")
+    assert code == 0 and out.strip() == real(hea(2, 1)).to_latex() and len(calls) == 1
+
+
+def test_unbounded_json_writes_inf_strings(tmp_path, capsys):
+    path = tmp_path / "singular.py"
+    path.write_text(textwrap.dedent(
+        """
+        import cirq, sympy
+        from privqml.theory import Ansatz
+
+        def build():
+            q = cirq.LineQubit(0)
+            w, x = sympy.symbols("w x")
+            return Ansatz(cirq.Circuit(cirq.ry(w / x).on(q)), (w,), (x,), (cirq.PauliSum.wrap(cirq.X(q)),),
+                          input_domain=((-1.0, 1.0),), name="singular")
+        """
+    ))
+    code, out, _ = run(capsys, "bound", f"{path}:build", "--json")
+    data = json.loads(out)  # strict JSON (privqml.jsonio): an infinite bound is the string "inf"
+    assert code == 0 and data["grad_norm_bound"] == "inf" and data["per_weight"] == {"w": "inf"}
+    assert data["bounded"] is False and "1/(pi*x)" in data["unbounded_reason"]
+    assert data["loss_grad_norm_bound"] is None and data["loss_bounded"] is False
 
 
 def test_user_ansatz_file(tmp_path, capsys):

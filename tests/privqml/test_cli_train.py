@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from privqml.cli import main
+from privqml.models.training import runio
 
 TINY = ["--n-train", "24", "--n-test", "8", "--batch-size", "6", "--epochs", "1"]
 
@@ -60,4 +61,10 @@ def test_json_output_and_files(tmp_path, capsys):
         assert key in data["not_covered"]["clip_meter"]
     assert data["guarantee"]["epsilon_rdp"] <= 3.0 and data["guarantee"]["delta"] == 1e-5
     assert json.loads((tmp_path / "run.json").read_text()) == data
-    assert (tmp_path / "curves.png").is_file()
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    curves = runio.plot_run(data, tmp_path / "again.png")  # curves.png drawn again: what it shows
+    assert curves == runio.run_curves(data)
+    assert curves.epochs == (1,) and curves.test_accuracy == (data["covered"]["test_accuracy"],)
+    assert curves.clip == data["covered"]["clip"] and curves.grad_norm_bound is None  # mlp: no bound of its own
+    assert curves.norm_max == tuple(m["norm_max"] for m in data["not_covered"]["clip_history"])
+    assert f"ε_RDP = {data['guarantee']['epsilon_rdp']:.3g}" in curves.title

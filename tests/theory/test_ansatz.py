@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cirq
@@ -39,10 +40,22 @@ def test_valid_ansatz_properties():
     assert ansatz.summary() == "custom: 2 qubits, 2 weights, 1 inputs, 4 operations, 1 observable(s)"
 
 
-def test_frozen_circuit_is_unfrozen_and_pauli_string_wrapped():
-    ansatz = _ansatz(circuit=_ansatz().circuit.freeze(), observables=cirq.Z(Q0) * cirq.Z(Q1))
-    assert type(ansatz.circuit) is cirq.Circuit
+def test_circuit_is_stored_frozen_and_pauli_string_wrapped():
+    frozen = _ansatz().circuit
+    assert isinstance(frozen, cirq.FrozenCircuit)
+    ansatz = _ansatz(circuit=frozen, observables=cirq.Z(Q0) * cirq.Z(Q1))
+    assert ansatz.circuit is frozen  # an unchanged frozen circuit is kept as it is
     assert ansatz.observables == (cirq.PauliSum.wrap(cirq.Z(Q0) * cirq.Z(Q1)),)
+
+
+def test_ansatz_is_hashable_and_equal_by_value():
+    first, second = _ansatz(), _ansatz()
+    assert first is not second and first == second and hash(first) == hash(second)
+    assert len({first, second}) == 1
+    other = _ansatz(name="other")
+    assert other != first
+    cheaper = dataclasses.replace(first, readout=Readout(2.0))
+    assert cheaper != first and cheaper.circuit is first.circuit
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from privqml.errors import UnsupportedGateError
-from privqml.theory import Ansatz, gradient_bound, hea, native, observable_range, reupload
+from privqml.theory import Ansatz, gradient_bound, hea, native, reupload
 
 Q = cirq.LineQubit.range(4)
 
@@ -149,30 +149,6 @@ def test_unbounded_input_domain_is_reported():
 
 
 @pytest.mark.parametrize(
-    "observable, expected",
-    [
-        (cirq.Z(Q[0]) * cirq.Z(Q[1]) + 0.5 * cirq.X(Q[0]), None),
-        (cirq.Z(Q[0]) + cirq.Z(Q[1]) + 2.0, (0.0, 4.0)),
-        (0.3 * cirq.X(Q[0]) * cirq.X(Q[1]) - 0.7 * cirq.Y(Q[0]) * cirq.Y(Q[1]) + cirq.Z(Q[1]), None),
-    ],
-)
-def test_observable_range_is_exact_for_small_support(observable, expected):
-    lo, hi, method = observable_range(observable)
-    eigenvalues = np.linalg.eigvalsh(observable.matrix(sorted(observable.qubits)))
-    assert lo == pytest.approx(eigenvalues.min()) and hi == pytest.approx(eigenvalues.max())
-    assert method.startswith("exact")
-    if expected:
-        assert (lo, hi) == pytest.approx(expected)
-
-
-def test_observable_range_falls_back_to_coefficient_sum_for_large_support():
-    qubits = cirq.LineQubit.range(12)
-    observable = cirq.PauliSum.from_pauli_strings([cirq.X(q) * cirq.X(r) for q, r in zip(qubits[:-1], qubits[1:])])
-    lo, hi, method = observable_range(observable)
-    assert (lo, hi) == (-11.0, 11.0) and method == "Σ|coefficients|"
-
-
-@pytest.mark.parametrize(
     "ansatz",
     [hea(2, 1), hea(2, 2, "sumZ"), hea(3, 1, "Z0*Z1"), reupload(2, 2), native(2, 1), native(3, 1, "0.5*Z0+X1"), hea(3, 1, "classes:2")],
     ids=lambda a: a.name,
@@ -242,16 +218,6 @@ def test_unsupported_gate_is_named():
     ansatz = Ansatz(cirq.Circuit(Mystery(t).on(Q[0])), (t,), (), (cirq.PauliSum.wrap(cirq.Z(Q[0])),))
     with pytest.raises(UnsupportedGateError, match="Mystery"):
         gradient_bound(ansatz)
-
-
-def test_json_and_latex_views():
-    bound = gradient_bound(reupload(2, 1))
-    data = bound.as_dict()
-    for key in ("ansatz", "n_qubits", "n_weights", "observable_range", "per_weight", "grad_norm_bound", "naive_bound", "expression"):
-        assert key in data
-    assert data["grad_norm_bound"] == pytest.approx(bound.grad_norm_bound)
-    assert "x0" in data["expression"]
-    assert r"\nabla" in bound.to_latex()
 
 
 def test_sampled_bound_keeps_pruned_slots_and_uses_the_sample_mean_range():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import cirq
@@ -53,6 +54,9 @@ def test_trainable_scale_is_unbounded_with_a_reason():
     result = loss_gradient_bound(hea(2, 1).with_readout(Readout(1.0, trainable_scale=True)), "bce_logits")
     assert result.value is None and "trainable" in result.unbounded_reason
     assert result.as_dict()["loss_grad_norm_bound"] is None
+    data = result.to_json()  # privqml's JSON: no bound is null, an infinite supremum is "inf"
+    assert data["loss_grad_norm_bound"] is None and data["loss_dloss_dlogit_sup"] == "inf"
+    assert data == json.loads(json.dumps(data, allow_nan=False))
 
 
 def test_softmax_bound_holds_numerically():

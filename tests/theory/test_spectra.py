@@ -1,4 +1,4 @@
-"""Gate spectra against the FFT of simulated expectations, the DESIGN.md table, and the errors.
+"""Gate spectra against the FFT of simulated expectations, the spread of each gate family, and errors.
 
 For every parametrised gate family we build  random fixed unitary → gate(symbol) → random fixed
 unitary, measure Z on the first qubit with cirq.Simulator (complex128) on a grid of N points
@@ -19,7 +19,8 @@ import sympy
 
 from privqml.errors import AnsatzError, UnsupportedGateError
 from privqml.theory import Ansatz, canonicalize, eigen_spectrum
-from privqml.theory.spectra import ControlledEigenGate, generator_matrix, weight_spreads
+from privqml.theory.slots import weight_spreads
+from privqml.theory.spectra import ControlledEigenGate, generator_matrix
 
 A = sympy.Symbol("a")
 PI = math.pi

@@ -143,7 +143,8 @@ def test_unchanged_circuit_is_kept_as_is():
     circuit = cirq.Circuit(cirq.ry(W).on(Q0), cirq.CZ(Q0, Q1), cirq.rx(X).on(Q1))
     assert canonical_circuit(circuit) is circuit
     ansatz = Ansatz(circuit, (W,), (X,), (_z0(),))
-    assert ansatz.circuit is circuit
+    assert ansatz.circuit == circuit and isinstance(ansatz.circuit, cirq.FrozenCircuit)
+    assert Ansatz(ansatz.circuit, (W,), (X,), (_z0(),)).circuit is ansatz.circuit
 
 
 def test_symbolic_repetitions_are_refused_with_the_operation_named():

@@ -11,24 +11,21 @@ import os
 import cirq
 import numpy as np
 import sympy
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 from privqml.theory import Ansatz, Readout, hea, native, parse_observables, reupload
+from privqml.verify.runner import hypothesis_profile
 
 PROFILE = os.environ.get("PRIVQML_VERIFY_PROFILE", "ci")
 EXAMPLES = int(os.environ.get("PRIVQML_VERIFY_EXAMPLES", "0")) or None
 
 
 def hypothesis_settings(ci_examples: int) -> settings:
-    """Derandomised CI settings, or the thorough profile when asked for by the environment."""
+    """privqml's registered ``privqml-ci`` profile with ``ci_examples``, or ``privqml-thorough``
+    when asked for by the environment."""
     thorough = PROFILE == "thorough"
-    return settings(
-        max_examples=EXAMPLES or (200 if thorough else ci_examples),
-        derandomize=not thorough,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    base = settings.get_profile(hypothesis_profile(PROFILE))
+    return settings(base, max_examples=EXAMPLES or (base.max_examples if thorough else ci_examples))
 
 
 def google_native() -> Ansatz:

@@ -10,7 +10,11 @@ Tolerances (stated in privqml.verify.engines and asserted here):
 
 from __future__ import annotations
 
+import ast
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import cirq
 import numpy as np
@@ -18,7 +22,9 @@ import pytest
 import sympy
 
 from privqml.errors import ConfigError, DomainError
-from privqml.theory import Ansatz, canonicalize, hea, parse_observables
+from privqml.models.tfq_circuit import compile_ansatz
+from privqml.theory import Ansatz, hea, parse_observables, slot_table
+from privqml.theory import slots as slots_module
 from privqml.verify.engines import ENGINE_NAMES, EngineOptions, angle_map, get_engine, gradients
 from privqml.verify.noise import NoiseModel, with_noise
 from privqml.verify.tfq_engines import gradient_plan, _differentiator
@@ -146,7 +152,7 @@ def test_parameter_shift_weights_sum_to_the_slot_spread(gate):
     ansatz = Ansatz(cirq.Circuit(cirq.H.on_each(*qubits), gate.on(*qubits)), (_t,), (),
                     parse_observables("X0", qubits))
     plan = gradient_plan(ansatz, np.array([[0.37]]), np.zeros((1, 0)), _differentiator("pshift"))
-    spread = canonicalize(ansatz).slots[0].spread
+    spread = slot_table(ansatz).rows[0].spread
     assert np.abs(plan.combination[0, 0]).sum() == pytest.approx(spread, rel=1e-6)
     pieces = 2 if isinstance(gate, (cirq.ISwapPowGate, cirq.PhasedISwapPowGate)) else 1
     assert plan.circuits_per_example == 2 * pieces  # two shifted circuits per two-eigenvalue piece
@@ -157,8 +163,8 @@ def test_parameter_shift_weights_sum_to_the_slot_spread(gate):
 # ---------------------------------------------------------------------------------------
 def _expected_circuits(engine: str, ansatz: Ansatz) -> int:
     amap = angle_map(ansatz)
-    canonical = canonicalize(ansatz)
-    pieces = sum(2 if isinstance(canonical.slots[k].operation.gate, (cirq.ISwapPowGate, cirq.PhasedISwapPowGate)) else 1
+    rows = slot_table(ansatz).rows
+    pieces = sum(2 if isinstance(rows[k].slot.operation.gate, (cirq.ISwapPowGate, cirq.PhasedISwapPowGate)) else 1
                  for k in amap.weight_slots)
     return {"adjoint": 1, "pshift": 2 * pieces + 1, "shots": 2 * pieces + 1, "noisy": 2 * pieces + 1,
             "fd": 2 * len(amap.weight_slots) + 1, "numeric": 1, "oracle": 0}[engine]
@@ -266,3 +272,61 @@ def test_oracle_declines_large_circuits():
 def test_unknown_engine_name_lists_the_choices():
     with pytest.raises(ConfigError, match="adjoint, pshift, fd, shots, noisy, numeric, oracle"):
         get_engine("autodiff")
+
+
+# ---------------------------------------------------------------------------------------
+# one slot table for every engine, and a registry without hidden cycles
+# ---------------------------------------------------------------------------------------
+def test_every_engine_reads_the_one_slot_table(monkeypatch):
+    """The chain-rule factors ∂t_k/∂θ_j of every engine, the TFQ compilation and the exact
+    simulators come from the one cached slot table: the canonical circuit is built once."""
+    calls = []
+    real = slots_module.canonicalize
+    monkeypatch.setattr(slots_module, "canonicalize", lambda a: calls.append(a.name) or real(a))
+    base = CASES["shared_weights"]()
+    ansatz = Ansatz(base.circuit, base.weights, base.inputs, base.observables, input_domain=base.input_domain,
+                    name="one slot table")
+    weights, inputs = points_for(ansatz, batch=2, seed=1)
+    for name in ("adjoint", "pshift", "fd", "shots", "numeric", "oracle"):
+        gradients(name, ansatz, weights, inputs, OPTIONS)
+    assert calls == ["one slot table"]
+    table = slot_table(ansatz)
+    assert angle_map(ansatz).table is table and compile_ansatz(ansatz).slots is table
+
+
+def test_angle_map_is_the_slot_table_on_a_batch():
+    ansatz = CASES["shared_weights"]()
+    weights, inputs = points_for(ansatz, batch=3, seed=2)
+    amap, table = angle_map(ansatz), slot_table(ansatz)
+    z = np.concatenate([weights, inputs], axis=1)
+    np.testing.assert_array_equal(amap.values(weights, inputs), table.exponent_values(z))
+    np.testing.assert_array_equal(amap.derivatives(weights, inputs), table.jacobian(z)[:, :, : ansatz.n_weights])
+    # ry(2·w0·x0 + w2) on q1: ∂t/∂w0 = 2·x0/π
+    k = next(row.index for row in table.rows if len(row.weight_derivatives) == 2)
+    np.testing.assert_allclose(amap.derivatives(weights, inputs)[:, k, 0], 2 * inputs[:, 0] / math.pi, rtol=1e-14)
+
+
+_VERIFY = Path(__file__).resolve().parents[2] / "verify"
+_LAZY_TFQ = {("engines.py", "privqml.verify")}  # get_engine imports tfq_engines (TensorFlow) on demand
+
+
+@pytest.mark.parametrize("module", ["engines.py", "engine_base.py", "exact_engines.py", "tfq_engines.py",
+                                    "losses.py", "noise.py", "mutations.py", "report.py"])
+def test_verify_engine_modules_import_at_the_top(module):
+    """No function-level import hides a cycle; the one lazy import is TensorFlow's, on demand."""
+    tree = ast.parse((_VERIFY / module).read_text())
+    nested = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        for node in ast.walk(function):
+            if isinstance(node, ast.ImportFrom):
+                nested.append((module, node.module))
+            elif isinstance(node, ast.Import):
+                nested.extend((module, alias.name) for alias in node.names)
+    assert set(nested) <= _LAZY_TFQ, nested
+
+
+def test_the_registry_loads_without_tensorflow():
+    code = ("import sys, privqml.verify.engines as e; e.get_engine('numeric'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tensorflow_quantum')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

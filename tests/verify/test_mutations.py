@@ -1,7 +1,8 @@
 """The mutation check: with the bound deliberately weakened, the properties find a counterexample.
 
-Each test weakens the bound without touching the theory code and asserts that the property run
-FAILS with a shrunk counterexample of the expected property — the tests have teeth.
+Each test weakens the bound without touching the theory code (a rewritten record, or the real
+derivation handed a slot table with scaled spreads) and asserts that the property run FAILS with a
+shrunk counterexample of the expected property — the tests have teeth.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import cirq
 import numpy as np
 import pytest
 
-from privqml.theory import gradient_bound, hea, reupload
-from privqml.verify.mutations import pruned_bound, scaled_bound, spreads_scaled
+from privqml.theory import gradient_bound, hea, reupload, slot_table
+from privqml.verify.mutations import pruned_bound, scaled_bound, scaled_spreads, spreads_scaled
 from privqml.verify.runner import verify_ansatz, verify_random_ansatze
 from privqml.verify.strategies import ansatze
 
@@ -25,11 +26,16 @@ def _only(ansatz, weakened):
 
 def test_halving_the_ry_spread_in_the_derivation_is_caught():
     ansatz = hea(2, 1)
-    with spreads_scaled(0.5, cirq.YPowGate) as record:
-        weakened = gradient_bound(ansatz)
-    assert record["calls"] == 1 and record["slots"] == 2  # the two ry slots were weakened
+    table = slot_table(ansatz)
+    weakened_table = scaled_spreads(table, 0.5, cirq.YPowGate)
+    halved = [k for k, (a, b) in enumerate(zip(table.rows, weakened_table.rows)) if b.spread != a.spread]
+    assert len(halved) == 2 and all(isinstance(table.rows[k].slot.operation.gate, cirq.YPowGate) for k in halved)
+    np.testing.assert_allclose(weakened_table.spreads[halved], 0.5 * table.spreads[halved])
+    weakened = spreads_scaled(0.5, cirq.YPowGate)(ansatz)
     honest = gradient_bound(ansatz)
     assert weakened.per_weight["ry0_0"] == pytest.approx(0.5 * honest.per_weight["ry0_0"])
+    assert weakened.per_weight["rz0_0"] == pytest.approx(honest.per_weight["rz0_0"])
+    assert slot_table(ansatz) is table and table.spreads[halved[0]] == pytest.approx(np.pi)  # the real table untouched
     report = verify_ansatz(ansatz, engines=ENGINES, properties=("per_weight", "total"), examples=30,
                            bound_fn=_only(ansatz, weakened))
     assert not report.passed
@@ -72,9 +78,8 @@ def test_a_ten_percent_weaker_bound_is_caught_where_the_bound_is_tight():
 
 
 def test_halved_spreads_are_caught_on_random_ansatze():
-    with spreads_scaled(0.5):
-        report = verify_random_ansatze(ansatze(max_qubits=2, max_layers=1), engines=ENGINES,
-                                       properties=("per_weight",), examples=30)
+    report = verify_random_ansatze(ansatze(max_qubits=2, max_layers=1), engines=ENGINES,
+                                   properties=("per_weight",), examples=30, bound_fn=spreads_scaled(0.5))
     assert not report.passed
     assert report.counterexample.property == "per_weight" and report.counterexample.circuit
 

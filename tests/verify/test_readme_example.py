@@ -33,7 +33,7 @@ ANSATZ = my_ansatz()
 BOUND = gradient_bound(ANSATZ)
 
 
-@settings(max_examples=20, deadline=None, derandomize=True)
+@settings(settings.get_profile("privqml-ci"), max_examples=20)  # privqml's registered CI profile
 @given(batch=points(ANSATZ, max_batch=4))
 def test_adjoint_gradients_stay_below_the_bound(batch):
     weights, inputs = batch  # inputs are drawn inside the declared domain [0, 1]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 from rich.console import Console
 
-from privqml.theory import hea
+from privqml import jsonio
+from privqml.theory import gradient_bound, hea
 from privqml.verify.mutations import scaled_bound
-from privqml.theory import gradient_bound
-from privqml.verify.report import print_report
+from privqml.verify.report import Counterexample, PropertyReport, VerifyReport, print_report
 from privqml.verify.runner import demo_verify, verify_ansatz
 
 
@@ -31,3 +34,15 @@ def test_a_failure_prints_the_counterexample():
     text = console.export_text()
     assert "FAIL" in text and "counterexample (per_weight, engine numeric)" in text
     assert "weights = [" in text and "inputs  = [" in text
+
+
+def test_json_view_writes_an_infinite_ratio_as_inf():
+    counterexample = Counterexample("per_weight", "numeric", "a", (0.1,), (), math.inf, "engine crashed")
+    prop = PropertyReport("per_weight", False, 3, math.inf, ("numeric",), max_ratio_by_engine=(("numeric", math.inf),))
+    report = VerifyReport("a", False, (prop,), counterexample, ("numeric",), 0, 1.23456)
+    assert math.isinf(report.as_dict()["properties"]["per_weight"]["max_ratio"])  # Python values
+    data = json.loads(jsonio.dumps(report))  # privqml's JSON: strict, inf as "inf"
+    assert data["properties"]["per_weight"]["max_ratio"] == "inf"
+    assert data["properties"]["per_weight"]["max_ratio_by_engine"] == {"numeric": "inf"}
+    assert data["counterexample"]["ratio"] == "inf" and data["seconds"] == 1.235
+    assert report.to_json() == data

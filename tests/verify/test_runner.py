@@ -92,3 +92,16 @@ def test_unsupported_gate_fails_before_any_search():
         verify_ansatz(ansatz, engines="adjoint")
     # the exact engines simulate it, so with them alone the bound is still checked
     assert verify_ansatz(ansatz, engines="numeric", examples=3, properties=("per_weight",)).passed
+
+
+def test_profiles_are_registered_hypothesis_profiles():
+    from hypothesis import settings
+
+    from privqml.verify.runner import PROFILES, hypothesis_profile
+
+    for name, profile in PROFILES.items():
+        registered = settings.get_profile(hypothesis_profile(name))
+        assert registered.max_examples == profile.examples
+        assert registered.derandomize is profile.derandomize
+        assert registered.deadline is None and registered.database is None
+    assert settings.get_profile("privqml-ci").derandomize and not settings.get_profile("privqml-thorough").derandomize

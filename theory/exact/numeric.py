@@ -1,6 +1,6 @@
 """Exact float64 expectations and gradients of an ansatz: a small NumPy simulator with an adjoint pass.
 
-The ansatz is run as its canonical circuit (:func:`privqml.theory.spectra.canonicalize`): fixed
+The ansatz is run as its canonical circuit (:func:`privqml.theory.slots.slot_table`): fixed
 unitaries, parameter-free noise channels (Kraus operators) and *angle slots*, EigenGates
 U_k(t_k) = Σ_λ e^{iπ t_k (λ+s)} P_λ ∝ exp(i t_k H_k) with H_k = π Σ_λ λ P_λ the generator per
 unit exponent (:func:`~privqml.theory.spectra.generator_matrix`). The gradient is exact, not a
@@ -15,10 +15,9 @@ backwards through everything after it (for pure states −2 Im ⟨φ_k|H_k|ψ_k�
 
     ∂f_c/∂z_j = Σ_k (∂f_c/∂t_k)(∂t_k/∂z_j),
 
-with ∂t_k/∂z_j from differentiating the slot exponents over the reals
-(:func:`~privqml.theory.symbols.real_derivative`; a jump's ``DiracDelta`` is taken as 0, the
-derivative almost everywhere), lambdified with NumPy (constants are evaluated once). Cost: one
-forward and one backward pass, whatever the number of weights.
+with t_k and ∂t_k/∂z_j from the ansatz's slot table (:mod:`privqml.theory.slots`: derivatives
+over the reals, a jump's ``DiracDelta`` taken as 0 — the derivative almost everywhere — and
+evaluated with NumPy). Cost: one forward and one backward pass, whatever the number of weights.
 
 Noiseless circuits run on state vectors (up to ``MAX_QUBITS_PURE`` qubits), circuits with
 channels on density matrices (up to ``MAX_QUBITS_MIXED``); the backward pass un-computes
@@ -29,8 +28,8 @@ undone), so memory is one density matrix per channel.
 from __future__ import annotations
 
 import dataclasses
-import weakref
-from typing import Callable, Optional, Sequence
+import functools
+from typing import Optional, Sequence
 
 import cirq
 import numpy as np
@@ -38,8 +37,8 @@ import sympy
 
 from privqml.errors import ConfigError, DomainError, UnsupportedGateError
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.spectra import CanonicalCircuit, canonicalize, generator_matrix
-from privqml.theory.symbols import real_derivative
+from privqml.theory.slots import SlotTable, slot_table
+from privqml.theory.spectra import CanonicalCircuit, generator_matrix
 
 MAX_QUBITS_PURE = 14
 MAX_QUBITS_MIXED = 10
@@ -60,26 +59,29 @@ class _Step:
 
 @dataclasses.dataclass(frozen=True)
 class NumericProgram:
-    """An ansatz compiled for the NumPy simulator (built once per ansatz and cached).
+    """An ansatz compiled for the NumPy simulator (built once per ansatz value and cached).
 
     Attributes:
         ansatz: the source ansatz.
-        canonical: its canonical circuit.
+        slots: its slot table (the canonical circuit, t_k and ∂t_k/∂z_j).
         steps: the operations as matrices on qubit indices (``ansatz.qubits`` order).
         mixed: True when the circuit has noise channels (density-matrix simulation).
-        symbols: weights then inputs, the order of the columns of ``with_respect_to="all"``.
     """
 
     ansatz: Ansatz
-    canonical: CanonicalCircuit
+    slots: SlotTable
     steps: tuple[_Step, ...]
     mixed: bool
-    symbols: tuple[sympy.Symbol, ...]
-    _exponents: Callable
-    _constant_dt: np.ndarray  # [n_slots, n_symbols], constant entries of ∂t_k/∂z_j
-    _variable_dt: tuple[tuple[int, int], ...]  # (k, j) of non-constant entries
-    _variable_dt_fn: Optional[Callable]
     _observables: tuple  # pure: per observable [(coefficient, ((axis, 2x2), ...)), ...]; mixed: dense
+
+    @property
+    def canonical(self) -> CanonicalCircuit:
+        return self.slots.canonical
+
+    @property
+    def symbols(self) -> tuple[sympy.Symbol, ...]:
+        """Weights then inputs, the order of the columns of ``with_respect_to="all"``."""
+        return self.slots.symbols
 
     @property
     def n_qubits(self) -> int:
@@ -87,25 +89,15 @@ class NumericProgram:
 
     @property
     def n_slots(self) -> int:
-        return len(self.canonical.slots)
+        return self.slots.n_slots
 
     def slot_values(self, values: np.ndarray) -> np.ndarray:
         """Slot exponents t_k(z) for z = [weights, inputs] rows: [B, n_symbols] -> [B, n_slots]."""
-        batch = values.shape[0]
-        if not self.n_slots:
-            return np.zeros((batch, 0))
-        out = self._exponents(*values.T)
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=np.float64), (batch,)) for v in out], axis=1)
+        return self.slots.exponent_values(values)
 
     def slot_jacobian(self, values: np.ndarray) -> np.ndarray:
         """∂t_k/∂z_j: [B, n_symbols] -> [B, n_slots, n_symbols]."""
-        batch = values.shape[0]
-        out = np.broadcast_to(self._constant_dt, (batch,) + self._constant_dt.shape).copy()
-        if self._variable_dt:
-            entries = self._variable_dt_fn(*values.T)
-            for (k, j), entry in zip(self._variable_dt, entries):
-                out[:, k, j] = entry
-        return out
+        return self.slots.jacobian(values)
 
 
 # -- compilation ------------------------------------------------------------------------------
@@ -158,11 +150,18 @@ def _observable_data(ansatz: Ansatz, mixed: bool, index: dict) -> tuple:
     return tuple(out)
 
 
-def _build(ansatz: Ansatz) -> NumericProgram:
-    canonical = canonicalize(ansatz)
+@functools.lru_cache(maxsize=128)
+def compile_numeric(ansatz: Ansatz) -> NumericProgram:
+    """The :class:`NumericProgram` of ``ansatz`` (cached per ansatz value).
+
+    Raises:
+        ConfigError: when the circuit is too wide for the state-vector (pure) or density-matrix
+            (with channels) simulator.
+    """
+    slots = slot_table(ansatz)
     index = {q: i for i, q in enumerate(ansatz.qubits)}
     steps: list[_Step] = []
-    for op, slot in zip(canonical.operations, canonical.slot_of):
+    for op, slot in zip(slots.canonical.operations, slots.canonical.slot_of):
         steps.extend(_fixed_steps(op, index) if slot < 0 else [_slot_step(op, slot, index)])
     mixed = any(s.kind == "channel" for s in steps)
     limit = MAX_QUBITS_MIXED if mixed else MAX_QUBITS_PURE
@@ -172,46 +171,7 @@ def _build(ansatz: Ansatz) -> NumericProgram:
             f"{'density-matrix' if mixed else 'state-vector'} simulator (limit {limit}); "
             "use the TFQ engine (privqml.models.tfq_circuit) for larger circuits"
         )
-    symbols = tuple(ansatz.weights) + tuple(ansatz.inputs)
-    exprs = [slot.exponent for slot in canonical.slots]
-    constant = np.zeros((len(exprs), len(symbols)))
-    variable, variable_exprs = [], []
-    column = {symbol: j for j, symbol in enumerate(symbols)}
-    for k, expr in enumerate(exprs):
-        for symbol in sorted(expr.free_symbols, key=lambda s: column[s]):
-            j = column[symbol]
-            derivative = real_derivative(expr, symbol).replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
-            if derivative.free_symbols:
-                variable.append((k, j))
-                variable_exprs.append(derivative)
-            else:
-                constant[k, j] = float(derivative)
-    return NumericProgram(
-        ansatz=ansatz,
-        canonical=canonical,
-        steps=tuple(steps),
-        mixed=mixed,
-        symbols=symbols,
-        _exponents=sympy.lambdify(symbols, exprs, modules="numpy"),
-        _constant_dt=constant,
-        _variable_dt=tuple(variable),
-        _variable_dt_fn=sympy.lambdify(symbols, variable_exprs, modules="numpy") if variable else None,
-        _observables=_observable_data(ansatz, mixed, index),
-    )
-
-
-_CACHE: dict[int, tuple[weakref.ref, NumericProgram]] = {}
-
-
-def compile_numeric(ansatz: Ansatz) -> NumericProgram:
-    """The :class:`NumericProgram` of ``ansatz`` (cached per ansatz object)."""
-    hit = _CACHE.get(id(ansatz))
-    if hit is not None and hit[0]() is ansatz:
-        return hit[1]
-    program = _build(ansatz)
-    key = id(ansatz)
-    _CACHE[key] = (weakref.ref(ansatz, lambda _ref, key=key, cache=_CACHE: cache.pop(key, None)), program)
-    return program
+    return NumericProgram(ansatz, slots, tuple(steps), mixed, _observable_data(ansatz, mixed, index))
 
 
 # -- the simulator ----------------------------------------------------------------------------

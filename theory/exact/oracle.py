@@ -8,7 +8,7 @@ Pauli transfer matrix (PTM) on its own qubits,
     Φ†(σ_i) = Σ_j M_ji σ_j,    M_ji = Tr[σ_j Φ†(σ_i)] / d,    Φ†(A) = Σ_K K† A K.
 
 For an angle slot U(t) = Σ_λ e^{iπ t (λ+s)} P_λ of the canonical circuit
-(:func:`privqml.theory.spectra.canonicalize`) the PTM is an exact real trigonometric
+(:func:`privqml.theory.slots.slot_table`) the PTM is an exact real trigonometric
 polynomial in its exponent t (a SymPy expression in the weights and inputs):
 
     M_ji(t) = Σ_{λ,μ} e^{iπ t (μ−λ)} Tr[σ_j P_λ σ_i P_μ] / d
@@ -32,7 +32,6 @@ import fractions
 import functools
 import itertools
 import math
-import weakref
 from collections import defaultdict
 from typing import Callable
 
@@ -42,7 +41,7 @@ import sympy
 
 from privqml.errors import ConfigError, DomainError
 from privqml.theory.ansatz import Ansatz
-from privqml.theory.spectra import canonicalize
+from privqml.theory.slots import slot_table
 from privqml.theory.symbols import real_derivative
 
 ORACLE_MAX_QUBITS = 4
@@ -158,7 +157,7 @@ def symbolic_expectations(ansatz: Ansatz, simplify: bool = False) -> tuple[sympy
         ConfigError: for more than ``ORACLE_MAX_QUBITS`` qubits.
     """
     _check_size(ansatz)
-    canonical = canonicalize(ansatz)
+    canonical = slot_table(ansatz).canonical
     index = {q: i for i, q in enumerate(ansatz.qubits)}
     n = ansatz.n_qubits
     ptms = []
@@ -217,22 +216,18 @@ class ExactGradient:
         return flat[:n_obs], flat[n_obs:].reshape(n_obs, n_w)
 
 
-_CACHE: dict[int, tuple[weakref.ref, ExactGradient]] = {}
-
-
+@functools.lru_cache(maxsize=64)
 def exact_gradient(ansatz: Ansatz) -> ExactGradient:
-    """The exact (f, ∂f/∂θ) of a ≤4-qubit ansatz as a lambdified function (cached per ansatz)."""
-    hit = _CACHE.get(id(ansatz))
-    if hit is not None and hit[0]() is ansatz:
-        return hit[1]
+    """The exact (f, ∂f/∂θ) of a ≤4-qubit ansatz as a lambdified function (cached per ansatz value).
+
+    Raises:
+        ConfigError: for more than ``ORACLE_MAX_QUBITS`` qubits.
+    """
     expectations = symbolic_expectations(ansatz)
     jacobian = tuple(tuple(real_derivative(f, w) for w in ansatz.weights) for f in expectations)
     flat = list(expectations) + [entry for row in jacobian for entry in row]
     function = sympy.lambdify(list(ansatz.weights) + list(ansatz.inputs), flat, modules="numpy", cse=True)
-    result = ExactGradient(ansatz, expectations, jacobian, function)
-    key = id(ansatz)
-    _CACHE[key] = (weakref.ref(ansatz, lambda _ref, key=key, cache=_CACHE: cache.pop(key, None)), result)
-    return result
+    return ExactGradient(ansatz, expectations, jacobian, function)
 
 
 __all__ = ["ORACLE_MAX_QUBITS", "ExactGradient", "exact_gradient", "symbolic_expectations"]

@@ -18,7 +18,8 @@ simulations, batched, per evaluation.
 The result is a local optimum, hence a *lower* estimate of the true supremum (a valid bound is
 always ≥ it); the ratio bound / estimate says how much DP noise a loose bound costs.
 
-Losses (the brief's conventions; logits z = s·f with the readout's fixed scale s):
+Losses (Keras conventions, as in :mod:`privqml.theory.loss`; logits z = s·f with the readout's
+fixed scale s):
 ``bce_logits`` y ∈ {0,1}, ∂ℓ/∂z = σ(z) − y; ``mse`` y ∈ {−1,+1}, 2(z − y); ``hinge`` y ∈ {−1,+1},
 −y·1[yz < 1] — for every f the label y = −sign(z) is active, so G*(hinge) = s·G*(f), computed
 that way; ``softmax_ce`` integer y over the observables, s(p − e_y) with p = softmax(z).

@@ -1,4 +1,4 @@
-r"""Step mechanisms for :func:`privqml.verify.audit.one_step_audit`: privqml's trainer step
+r"""Step mechanisms for :func:`privqml.verify.audit.one_step.one_step_audit`: privqml's trainer step
 (fast path and stock TF Privacy path), deliberately broken variants, and quantum noise alone.
 
 =====================  ===========================================================================
@@ -6,10 +6,11 @@ mechanism              release R of one step on a fixed batch B (+ canary c)
 =====================  ===========================================================================
 ``fast`` / ``stock``   the trainer's :func:`privqml.models.privacy.dpsgd.dp_step` on that path: TF Privacy's
                        Gaussian sum query, Σ clip_C(g_i) + N(0, σ²C²I). ``real_steps=True`` calls
-                       the whole step once per trial; otherwise the clipped sum is computed once by
-                       the same step at σ = 0 and each trial is one draw of the trainer's own query
-                       noise (``get_noised_result`` on a batch of copies) — legitimate because the
-                       batch and weights are fixed, so the step is exactly "fixed sum + fresh noise".
+                       the whole step once per trial; otherwise one ``dp_step`` call with
+                       ``n_releases`` = trials: the fast path adds the trainer's own query noise
+                       (``get_noised_result``) to n copies of one clipped sum — legitimate because
+                       the batch and weights are fixed, so the step is exactly "fixed sum + fresh
+                       noise" — and the stock path runs TF Privacy's optimizer n times.
 ``reference``          the same composition in NumPy from precomputed per-example gradients
                        (:class:`GaussianSumMechanism`), the template of the broken variants:
 ``noise-omitted``      Σ clip_C(g_i): the noise is never added (accountant told σ).
@@ -33,12 +34,17 @@ releases (never from the audited trials).
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
+import tensorflow as tf
 
+from privqml import validation
 from privqml.errors import ConfigError
-from privqml.verify.audit.one_step import Check
+from privqml.models.privacy import dpsgd
+from privqml.verify.audit.verdicts import Check
+
+#: The public seed of the canary candidates: fixed in the code, never derived from a run.
+PUBLIC_CANARY_SEED = 20260606
 
 
 def _unit(vector: np.ndarray, what: str) -> tuple[np.ndarray, float]:
@@ -83,6 +89,7 @@ class GaussianSumMechanism:
     noise_replay: bool = False
 
     def __post_init__(self) -> None:
+        validation.choice("clip_rule", self.clip_rule, (None, "max_norm"))
         self.per_example_grads = np.atleast_2d(np.asarray(self.per_example_grads, dtype=np.float64))
         self.canary_direction, self.canary_norm = _unit(self.canary_grad, "the canary's gradient")
 
@@ -95,8 +102,6 @@ class GaussianSumMechanism:
         """The clip the code reports (a data-derived one is visible; a scaled one is not)."""
         if self.clip_rule == "max_norm":
             return float(np.max(np.linalg.norm(self._batch(with_canary), axis=1)))
-        if self.clip_rule is not None:
-            raise ConfigError(f"clip_rule={self.clip_rule!r}; use None or 'max_norm'")
         return float(self.clip_norm)
 
     def releases(self, with_canary: bool, n: int, seed: int) -> np.ndarray:
@@ -115,6 +120,7 @@ def gaussian_sum_mechanism(
     kind: str, per_example_grads, canary_grad, clip_norm: float, noise_multiplier: float
 ) -> GaussianSumMechanism:
     """The NumPy ``reference`` or one of :data:`BROKEN_MECHANISMS` (module table)."""
+    validation.choice("mechanism", kind, ("reference",) + BROKEN_MECHANISMS)
     common = dict(per_example_grads=per_example_grads, canary_grad=canary_grad, clip_norm=clip_norm,
                   noise_multiplier=noise_multiplier)
     if kind == "reference":
@@ -134,20 +140,35 @@ def gaussian_sum_mechanism(
         return GaussianSumMechanism(
             "noise-replayed", "clip at C, noise sigma*C from a generator reset on every call", noise_replay=True, **common
         )
-    raise ConfigError(f"mechanism={kind!r}; choose 'reference' or one of {list(BROKEN_MECHANISMS)}")
+    raise AssertionError(f"mechanism {kind!r} has no construction")
 
 
 # -- privqml's trainer step (real code paths) -------------------------------------------------------
 def canary_gradient(model, x_canary, y_canary) -> np.ndarray:
     """∇_θ ℓ(canary) with a plain GradientTape on the model's [P] weights (independent of the
     trainer's tiled per-example path)."""
-    import tensorflow as tf
-
     x = tf.constant(np.asarray(x_canary, np.float32).reshape(1, -1))
     y = tf.constant(model.encode_labels(np.asarray([y_canary])))
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(model.per_example_loss(model.weights, x, y))
     return np.asarray(tape.gradient(loss, model.weights), dtype=np.float64)
+
+
+def public_canary(model, n_classes: int, candidates: int = 16) -> tuple[np.ndarray, int]:
+    """The largest-gradient (input, label) among ``candidates`` points of the model's public input
+    domain × every label: chosen without looking at any training data (points drawn in the central
+    half of each input interval with :data:`PUBLIC_CANARY_SEED`), so that the canary's gradient is
+    clipped to C when any public point's is."""
+    rng = np.random.default_rng(PUBLIC_CANARY_SEED)
+    domain = np.asarray(model.input_domain, dtype=np.float64)
+    lo, hi = domain[:, 0], domain[:, 1]
+    centre, half = (lo + hi) / 2, (hi - lo) / 4  # the central half, like the datasets' box
+    points = centre + half * rng.uniform(-1.0, 1.0, size=(candidates, len(lo)))
+    best = max(
+        ((float(np.linalg.norm(canary_gradient(model, x, label))), i, label)
+         for i, x in enumerate(points) for label in range(n_classes)),
+    )
+    return points[best[1]], best[2]
 
 
 class TrainerStepMechanism:
@@ -188,9 +209,7 @@ class TrainerStepMechanism:
         return self.x_batch, self.y_batch
 
     def _step(self, x, y, n_releases: int):
-        from privqml.models.privacy.dpsgd import dp_step
-
-        return dp_step(self.model, x, y, self.clip_norm, self.noise_multiplier, self.expected_batch_size,
+        return dpsgd.dp_step(self.model, x, y, self.clip_norm, self.noise_multiplier, self.expected_batch_size,
                        self.sampling_probability, self.path, n_releases=n_releases)
 
     def clip_applied(self, with_canary: bool) -> float:
@@ -200,8 +219,6 @@ class TrainerStepMechanism:
         """``n`` releases of the trainer's own :func:`~privqml.models.privacy.dpsgd.dp_step` (its noise call,
         not a re-implementation): the fast path noises n copies of one clipped sum in one call, the
         stock path (and ``real_steps``) runs the whole step n times."""
-        from privqml.models.privacy import dpsgd
-
         if self.reseed:  # the auditor's own seeds: different per side, so replayed noise shows
             dpsgd.reseed_noise(seed)
         x, y = self._data(with_canary)
@@ -219,8 +236,6 @@ class TrainerStepMechanism:
         finite and the clipped sum unchanged (it contributes zero; sensitivity stays C). Runs the
         trainer's clipping query and noise (:func:`~privqml.models.privacy.dpsgd.clipped_sum`,
         :func:`~privqml.models.privacy.dpsgd.add_noise`)."""
-        from privqml.models.privacy import dpsgd
-
         grads, _ = dpsgd.per_example_gradients(self.model, self.x_batch, self.y_batch)
         poisoned = np.vstack([grads, np.full((2, grads.shape[1]), np.nan, np.float32)])
         poisoned[-1, 0] = np.inf
@@ -241,14 +256,16 @@ class TrainerStepMechanism:
 
 
 # -- quantum noise as the only randomness -----------------------------------------------------------
+QUANTUM_NOISE_KINDS = ("shots", "depolarizing")
+
+
 class QuantumNoiseMechanism:
     """The trainer's non-private step of a finite-shot or noisy-trajectory quantum model: the only
     randomness is quantum (no clipping, no DP noise: the accountant has nothing to account)."""
 
     def __init__(self, model, x_batch, y_batch, x_canary, y_canary, *, kind: str, pilot: int = 10,
                  seed: int = 0) -> None:
-        if kind not in ("shots", "depolarizing"):
-            raise ConfigError(f"kind={kind!r}; choose shots or depolarizing")
+        validation.choice("kind", kind, QUANTUM_NOISE_KINDS)
         self.model = model
         self.x_batch = np.asarray(x_batch, np.float32)
         self.y_batch = np.asarray(y_batch)
@@ -268,22 +285,21 @@ class QuantumNoiseMechanism:
         return None
 
     def releases(self, with_canary: bool, n: int, seed: int) -> np.ndarray:
-        import tensorflow as tf
-
-        from privqml.models.privacy.dpsgd import nonprivate_step
-
         tf.random.set_seed(seed)
         x, y = self.x_batch, self.y_batch
         if with_canary:
             x, y = np.vstack([x, self.x_canary]), np.concatenate([y, self.y_canary])
-        return np.stack([nonprivate_step(self.model, x, y).noised_sum for _ in range(n)]).astype(np.float64)
+        return np.stack([dpsgd.nonprivate_step(self.model, x, y).noised_sum for _ in range(n)]).astype(np.float64)
 
 
 __all__ = [
     "BROKEN_MECHANISMS",
     "GaussianSumMechanism",
+    "PUBLIC_CANARY_SEED",
+    "QUANTUM_NOISE_KINDS",
     "QuantumNoiseMechanism",
     "TrainerStepMechanism",
     "canary_gradient",
     "gaussian_sum_mechanism",
+    "public_canary",
 ]

@@ -39,8 +39,18 @@ import dataclasses
 import math
 
 import numpy as np
+import tensorflow as tf
+from sklearn import metrics
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from privqml.errors import ConfigError, DataError
+from privqml import jsonio, validation
+from privqml.errors import DataError
+from privqml.models.training.records import TrainConfig
+from privqml.models.training.setup import run_setup
+from privqml.models.training.trainer import train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +75,6 @@ class MembershipInferenceResult:
 
 
 def _roc_statistics(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    from sklearn import metrics
-
     fpr, tpr, _ = metrics.roc_curve(labels, scores)
     return float(metrics.auc(fpr, tpr)), float(np.max(np.abs(tpr - fpr)))
 
@@ -95,11 +103,6 @@ def logistic_regression_attack(
     member_features, nonmember_features, *, folds: int = 5, seed: int = 0
 ) -> MembershipInferenceResult:
     """Logistic-regression attack on per-example features [n, d], scored out of fold."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     members = _as_array("member_features", member_features, 2)
     others = _as_array("nonmember_features", nonmember_features, 2)
     if members.shape[1] != others.shape[1]:
@@ -107,11 +110,8 @@ def logistic_regression_attack(
             f"member_features have {members.shape[1]} columns, nonmember_features {others.shape[1]}; "
             "use the same features for both"
         )
-    if not (isinstance(folds, int) and 2 <= folds <= min(members.shape[0], others.shape[0])):
-        raise ConfigError(
-            f"folds={folds!r} must be an integer in [2, min(n_members, n_nonmembers)="
-            f"{min(members.shape[0], others.shape[0])}]"
-        )
+    validation.integer("folds", folds, 2, min(members.shape[0], others.shape[0]),
+                       hint="at most min(n_members, n_nonmembers) folds")
     x = np.vstack([members, others])
     labels = np.concatenate([np.ones(members.shape[0]), np.zeros(others.shape[0])])
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
@@ -126,8 +126,8 @@ def logistic_regression_attack(
 def advantage_bound(epsilon: float, delta: float = 0.0) -> float:
     """The largest attacker advantage any test can have against an (ε, δ)-DP mechanism:
     (e^ε − 1 + 2δ)/(e^ε + 1), capped at 1; 1 for ε = ∞."""
-    if epsilon < 0 or not 0 <= delta <= 1:
-        raise ConfigError(f"epsilon={epsilon!r} must be >= 0 and delta={delta!r} in [0, 1]")
+    validation.in_interval("epsilon", epsilon, 0.0, math.inf, lo_open=False)
+    validation.in_interval("delta", delta, 0.0, 1.0, lo_open=False)
     if math.isinf(epsilon):
         return 1.0
     e = math.exp(min(epsilon, 700.0))
@@ -152,14 +152,15 @@ class MembershipInferenceReport:
         return max(self.threshold.attacker_advantage, self.logistic_regression.attacker_advantage) > self.advantage_bound
 
     def as_dict(self) -> dict:
-        return {
+        """The report as privqml JSON values (an infinite accounted ε is ``"inf"``)."""
+        return jsonio.to_jsonable({
             "threshold": self.threshold.as_dict(),
             "logistic_regression": self.logistic_regression.as_dict(),
             "epsilon_accounted": self.epsilon_accounted,
             "delta": self.delta,
             "advantage_bound": self.advantage_bound,
             "exceeds_bound": self.exceeds_bound,
-        }
+        })
 
 
 def membership_inference(
@@ -187,22 +188,16 @@ def membership_inference(
     )
 
 
-def membership_inference_on_run(config, seed: int = 0) -> MembershipInferenceReport:
-    """Train ``config`` (a :class:`privqml.models.training.trainer.TrainConfig`) and attack the result:
-    members are its training examples, non-members its held-out test examples (same public
-    distribution); the threshold attack uses the per-example loss, the logistic regression the
-    (loss, model outputs) features. The advantage bound uses the run's PLD ε at its δ."""
-    import tensorflow as tf
-
-    from privqml.models.data import dataset_classes, load_dataset
-    from privqml.models.training.trainer import train
-    from privqml.models.zoo import build_model
-
+def membership_inference_on_run(config: TrainConfig, seed: int = 0) -> MembershipInferenceReport:
+    """Train ``config`` and attack the result: members are its training examples, non-members its
+    held-out test examples (same public distribution), both as the run loaded them
+    (:func:`~privqml.models.training.setup.run_setup`); the threshold attack uses the per-example
+    loss, the logistic regression the (loss, model outputs) features. The advantage bound uses the
+    run's PLD ε at its δ."""
     run = train(config)
-    n_classes = dataset_classes(config.dataset)
-    model = build_model(config.model, n_classes, config.seed, config.loss)
+    setup = run_setup(config)
+    model, data = setup.model, setup.data
     model.weights.assign(np.asarray(run.final_weights, np.float32))
-    data = load_dataset(config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test)
 
     def features(x, labels):
         outputs = model.predict_outputs(x)

@@ -10,7 +10,7 @@ gradients (fast path) of the model's real batch, clipped and noised by the train
 Gaussian sum query on the augmented [P + m] vectors — with the first P coordinates applied to the
 model by SGD. The auditor's score for canary j is the sum over steps of the released coordinate
 P + j; it guesses "in" for the k highest and "out" for the k lowest scores, and
-:func:`privqml.verify.audit.statistics.one_run_audit` turns the correct guesses into ε_lb, compared
+:func:`privqml.verify.audit.one_run_bound.one_run_audit` turns the correct guesses into ε_lb, compared
 with the run's accounted ε (PLD, Poisson q, T steps). Every canary is a neighbour of the run
 without it, so ε_lb ≤ ε_accounted must hold.
 
@@ -34,18 +34,22 @@ import dataclasses
 import math
 
 import numpy as np
+import tensorflow as tf
 from scipy.special import logsumexp
 
-from privqml.errors import ConfigError
-from privqml.verify.audit.one_step import Check, strict_json, verdict_of
-from privqml.verify.audit.statistics import OneRunAudit, audit_distinguishing_test, one_run_audit, standard_deviation
+from privqml import jsonio, validation
+from privqml.models.privacy import accounting, dpsgd
+from privqml.models.training.records import TrainConfig
+from privqml.models.training.setup import run_setup
+from privqml.verify.audit.distinguishing import audit_distinguishing_test
+from privqml.verify.audit.estimates import standard_deviation
+from privqml.verify.audit.one_run_bound import OneRunAudit, one_run_audit
+from privqml.verify.audit.verdicts import Check, verdict_of
 
 RUN_MECHANISMS = ("correct", "noise-omitted")
 SAMPLERS = ("poisson", "shuffle", "shuffle-public")
-
-
-def _num(v):
-    return None if v is None or not math.isfinite(v) else float(v)
+#: Held-out examples of the audited run's dataset (its test split plays no part in the audit).
+RUN_AUDIT_N_TEST = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,12 +72,13 @@ class RunAuditResult:
     verdict: str
 
     def as_dict(self) -> dict:
-        return strict_json({
+        """The audit as privqml JSON values (an infinite ε is ``"inf"``)."""
+        return jsonio.to_jsonable({
             "model": self.model, "mechanism": self.mechanism, "n_canaries": self.n_canaries,
             "steps": self.steps, "sampling_probability": self.sampling_probability,
             "noise_multiplier": self.noise_multiplier, "clip_norm": self.clip_norm, "delta": self.delta,
-            "epsilon_accounted": _num(self.epsilon_accounted), "accountant": "pld",
-            "epsilon_lower_bound": _num(self.epsilon_lower_bound), "one_run": self.one_run.as_dict(),
+            "epsilon_accounted": self.epsilon_accounted, "accountant": "pld",
+            "epsilon_lower_bound": self.epsilon_lower_bound, "one_run": self.one_run.as_dict(),
             "checks": [c.as_dict() for c in self.checks], "verdict": self.verdict,
         })
 
@@ -94,32 +99,24 @@ def one_run_training_audit(
     guesses: int | None = None,
     mechanism: str = "correct",
     seed: int = 0,
+    preprocessing: str | None = None,
 ) -> RunAuditResult:
     """Train once with ``n_canaries`` Dirac canaries and audit the run (module docstring).
 
     ``guesses`` = k guesses "in" and k "out" (default m/4 each, fixed before the run);
     ``mechanism="noise-omitted"`` applies no noise while accounting for σ (the run must be flagged).
+    The model, the data (``preprocessing`` as in :class:`TrainConfig`), C and q are those of a
+    training run with these options (:func:`~privqml.models.training.setup.run_setup`);
+    T = ``steps``.
     """
-    import tensorflow as tf
-
-    from privqml.models.privacy import accounting, dpsgd
-    from privqml.models.data import dataset_classes, load_dataset
-    from privqml.models.training.trainer import TrainConfig, resolve_clip
-    from privqml.models.zoo import build_model
-
-    if mechanism not in RUN_MECHANISMS:
-        raise ConfigError(f"mechanism={mechanism!r}; choose one of {list(RUN_MECHANISMS)}")
-    if not (isinstance(n_canaries, int) and n_canaries >= 4):
-        raise ConfigError(f"n_canaries={n_canaries!r} must be an integer >= 4")
-    n_classes = dataset_classes(dataset)
-    model = build_model(model_spec, n_classes, seed)
-    data = load_dataset(dataset, model.n_features, seed, model.input_domain, n_train, 16)
-    if not 1 <= batch_size <= data.n_train:
-        raise ConfigError(f"batch_size={batch_size!r} must lie in [1, n_train={data.n_train}]")
+    validation.choice("mechanism", mechanism, RUN_MECHANISMS)
+    validation.integer("n_canaries", n_canaries, 4)
+    validation.integer("steps", steps, 1)
     config = TrainConfig(model=model_spec, dataset=dataset, epsilon=None, noise_multiplier=noise_multiplier,
-                         clip=clip, batch_size=batch_size, seed=seed)
-    clip_norm, _, _ = resolve_clip(config, model, n_classes)
-    q = batch_size / data.n_train
+                         delta=delta, clip=clip, batch_size=batch_size, lr=lr, seed=seed, n_train=n_train,
+                         n_test=RUN_AUDIT_N_TEST, preprocessing=preprocessing, allow_large_delta=True)
+    setup = run_setup(config)
+    model, data, clip_norm, q = setup.model, setup.data, setup.clip, setup.sampling_probability
     sigma_applied = 0.0 if mechanism == "noise-omitted" else float(noise_multiplier)
     rng = np.random.default_rng([seed, 7])
     tf.random.set_seed(seed)
@@ -141,8 +138,7 @@ def one_run_training_audit(
         scores += noised[n_weights:]
     k = n_canaries // 4 if guesses is None else int(guesses)
     audit = one_run_audit(scores, included, k_positive=k, k_negative=k, delta=delta, confidence=confidence)
-    eps_acc = (accounting.compute_epsilon(q, float(noise_multiplier), int(steps), delta, "pld")
-               if noise_multiplier > 0 else math.inf)
+    eps_acc = accounting.compute_epsilon(q, float(noise_multiplier), int(steps), delta, "pld")
     checks = (Check("epsilon", audit.epsilon_lower_bound <= eps_acc,
                     f"one-run epsilon lower bound {audit.epsilon_lower_bound:.4g} ({audit.n_correct}/"
                     f"{audit.n_guesses} guesses right) vs accounted {eps_acc:.4g} (pld, q={q:.4g}, T={steps})"),)
@@ -176,16 +172,15 @@ class SamplingAuditResult:
     verdict: str
 
     def as_dict(self) -> dict:
+        """The audit as privqml JSON values (an infinite ε is ``"inf"``)."""
         out = dataclasses.asdict(self)
         out["checks"] = [c.as_dict() for c in self.checks]
-        return strict_json(out)
+        return jsonio.to_jsonable(out)
 
 
 def _epoch_batches(sampler: str, n: int, batch_size: int, steps: int, rng) -> list[np.ndarray]:
-    from privqml.models.privacy.dpsgd import poisson_batch
-
     if sampler == "poisson":
-        return [poisson_batch(n, batch_size / n, rng) for _ in range(steps)]
+        return [dpsgd.poisson_batch(n, batch_size / n, rng) for _ in range(steps)]
     order = rng.permutation(n) if sampler == "shuffle" else np.random.default_rng(0).permutation(n)
     return [order[t * batch_size : (t + 1) * batch_size] for t in range(steps)]
 
@@ -203,12 +198,10 @@ def sampling_audit(
     seed: int = 0,
 ) -> SamplingAuditResult:
     """Audit one epoch (T = n/L steps) of ``sampler`` accounted as Poisson (module docstring)."""
-    from privqml.models.privacy import accounting
-
-    if sampler not in SAMPLERS:
-        raise ConfigError(f"sampler={sampler!r}; choose one of {list(SAMPLERS)}")
-    if not (isinstance(n_examples, int) and isinstance(batch_size, int) and 1 <= batch_size < n_examples):
-        raise ConfigError(f"need integers 1 <= batch_size={batch_size!r} < n_examples={n_examples!r}")
+    validation.choice("sampler", sampler, SAMPLERS)
+    validation.integer("n_examples", n_examples, 2)
+    validation.integer("batch_size", batch_size, 1, n_examples - 1, hint="a batch smaller than the data")
+    validation.confidence("confidence", confidence)
     steps = n_examples // batch_size
     q = batch_size / n_examples
     rng = np.random.default_rng([seed, 3])
@@ -239,7 +232,7 @@ def sampling_audit(
         else:  # public permutation: the adversary knows the step (index 0 here, wlog)
             score = lambda z: z[:, 0]  # noqa: E731
     test = audit_distinguishing_test(score(with_), score(without), delta=delta, confidence=per_check, seed=seed)
-    eps_acc = accounting.compute_epsilon(q, sigma, steps, delta, "pld") if sigma > 0 else math.inf
+    eps_acc = accounting.compute_epsilon(q, sigma, steps, delta, "pld")
     checks = (
         Check("sampling-is-poisson", poisson_like,
               f"appearances of one example per epoch: variance {var_app:.4g} (Poisson: {var_app_poisson:.4g}); "

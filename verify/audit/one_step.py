@@ -1,4 +1,4 @@
-r"""The one-step canary audit of a DP-SGD step, and the verdict every privqml audit ends in.
+r"""The one-step canary audit of a DP-SGD step.
 
 A *step mechanism* releases the (noised) gradient sum of one batch, with or without a canary
 example in it (:class:`StepMechanism`; adapters for privqml's trainer, its stock TF Privacy path,
@@ -19,7 +19,7 @@ From ``trials`` releases on each side the audit estimates, with confidence inter
 * the canary's shift (Welch interval) — must not exceed C (sensitivity);
 * the noise standard deviation along u (χ² interval) — must reach σC;
 * the empirical ε lower bound of the best threshold test on s (Clopper–Pearson, threshold
-  chosen on separate trials; :func:`privqml.verify.audit.statistics.audit_distinguishing_test`) —
+  chosen on separate trials; :func:`privqml.verify.audit.distinguishing.audit_distinguishing_test`) —
   must not exceed the accounted ε of the step;
 
 * the noise's freshness: the with- and without-canary sides are run with different seeds, so
@@ -31,9 +31,10 @@ and checks that the clip the mechanism applied is the same with and without the 
 computed from the training data changes when the data change: privacy leak). The four
 statistical checks share the error budget 1 − confidence (Bonferroni: a quarter each).
 
-Verdicts: ``violation`` when a check fails; ``no-guarantee`` when no finite ε is accounted
-(no DP noise: quantum shot/trajectory noise alone, or a non-private run); else ``consistent``.
-``consistent`` means "no bug found at this power", not a proof of privacy.
+Verdicts (:mod:`privqml.verify.audit.verdicts`): ``violation`` when a check fails;
+``no-guarantee`` when no finite ε is accounted (no DP noise: quantum shot/trajectory noise alone,
+or a non-private run); else ``consistent``. ``consistent`` means "no bug found at this power",
+not a proof of privacy.
 """
 
 from __future__ import annotations
@@ -42,19 +43,15 @@ import dataclasses
 import math
 from typing import Protocol
 
+import dp_accounting
 import numpy as np
 
+from privqml import jsonio, validation
 from privqml.errors import ConfigError
-from privqml.verify.audit.statistics import (
-    DistinguishingAudit,
-    Estimate,
-    audit_distinguishing_test,
-    mean_difference,
-    standard_deviation,
-)
-
-VERDICTS = ("consistent", "violation", "no-guarantee")
-ACCOUNTANTS = ("pld", "rdp")
+from privqml.models.privacy import accounting
+from privqml.verify.audit.distinguishing import DistinguishingAudit, audit_distinguishing_test
+from privqml.verify.audit.estimates import Estimate, mean_difference, standard_deviation
+from privqml.verify.audit.verdicts import Check, verdict_of
 
 
 class StepMechanism(Protocol):
@@ -82,38 +79,6 @@ class StepMechanism(Protocol):
 
     def clip_applied(self, with_canary: bool) -> float | None:
         """The clip the mechanism actually applied on the batch with / without the canary."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Check:
-    """One pass/fail check of an audit, with the numbers behind it."""
-
-    name: str
-    passed: bool
-    detail: str
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-def _num(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def strict_json(value):
-    """``value`` with every non-finite float replaced by ``None`` (strict JSON), recursively."""
-    if isinstance(value, dict):
-        return {k: strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        return _num(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,22 +120,23 @@ class StepAuditResult:
         return tuple(c.name for c in self.checks if not c.passed)
 
     def as_dict(self) -> dict:
-        """Strict JSON: an infinite ε is ``null`` with ``epsilon_accounted_finite = false``."""
-        return strict_json({
+        """The audit as privqml JSON values (:func:`privqml.jsonio.to_jsonable`): an infinite ε is
+        ``"inf"``, and ``epsilon_accounted_finite`` says whether one was accounted."""
+        return jsonio.to_jsonable({
             "mechanism": self.mechanism,
             "description": self.description,
             "verdict": self.verdict,
-            "epsilon_accounted": _num(self.epsilon_accounted),
+            "epsilon_accounted": self.epsilon_accounted,
             "epsilon_accounted_finite": math.isfinite(self.epsilon_accounted),
             "accountant": self.accountant,
-            "epsilon_lower_bound": _num(self.epsilon_lower_bound),
+            "epsilon_lower_bound": self.epsilon_lower_bound,
             "delta": self.delta,
             "confidence": self.confidence,
             "trials": self.trials,
-            "clip_norm": _num(self.clip_norm),
+            "clip_norm": self.clip_norm,
             "noise_multiplier": self.noise_multiplier,
             "canary_shift_estimate": self.canary_shift_estimate.as_dict(),
-            "canary_shift_expected": _num(self.canary_shift_expected),
+            "canary_shift_expected": self.canary_shift_expected,
             "noise_std_estimate": self.noise_std_estimate.as_dict(),
             "noise_std_expected": self.noise_std_expected,
             "distinguishing_test": self.distinguishing.as_dict(),
@@ -180,24 +146,13 @@ class StepAuditResult:
 
 
 def step_epsilon(noise_multiplier: float, delta: float, accountant: str = "pld") -> float:
-    """ε(δ) of one Gaussian step with noise multiplier σ (canary in the batch: no sampling)."""
-    import dp_accounting
-    from dp_accounting import pld, rdp
-
-    if accountant not in ACCOUNTANTS:
-        raise ConfigError(f"accountant={accountant!r}; choose one of {list(ACCOUNTANTS)}")
-    if noise_multiplier <= 0:
+    """ε(δ) of one Gaussian step with noise multiplier σ (canary in the batch: no sampling), by
+    the accountant named (:func:`privqml.models.privacy.accounting.epsilon_of_event` of
+    ``GaussianDpEvent(σ)``); ∞ for σ = 0."""
+    validation.choice("accountant", accountant, accounting.ACCOUNTANTS)
+    if validation.non_negative("noise_multiplier", noise_multiplier) == 0:
         return math.inf
-    acc = pld.PLDAccountant() if accountant == "pld" else rdp.RdpAccountant()
-    acc.compose(dp_accounting.GaussianDpEvent(float(noise_multiplier)))
-    return float(acc.get_epsilon(delta))
-
-
-def verdict_of(epsilon_accounted: float, checks) -> str:
-    """``no-guarantee`` without a finite accounted ε, ``violation`` if a check failed."""
-    if not math.isfinite(epsilon_accounted):
-        return "no-guarantee"
-    return "violation" if any(not c.passed for c in checks) else "consistent"
+    return accounting.epsilon_of_event(dp_accounting.GaussianDpEvent(float(noise_multiplier)), delta, accountant)
 
 
 def one_step_audit(
@@ -215,10 +170,10 @@ def one_step_audit(
     ``extra_checks`` (already evaluated :class:`Check` records, e.g. the trainer's finite-release
     check) join the statistical ones and the verdict.
     """
-    if not (isinstance(trials, (int, np.integer)) and trials >= 20):
-        raise ConfigError(f"trials={trials!r} must be an integer >= 20 per side; use thousands for power")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence={confidence!r} must be in (0, 1)")
+    validation.integer("trials", trials, 20, hint="trials per side; use thousands for power")
+    validation.delta("delta", delta)
+    validation.confidence("confidence", confidence)
+    validation.choice("accountant", accountant, accounting.ACCOUNTANTS)
     u = np.asarray(mechanism.canary_direction, dtype=np.float64)
     if not math.isclose(float(np.linalg.norm(u)), 1.0, rel_tol=1e-6):
         raise ConfigError(
@@ -291,14 +246,4 @@ def one_step_audit(
     )
 
 
-__all__ = [
-    "ACCOUNTANTS",
-    "Check",
-    "StepAuditResult",
-    "StepMechanism",
-    "VERDICTS",
-    "one_step_audit",
-    "step_epsilon",
-    "strict_json",
-    "verdict_of",
-]
+__all__ = ["StepAuditResult", "StepMechanism", "one_step_audit", "step_epsilon"]

@@ -41,8 +41,10 @@ import numpy as np
 import sympy
 from scipy import stats
 
+from privqml import validation
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
+from privqml.theory.exact.numeric import batch_expectations_and_jacobians
 
 
 # -- exact expectations with Cirq ----------------------------------------------------------
@@ -171,8 +173,7 @@ def shot_noise_privacy_loss(
 
     Expectations are computed exactly with Cirq; the pmfs are exact convolutions of binomials.
     """
-    if not (isinstance(shots, (int, np.integer)) and shots >= 1):
-        raise ConfigError(f"shots={shots!r} must be an integer >= 1")
+    validation.integer("shots", shots, 1, hint="the shots per example's expectation")
     _, coefficient = _single_pauli_observable(ansatz)
     inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
     f_rest = exact_expectations(ansatz, weights, inputs) if inputs.size else np.zeros(0)
@@ -297,10 +298,7 @@ def depolarizing_step(
     """Exact one-step update of :func:`one_qubit_model` under depolarising channels (MSE loss
     ℓ = (f − y)², y ∈ {−1, +1}); gradients from :mod:`privqml.theory.exact.numeric` (exact adjoint,
     density matrices), expectations cross-checked against Cirq."""
-    from privqml.theory.exact.numeric import batch_expectations_and_jacobians
-
-    if not 0.0 < depolarizing <= 1.0:
-        raise ConfigError(f"depolarizing={depolarizing!r} must be a probability in (0, 1]")
+    validation.probability("depolarizing", depolarizing, hint="the depolarising probability after each gate")
     noisy, clean = one_qubit_model(depolarizing), one_qubit_model()
     weights = np.asarray(weights, dtype=np.float64)
 
@@ -338,9 +336,8 @@ def replace_one_shot_epsilon(max_abs_expectation: float, shots: int) -> float:
     """Pure-ε of releasing one example's N-shot count when |f| ≤ λ < 1 everywhere (e.g. under
     depolarising contraction) and one example is *replaced*: N·log((1 + λ)/(1 − λ)); ∞ at λ = 1.
     Grows linearly with N: more shots, less "privacy" — the opposite of a calibrated mechanism."""
-    lam = float(max_abs_expectation)
-    if not 0.0 <= lam <= 1.0:
-        raise ConfigError(f"max_abs_expectation={lam!r} must be in [0, 1] (units of the observable norm)")
+    lam = validation.in_interval("max_abs_expectation", max_abs_expectation, 0.0, 1.0, lo_open=False,
+                                 hint="a bound on |f| in units of the observable norm")
     if lam == 1.0:
         return math.inf
     return float(shots * math.log((1.0 + lam) / (1.0 - lam)))

@@ -12,7 +12,7 @@ steps T, batch size and per-example gradient path:
                 recorded released updates. A match means the noise and batches are a function of
                 what was written out: against that adversary ε = ∞ (``violation``), unless the run
                 declares itself a simulation (then ``no-guarantee``).
-``one-step``    :func:`privqml.verify.audit.one_step_audit` of the trainer's own
+``one-step``    :func:`privqml.verify.audit.one_step.one_step_audit` of the trainer's own
                 :func:`~privqml.models.privacy.dpsgd.dp_step` at the run's final weights on a Poisson batch
                 of the training data, with the finite-release check (a NaN/inf per-example
                 gradient must contribute zero).
@@ -20,9 +20,10 @@ steps T, batch size and per-example gradient path:
                 same model with m Dirac canaries, at the run's C, σ, q and T (Steinke, Nasr &
                 Jagielski, NeurIPS 2023), ε lower bound vs the PLD-accounted ε of those T steps.
 
-The top-level verdict merges the sub-audits': ``violation`` if any is, else ``no-guarantee`` if
-any is (a simulation run, or no noise), else ``consistent``. ``consistent`` means no violation was
-found at the audits' power, not a proof of privacy.
+The top-level verdict merges the sub-audits' (:func:`~privqml.verify.audit.verdicts.merge_verdicts`):
+``violation`` if any is, else ``no-guarantee`` if any is (a simulation run) or the run is not
+private, else ``consistent``. ``consistent`` means no violation was found at the audits' power,
+not a proof of privacy.
 
 With ``inject`` the run's configuration is first re-trained with one of the trainer faults of
 :mod:`privqml.models.privacy.faults` and that run is audited (the audits must flag each fault).
@@ -31,14 +32,25 @@ With ``inject`` the run's configuration is first re-trained with one of the trai
 from __future__ import annotations
 
 import dataclasses
-import math
 import pathlib
 import tempfile
 
 import numpy as np
+import tensorflow as tf
 
+from privqml import jsonio, validation
 from privqml.errors import ConfigError
-from privqml.verify.audit.one_step import Check, strict_json
+from privqml.models.privacy import dpsgd, faults
+from privqml.models.privacy.randomness import EpochRandomness, epoch_randomness
+from privqml.models.training import runio
+from privqml.models.training.records import RunResult, TrainConfig
+from privqml.models.training.setup import run_setup
+from privqml.models.training.trainer import optimizer_for, train
+from privqml.verify.audit.mechanisms import TrainerStepMechanism, public_canary
+from privqml.verify.audit.one_run import one_run_training_audit
+from privqml.verify.audit.one_step import one_step_audit
+from privqml.verify.audit.setting import AuditSetting
+from privqml.verify.audit.verdicts import Check, merge_verdicts
 
 #: How many leading steps the replay re-runs (each must match for a reproduction).
 REPLAY_STEPS = 3
@@ -63,26 +75,16 @@ class RunAudit:
     verdict: str
 
     def as_dict(self) -> dict:
-        return strict_json({
+        """The audit as privqml JSON values (an infinite ε is ``"inf"``)."""
+        return jsonio.to_jsonable({
             "run_dir": self.run_dir, "inject": self.inject, "setting": self.setting,
             "sub_audits": self.sub_audits, "verdict": self.verdict,
             "verdicts": {name: audit["verdict"] for name, audit in self.sub_audits.items()},
         })
 
 
-def merge_verdicts(verdicts) -> str:
-    """``violation`` if any, else ``no-guarantee`` if any, else ``consistent``."""
-    verdicts = list(verdicts)
-    for worst in ("violation", "no-guarantee"):
-        if worst in verdicts:
-            return worst
-    return "consistent"
-
-
 def _candidates(config) -> list[tuple[str, object]]:
     """Seed derivations the replaying adversary tries: (label, epoch → EpochRandomness)."""
-    from privqml.models.privacy.randomness import EpochRandomness, epoch_randomness
-
     seed = int(config.seed)
     out = [
         ("recorded seed, (seed, epoch) derivation",
@@ -97,11 +99,6 @@ def _candidates(config) -> list[tuple[str, object]]:
 def replay_check(run) -> Check:
     """Re-run the first :data:`REPLAY_STEPS` steps of ``run`` (a RunResult) under every candidate
     derivation of its recorded seeds; a candidate reproducing every released update fails it."""
-    import tensorflow as tf
-
-    from privqml.models.privacy import dpsgd
-    from privqml.models.training.trainer import model_and_data, optimizer_for
-
     config = run.config
     released = np.asarray(run.released_updates, np.float64)
     steps = min(REPLAY_STEPS, len(released))
@@ -109,7 +106,8 @@ def replay_check(run) -> Check:
         return Check("replay", True, "no released updates recorded: nothing to replay")
     q, sigma = run.privacy.sampling_probability, run.privacy.noise_multiplier
     for label, derive in _candidates(config):
-        model, data, _ = model_and_data(config, None)
+        setup = run_setup(config)  # a fresh model at the recorded initial weights, the recorded data
+        model, data = setup.model, setup.data
         optimizer = optimizer_for(config)
         streams = derive(0)
         dpsgd.reseed_noise(streams.noise_seed)
@@ -149,15 +147,21 @@ def _replay_audit(run) -> dict:
     return {"checks": [check.as_dict()], "verdict": verdict, "note": note}
 
 
-def _one_step_audit(run, trials: int, seed: int) -> dict:
-    from privqml.models.privacy import dpsgd
-    from privqml.models.training.trainer import model_and_data
-    from privqml.verify.audit.one_step import one_step_audit
-    from privqml.verify.audit.mechanisms import TrainerStepMechanism
-    from privqml.verify.audit.setting import public_canary
+def short_run_replay(setting: AuditSetting, *, path: str = "fast", epochs: int = 1) -> Check:
+    """Train the setting's configuration briefly (secret randomness, as ``privqml train`` does) and
+    replay it from its record (:func:`replay_check`): the check fails when the recorded seed
+    reproduces the released updates."""
+    config = TrainConfig(model=setting.model_spec, dataset=setting.dataset, epsilon=None,
+                         noise_multiplier=setting.noise_multiplier, clip=setting.clip_norm,
+                         batch_size=setting.expected_batch_size, epochs=epochs, n_train=setting.n_train,
+                         seed=setting.seed, path=path, delta=setting.delta, meter_every=0)
+    return replay_check(train(config))
 
+
+def _one_step_audit(run, trials: int, seed: int) -> dict:
     config = run.config
-    model, data, n_classes = model_and_data(config, None)
+    setup = run_setup(config)
+    model, data, n_classes = setup.model, setup.data, setup.n_classes
     model.weights.assign(np.asarray(run.final_weights, np.float32))  # public: released weights
     q = run.privacy.sampling_probability
     rng = np.random.default_rng([seed, 17])  # the auditor's batch: any batch is a valid neighbour pair
@@ -174,21 +178,17 @@ def _one_step_audit(run, trials: int, seed: int) -> dict:
 
 
 def _one_run_audit(run, n_canaries: int, seed: int) -> dict:
-    from privqml.verify.audit.one_run import one_run_training_audit
-
     config = run.config
     return one_run_training_audit(
         config.model, config.dataset, n_canaries=n_canaries, steps=run.privacy.steps,
         batch_size=config.batch_size, n_train=run.dataset["n_train"], clip=run.clip,
         noise_multiplier=run.privacy.noise_multiplier, lr=config.lr, delta=run.privacy.delta, seed=seed,
+        preprocessing=config.preprocessing,
     ).as_dict()
 
 
-def load_run(run_dir) -> object:
+def load_run(run_dir) -> RunResult:
     """The :class:`~privqml.models.training.records.RunResult` in ``run_dir/run.json`` (ConfigError if none)."""
-    from privqml.models.training import runio
-    from privqml.models.training.records import RunResult
-
     path = pathlib.Path(run_dir) / "run.json"
     data = runio.read_json(path)
     if data is None:
@@ -199,12 +199,11 @@ def load_run(run_dir) -> object:
 def audit_run(run_dir, *, trials: int = 20_000, n_canaries: int = 1000, inject: str | None = None,
               seed: int = 0) -> RunAudit:
     """Audit the run in ``run_dir`` (module docstring); ``inject`` re-trains it with a fault first."""
-    from privqml.models.privacy import faults
-    from privqml.models.training.trainer import train
-
-    run = load_run(run_dir)
+    validation.integer("trials", trials, 20, hint="trials per side; use thousands for power")
+    validation.integer("n_canaries", n_canaries, 4)
     if inject is not None:
         faults.check_fault(inject)
+    run = load_run(run_dir)
     if run.privacy.private and run.clip is None:
         raise ConfigError(f"run={str(run_dir)!r} has no clip recorded; it cannot be audited")
     with faults.injected(inject), tempfile.TemporaryDirectory(prefix="privqml-audit-") as scratch:
@@ -219,7 +218,7 @@ def audit_run(run_dir, *, trials: int = 20_000, n_canaries: int = 1000, inject: 
         "clip_norm": run.clip, "noise_multiplier": run.privacy.noise_multiplier,
         "sampling_probability": run.privacy.sampling_probability, "steps": run.privacy.steps,
         "batch_size": run.config.batch_size, "path": run.config.path, "n_train": run.dataset.get("n_train"),
-        "epsilon_rdp": _finite(run.privacy.epsilon_rdp), "epsilon_pld": _finite(run.privacy.epsilon_pld),
+        "epsilon_rdp": run.privacy.epsilon_rdp, "epsilon_pld": run.privacy.epsilon_pld,
         "delta": run.privacy.delta,
         "randomness": "simulation" if run.config.simulation_seed is not None else "secret",
     }
@@ -229,8 +228,4 @@ def audit_run(run_dir, *, trials: int = 20_000, n_canaries: int = 1000, inject: 
     return RunAudit(str(run_dir), inject, setting, audits, verdict)
 
 
-def _finite(value: float):
-    return float(value) if math.isfinite(value) else None
-
-
-__all__ = ["REPLAY_STEPS", "RunAudit", "audit_run", "load_run", "merge_verdicts", "replay_check"]
+__all__ = ["REPLAY_STEPS", "RunAudit", "audit_run", "load_run", "replay_check", "short_run_replay"]

@@ -3,16 +3,18 @@
 Reference: Abadi et al., "Deep Learning with Differential Privacy", CCS 2016, §3.1: with
 q = 0.01, σ = 4, δ = 1e-5 and T = 10 000 steps the moments accountant gives ε ≈ 1.26 (strong
 composition: 9.34). dp-accounting 0.4.3's RDP accountant (better RDP→DP conversion) gives 1.0355
-and its PLD accountant 0.9470 (DESIGN.md, measured with these pinned versions).
+and its PLD accountant 0.9470 (measured with these pinned versions).
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 import dp_accounting
 import pytest
 
+from privqml import jsonio
 from privqml.errors import ConfigError
 from privqml.models.privacy.accounting import (
     calibrate_noise_multiplier,
@@ -87,7 +89,8 @@ def test_privacy_report_and_non_private_runs():
     assert report.epsilon_pld == pytest.approx(compute_epsilon(0.1, 1.5, 50, 1e-5, "pld"))
     assert report.as_dict()["sampling"] == "poisson"
     off = privacy_report(event, 1e-5, 0.0, 0.1, 50, private=False)
-    assert math.isinf(off.epsilon_rdp) and off.as_dict()["epsilon_rdp"] is None
+    assert math.isinf(off.epsilon_rdp) and off.as_dict()["epsilon_rdp"] == math.inf
+    assert json.loads(jsonio.dumps(off.as_dict()))["epsilon_rdp"] == "inf"  # the package's JSON convention
     assert compute_epsilon(0.1, 0.0, 10, 1e-5) == math.inf
 
 

@@ -1,4 +1,4 @@
-"""Run records: TrainConfig validation and the strict-JSON round trip of RunResult."""
+"""Run records: TrainConfig validation and the privqml-JSON round trip of RunResult."""
 
 from __future__ import annotations
 
@@ -40,9 +40,28 @@ def test_summary_round_trip_with_infinite_epsilon():
     run = RunResult(config, {"name": "m"}, dataset, privacy, 2.5, "given", None, history, meter, (0.1, 0.2),
                     {"total_seconds": 1.0}, ((0.5, -0.5),), 0)
     text = json.dumps(run.summary(), allow_nan=False)
+    assert run.summary()["guarantee"]["epsilon_rdp"] == "inf" and run.summary()["config"]["epsilon"] == "inf"
     back = RunResult.from_summary(json.loads(text))
     assert back.config == config and back.clip_history == meter and back.test_accuracy == 0.75
     assert math.isinf(back.privacy.epsilon_rdp) and back.summary() == run.summary()
     meter_summary = run.summary()["not_covered"]["clip_meter"]
     assert meter_summary["clip_fraction_max"] == 0.5 and meter_summary["predicted_bias_max"] is None
     assert back.released_updates == ((0.5, -0.5),) and back.history == history
+
+
+def test_a_run_json_of_an_older_privqml_with_null_epsilon_still_reads():
+    """privqml once wrote an infinite ε as null: such a run.json reads back as ε = ∞."""
+    config = TrainConfig(model="mlp", epsilon=math.inf, clip=1.0)
+    privacy = PrivacyReport(math.inf, math.inf, 1e-5, 0.0, 0.1, 20, private=False)
+    history = ({"epoch": 1, "steps": 20, "train_loss": math.inf, "train_accuracy": 0.5, "test_loss": 0.6,
+                "test_accuracy": 0.75},)
+    dataset = {"name": "d", "n_train": 200, "fingerprint": "ab", "class_balance_train": [100, 100],
+               "preprocessing": "none", "preprocessing_mode": "none", "preprocessing_covered": True}
+    run = RunResult(config, {"name": "m"}, dataset, privacy, 1.0, "given", None, history, (), (0.1,),
+                    {"total_seconds": 1.0}, ((0.5,),), 0)
+    summary = run.summary()
+    assert summary["not_covered"]["train_history"][0]["train_loss"] == "inf"
+    legacy = json.loads(json.dumps(summary).replace('"inf"', "null"))
+    back = RunResult.from_summary(legacy)
+    assert back.config == config and math.isinf(back.privacy.epsilon_rdp) and math.isinf(back.privacy.epsilon_pld)
+    assert RunResult.from_summary(summary).history == history  # "inf" reads back as a float

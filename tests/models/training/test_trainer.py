@@ -10,6 +10,7 @@ import pytest
 
 from privqml.errors import ConfigError, DataError
 from privqml.models.privacy.accounting import compute_epsilon
+from privqml.models.training import runio
 from privqml.models.training.trainer import RunResult, TrainConfig, train
 
 SMALL = dict(dataset="quantum", n_train=64, n_test=32, batch_size=8, epochs=2, lr=0.05, seed=0)
@@ -64,9 +65,14 @@ def test_classical_run_at_the_same_clip_is_clipped_and_batches_are_poisson():
 
 def test_non_private_reference_run():
     run = train(TrainConfig(model="mlp", epsilon=math.inf, **SMALL))
-    g = run.summary()["guarantee"]
-    assert g["private"] is False and g["epsilon_rdp"] is None and g["noise_multiplier"] == 0.0
+    summary = run.summary()
+    g = summary["guarantee"]
+    assert g["private"] is False and g["noise_multiplier"] == 0.0
+    assert g["epsilon_rdp"] == g["epsilon_pld"] == "inf" and summary["config"]["epsilon"] == "inf"  # privqml JSON
     assert g["calibrated_with"] is None and "not private" in " ".join(g["caveats"])
+    assert runio.run_curves(summary).title.endswith("not private (ε = ∞)")
+    back = RunResult.from_summary(json.loads(json.dumps(summary)))
+    assert back.config == run.config and math.isinf(back.privacy.epsilon_pld) and back.summary() == summary
 
 
 def test_files_resume_and_skip(tmp_path):
@@ -91,6 +97,11 @@ def test_files_resume_and_skip(tmp_path):
     data = json.loads((tmp_path / "run.json").read_text())
     assert data["covered"]["test_accuracy"] == reference.test_accuracy
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+    curves = runio.run_curves(data)  # what curves.png shows: 3 epochs, 24 metered steps (8 per epoch)
+    assert curves.epochs == (1, 2, 3) and curves.test_accuracy == tuple(h["test_accuracy"] for h in reference.history)
+    assert curves.meter_steps == tuple(range(24)) and curves.clip == 1.0 and curves.grad_norm_bound is None
+    assert curves.norm_max == tuple(m.norm_max for m in reference.clip_history)
+    assert "SIMULATION" in curves.title and f"ε_RDP = {reference.privacy.epsilon_rdp:.3g}" in curves.title
     calls = []
     again = train(config, out_dir=tmp_path, progress=calls.append)  # finished: loaded, not redone
     assert calls == [] and isinstance(again, RunResult)

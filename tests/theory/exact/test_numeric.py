@@ -71,7 +71,7 @@ def _zoo() -> Ansatz:
 
 
 def _noisy(ansatz: Ansatz, channel) -> Ansatz:
-    return dataclasses.replace(ansatz, circuit=ansatz.circuit.with_noise(channel))
+    return dataclasses.replace(ansatz, circuit=ansatz.circuit.unfreeze().with_noise(channel))
 
 
 def _mode(ansatz: Ansatz) -> str:
@@ -178,11 +178,12 @@ def test_errors_and_domain():
         numeric.compile_numeric(_noisy(hea(11, 1), cirq.depolarize(0.01)))
 
 
-def test_program_is_cached_per_ansatz_object():
+def test_program_is_cached_per_ansatz_value():
     ansatz = hea(2, 1)
     program = numeric.compile_numeric(ansatz)
     assert numeric.compile_numeric(ansatz) is program
-    assert numeric.compile_numeric(hea(2, 1)) is not program
+    assert numeric.compile_numeric(hea(2, 1)) is program  # an equal ansatz shares the program
+    assert numeric.compile_numeric(hea(2, 1, "Z1")) is not program
     assert program.n_slots == 6 and len(program.steps) == 7 and not program.mixed
 
 

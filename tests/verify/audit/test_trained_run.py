@@ -9,7 +9,8 @@ import pytest
 from privqml.cli import main
 from privqml.errors import ConfigError
 from privqml.models.training.trainer import TrainConfig, train
-from privqml.verify.audit.trained_run import audit_run, merge_verdicts
+from privqml.verify.audit.trained_run import audit_run
+from privqml.verify.audit.verdicts import merge_verdicts
 
 RUN = dict(model="hea:n_qubits=2,n_layers=1", dataset="quantum", n_train=64, n_test=16, batch_size=8, epochs=2,
            epsilon=4.0, clip="bound", seed=1)

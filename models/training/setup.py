@@ -1,0 +1,189 @@
+r"""The set-up of a training run: model, data, sampling, clipping threshold and noise multiplier.
+
+:func:`run_setup` turns a :class:`~privqml.models.training.records.TrainConfig` into a
+:class:`RunSetup` in a fixed order, refusing on the way every setting under which the printed ε
+would not be the guarantee:
+
+1. the classes of the dataset, the model (:func:`privqml.models.zoo.build_model`) and the dataset
+   inside the model's public input domain (:func:`privqml.models.data.load_dataset`, or the
+   ``data`` given); the loss must fit the classes, the batch the training split;
+2. for a private run: δ < 1/n_train (unless ``allow_large_delta``; a δ that large is met by a
+   mechanism that publishes one example outright) and no unclamped ``bce_prob`` loss (unbounded);
+3. Poisson sampling with q = batch_size / n_train and T = epochs · round(n_train / batch_size)
+   steps;
+4. σ: given, or the smallest σ for which T steps are (target ε, δ)-DP by the configured accountant
+   (:func:`~privqml.models.privacy.accounting.calibrate_noise_multiplier`), raised by a relative
+   margin of 2⁻²⁰ because TF Privacy applies the noise stddev float32(σ·C) to a float32 C, so the σ
+   it applies may be one float32 ulp below σ; a σ below
+   :data:`~privqml.models.training.records.MIN_NOISE_MULTIPLIER` is refused (the PLD accountant
+   cannot finish in bounded memory);
+5. C: the number given, or ``"bound"``: the theory's loss-gradient bound G* of the model over the
+   public input domain (for a classical model, the bound of the quantum model it is matched to,
+   so that both are compared at one C) — never a quantity computed from the data. A non-private
+   run needs no C: when the bound is unavailable it has none, and a C it has only sets the
+   clipping meter's threshold.
+
+The trainer runs what this record describes; the audits build their settings through it, so an
+audit tests the very configuration a training run would use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from privqml.errors import ConfigError, DataError
+from privqml.models.base import Model
+from privqml.models.data import Dataset, dataset_classes, load_dataset
+from privqml.models.losses import check_loss
+from privqml.models.privacy import accounting
+from privqml.models.training.records import MIN_NOISE_MULTIPLIER, TrainConfig
+from privqml.models.zoo import build_model, reference_quantum_model
+
+#: TF Privacy's float32 noise stddev may apply σ one ulp low: calibrated σ is raised by this factor.
+SIGMA_MARGIN = 1.0 + 2.0**-20
+NO_CLIP_SOURCE = "none (non-private, no bound)"
+METER_ONLY = "; meter only, not applied (non-private run: no clipping, no noise)"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSetup:
+    """Everything a training run of ``config`` is made of before its first step (not frozen in
+    depth: ``model`` holds trainable weights, initialised from the public seed).
+
+    Attributes:
+        config: the :class:`TrainConfig`.
+        model: the model, at its initial weights.
+        data: the dataset (features inside the model's public input domain).
+        n_classes: K, the number of classes of the task.
+        sampling_probability: q = batch_size / n_train, each example's probability of being in a
+            step's Poisson batch.
+        steps_per_epoch: round(n_train / batch_size) (at least 1).
+        steps: T = epochs · steps_per_epoch, the steps accounted for.
+        clip: C in the units of ∇_θ ℓ (loss per unit weight); None for a non-private run without a
+            bound.
+        clip_source: where C came from (``given``, ``bound (loss …)``, the matched quantum model).
+        grad_norm_bound: G*, this model's loss-gradient bound, or None (classical, or unbounded).
+        noise_multiplier: σ = noise stddev / C, as the trainer applies it (0 for a non-private run).
+        calibrated_with: the accountant σ was calibrated with, or None (σ given, or not private).
+    """
+
+    config: TrainConfig
+    model: Model
+    data: Dataset
+    n_classes: int
+    sampling_probability: float
+    steps_per_epoch: int
+    steps: int
+    clip: float | None
+    clip_source: str
+    grad_norm_bound: float | None
+    noise_multiplier: float
+    calibrated_with: str | None
+
+    @property
+    def private(self) -> bool:
+        return self.config.private
+
+
+def run_setup(config: TrainConfig, data: Dataset | None = None) -> RunSetup:
+    """The :class:`RunSetup` of ``config`` (module docstring); ``data`` replaces the dataset the
+    config names (its features must lie in the model's public input domain)."""
+    model, data, n_classes = _model_and_data(config, data)
+    _check_privacy_settings(config, model, data.n_train)
+    q = config.batch_size / data.n_train
+    steps_per_epoch = max(1, round(data.n_train / config.batch_size))
+    steps = config.epochs * steps_per_epoch
+    sigma, calibrated_with = _noise_multiplier(config, q, steps)
+    try:
+        clip, clip_source, grad_norm_bound = _clip(config, model, n_classes)
+    except ConfigError:
+        if config.private:
+            raise
+        clip, clip_source, grad_norm_bound = None, NO_CLIP_SOURCE, None
+    if not config.private and clip is not None:
+        clip_source += METER_ONLY
+    return RunSetup(config, model, data, n_classes, q, steps_per_epoch, steps, clip, clip_source, grad_norm_bound,
+                    sigma, calibrated_with)
+
+
+def _model_and_data(config: TrainConfig, data: Dataset | None) -> tuple[Model, Dataset, int]:
+    n_classes = dataset_classes(config.dataset) if data is None else data.n_classes
+    model = build_model(config.model, n_classes, config.seed, config.loss)
+    if data is None:
+        data = load_dataset(
+            config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test,
+            preprocessing=config.preprocessing,
+        )
+    elif not isinstance(data, Dataset):
+        raise ConfigError(f"data is a {type(data).__name__}; pass a privqml.models.data.Dataset")
+    elif data.n_features != model.n_features or any(
+        lo < dlo - 1e-9 or hi > dhi + 1e-9 for (lo, hi), (dlo, dhi) in zip(data.feature_domain, model.input_domain)
+    ):
+        raise DataError(
+            f"data has {data.n_features} features in {data.feature_domain}; the model takes "
+            f"{model.n_features} inputs in its public domain {model.input_domain}"
+        )
+    check_loss(model.loss, model.n_outputs, data.n_classes)
+    if config.batch_size > data.n_train:
+        raise ConfigError(
+            f"batch_size={config.batch_size} exceeds the {data.n_train} training examples of "
+            f"{data.name}; use batch_size <= {data.n_train}"
+        )
+    return model, data, n_classes
+
+
+def _check_privacy_settings(config: TrainConfig, model: Model, n_train: int) -> None:
+    """Refuse, before any training, the settings under which the printed ε would not be the guarantee."""
+    if not config.private:
+        return
+    if config.delta >= 1.0 / n_train and not config.allow_large_delta:
+        raise ConfigError(
+            f"delta={config.delta:g} >= 1/n_train = {1.0 / n_train:.3g}: a mechanism that publishes one "
+            f"training example outright meets it; use delta < {1.0 / n_train:.3g} (e.g. "
+            f"{10 ** math.floor(math.log10(0.1 / n_train)):g}) or --allow-large-delta"
+        )
+    if model.loss == "bce_prob" and model.clamp is None:
+        raise ConfigError(
+            "loss='bce_prob' without a clamp is unbounded (log p -> -inf as p -> 0) and private training "
+            "refuses it; add a clamp to the model (e.g. --model hea:clamp=0.01) or use --loss bce_logits"
+        )
+
+
+def _noise_multiplier(config: TrainConfig, q: float, steps: int) -> tuple[float, str | None]:
+    """(σ, the accountant it was calibrated with)."""
+    if not config.private:
+        return 0.0, None
+    if config.noise_multiplier is not None:
+        return float(config.noise_multiplier), None
+    sigma = accounting.calibrate_noise_multiplier(config.epsilon, config.delta, q, steps, config.accountant)
+    if sigma < MIN_NOISE_MULTIPLIER:
+        floor_eps = accounting.compute_epsilon(q, MIN_NOISE_MULTIPLIER, steps, config.delta, "rdp")
+        raise ConfigError(
+            f"epsilon={config.epsilon:g} needs noise_multiplier={sigma:.3g} < {MIN_NOISE_MULTIPLIER}, below which "
+            f"the PLD accountant cannot finish in bounded memory; use epsilon <= {floor_eps:.3g} for this "
+            f"q={q:.3g}, T={steps} (or epsilon=inf for a non-private run)"
+        )
+    return sigma * SIGMA_MARGIN, config.accountant
+
+
+def _clip(config: TrainConfig, model: Model, n_classes: int) -> tuple[float, str, float | None]:
+    """(C, where it came from, G* of this model or None)."""
+    bound = model.loss_gradient_bound()
+    grad_norm_bound = bound.value if bound is not None else None
+    if config.clip != "bound":
+        return float(config.clip), "given", grad_norm_bound
+    reference, source = bound, "bound"
+    if bound is None:  # classical: the bound of the quantum model it is matched to
+        ref_model = reference_quantum_model(config.model, n_classes, config.seed, config.loss)
+        reference = ref_model.loss_gradient_bound()
+        source = f"bound of the matched quantum model {ref_model.name}"
+    if reference.value is None:
+        raise ConfigError(
+            f"clip='bound' but the loss gradient of {config.model} is unbounded: "
+            f"{reference.unbounded_reason}. Give a numeric clip"
+        )
+    return float(reference.value), source + f" (loss {reference.loss}: {reference.formula})", grad_norm_bound
+
+
+__all__ = ["RunSetup", "SIGMA_MARGIN", "run_setup"]

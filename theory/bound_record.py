@@ -1,0 +1,146 @@
+r"""The record of a derived gradient bound: :class:`GradientBound`, its views and renderings.
+
+:func:`privqml.theory.bounds.gradient_bound` derives it; this module only holds the result —
+the per-weight bounds B_j, the totals ‖∇_θ f_c‖₂ per observable, the pruning statistics and the
+coordinate form before the sup over the inputs — and shows it as a dict, as JSON (privqml's
+convention, :mod:`privqml.jsonio`) and as LaTeX. Units: per unit of each weight (radians for a
+rotation angle), f in the units of the observable's eigenvalues.
+
+Notation: slot k of the ansatz has spread Ω_k (radians per unit exponent) and exponent t_k;
+M_kj = sup |∂t_k/∂θ_j| over the public input domain; L is the set of live (not provably zero)
+slots; h = (o_max − o_min)/2 is the observable's half-range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Sequence
+
+import numpy as np
+import sympy
+
+from privqml import jsonio
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientBound:
+    """Bounds on the gradient of every model output f_c with respect to the weights.
+
+    All values hold for every weight vector θ ∈ ℝ^P and every input x in the declared public
+    ``input_domain`` (the sup is over that domain, never over data).
+
+    Attributes:
+        ansatz_name, n_qubits, n_weights: what was bounded.
+        weight_names: the weights, in the ansatz's order.
+        input_domain: (input name, lo, hi) per input.
+        observable_ranges: (o_min, o_max) per observable, with ``range_methods`` saying how
+            each was obtained (exact eigenvalues, or Σ|coefficients|).
+        per_weight_by_observable: B_j = h · Σ_{k∈L} Ω_k sup|∂t_k/∂θ_j| (minimised with the
+            per-term form), per observable, per unit of the weight.
+        per_observable: bound on ‖∇_θ f_c‖₂ per observable (min of directional, per-term
+            and coordinate forms).
+        coordinate_by_observable / directional_by_observable: the two total forms, for reference.
+        naive_by_observable: h · (Σ_j (Σ_k Ω_k M_kj)²)^{1/2} with nothing pruned.
+        zero_weights: weights with a provably zero derivative for every observable.
+        n_slots, n_live_slots, n_pruned_commuting, n_pruned_outside_cone: pruning statistics
+            (slots counted for the union over Pauli terms and observables).
+        expression: the coordinate form before the sup over inputs, as a SymPy expression in
+            the input symbols (``Max`` over observables when there are several).
+        unbounded_reason: ``None`` when every total bound is finite; otherwise why not — for each
+            live slot whose angle derivative has no finite supremum (at most three are named),
+            the gate, the derivative ∂t/∂θ_j of its exponent t (half-turns) and the domain. For
+            ``cirq.ry(w / x)`` with x ∈ [-1, 1]: "Ry(w/(pi*x)π)(q(0)): ∂t/∂w = 1/(pi*x) is
+            unbounded on x ∈ [-1.0, 1.0]; restrict the input domain or change the encoding".
+            ``bounded`` is True exactly when it is ``None``.
+    """
+
+    ansatz_name: str
+    n_qubits: int
+    n_weights: int
+    weight_names: tuple[str, ...]
+    input_domain: tuple[tuple[str, float, float], ...]
+    observable_ranges: tuple[tuple[float, float], ...]
+    range_methods: tuple[str, ...]
+    per_weight_by_observable: tuple[tuple[float, ...], ...]
+    per_observable: tuple[float, ...]
+    coordinate_by_observable: tuple[float, ...]
+    directional_by_observable: tuple[float, ...]
+    naive_by_observable: tuple[float, ...]
+    zero_weights: tuple[str, ...]
+    n_slots: int
+    n_live_slots: int
+    n_pruned_commuting: int
+    n_pruned_outside_cone: int
+    expression: sympy.Expr
+    unbounded_reason: str | None = None
+    _pointwise: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    # -- views -------------------------------------------------------------------------
+    @property
+    def per_weight(self) -> dict[str, float]:
+        """Bound on |∂f_c/∂θ_j| valid for every observable c (max over c)."""
+        columns = np.max(np.asarray(self.per_weight_by_observable, dtype=float), axis=0)
+        return dict(zip(self.weight_names, (float(v) for v in columns)))
+
+    @property
+    def grad_norm_bound(self) -> float:
+        """Bound on ‖∇_θ f_c‖₂ valid for every observable c."""
+        return float(max(self.per_observable))
+
+    @property
+    def naive_bound(self) -> float:
+        return float(max(self.naive_by_observable))
+
+    @property
+    def bounded(self) -> bool:
+        """True when the bound is finite (then ``unbounded_reason`` is None)."""
+        return self.unbounded_reason is None
+
+    def pointwise(self, inputs: Sequence[float]) -> float:
+        """A bound on ‖∇_θ f_c‖₂ valid at this input vector (coordinate form, ≤ grad_norm_bound)."""
+        return min(self.grad_norm_bound, self._pointwise(np.asarray(inputs, dtype=float)))
+
+    def as_dict(self) -> dict:
+        """The record as a dict of Python values (non-finite bounds stay ``inf`` floats)."""
+        return {
+            "ansatz": self.ansatz_name,
+            "n_qubits": self.n_qubits,
+            "n_weights": self.n_weights,
+            "input_domain": {n: [lo, hi] for n, lo, hi in self.input_domain},
+            "observable_range": list(self.observable_ranges[0]),
+            "observable_ranges": [list(r) for r in self.observable_ranges],
+            "observable_range_methods": list(self.range_methods),
+            "per_weight": self.per_weight,
+            "grad_norm_bound": self.grad_norm_bound,
+            "per_observable": [float(v) for v in self.per_observable],
+            "coordinate_form": [float(v) for v in self.coordinate_by_observable],
+            "directional_form": [float(v) for v in self.directional_by_observable],
+            "naive_bound": self.naive_bound,
+            "zero_weights": list(self.zero_weights),
+            "slots": {
+                "total": self.n_slots,
+                "live": self.n_live_slots,
+                "pruned_commuting": self.n_pruned_commuting,
+                "pruned_outside_light_cone": self.n_pruned_outside_cone,
+            },
+            "expression": str(self.expression),
+            "bounded": self.bounded,
+            "unbounded_reason": self.unbounded_reason,
+            "units": "per unit of each weight (radians for rotation angles); f in observable eigenvalue units",
+        }
+
+    def to_json(self) -> dict:
+        """:meth:`as_dict` in privqml's JSON convention (:mod:`privqml.jsonio`: ``inf`` as "inf")."""
+        return jsonio.to_jsonable(self.as_dict())
+
+    def to_latex(self) -> str:
+        """The total bound's expression (before the sup) and its value, as LaTeX."""
+        value = self.grad_norm_bound
+        return (
+            r"\|\nabla_\theta f\|_2 \le " + sympy.latex(self.expression)
+            + (r" \le " + f"{value:.6g}" if math.isfinite(value) else r" = \infty")
+        )
+
+
+__all__ = ["GradientBound"]
