@@ -11,6 +11,10 @@ can be used without loading TensorFlow:
 
 from __future__ import annotations
 
+# First, before anything can import TensorFlow or TF Privacy: the installed stack's switches
+# (TF_USE_LEGACY_KERAS, sys.skip_tf_privacy_import on Python 3.12) and TF's start-up noise filter.
+from privqml import stack  # noqa: F401, I001 - imported for its effect; must stay first
+
 import importlib
 
 from privqml.errors import (

@@ -75,7 +75,7 @@ class DiagonalPhaseGate(cirq.EigenGate):
         return [cirq.DiagonalGate([math.pi * a * self.exponent for a in self._half_turns]).on(*qubits)]
 
     def _value_equality_values_(self):
-        return self._half_turns, self._canonical_exponent
+        return self._half_turns, super()._value_equality_values_()
 
     def _value_equality_approximate_values_(self):
         return self._half_turns, super()._value_equality_approximate_values_()
