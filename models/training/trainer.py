@@ -147,6 +147,23 @@ def train(
     return result
 
 
+def release_step(setup: RunSetup, x_train: np.ndarray, rng: np.random.Generator, optimizer):
+    """One step (module docstring, 1-3): draw a Poisson batch from ``rng``, release its gradient
+    (DP-SGD, or the plain mean for a non-private run) and apply it; returns (batch, StepResult).
+
+    ``x_train`` is the training features as float32 (converted once by the caller).
+    """
+    config, data, q = setup.config, setup.data, setup.sampling_probability
+    batch = poisson_batch(data.n_train, q, rng)
+    xb, yb = x_train[batch], data.y_train[batch]
+    if setup.private:
+        result = dp_step(setup.model, xb, yb, setup.clip, setup.noise_multiplier, config.batch_size, q, config.path)
+    else:
+        result = nonprivate_step(setup.model, xb, yb)
+    optimizer.apply_gradients([(tf.constant(result.gradient), setup.model.weights)])
+    return batch, result
+
+
 def _train_epoch(setup: RunSetup, epoch: int, state: _RunState, optimizer, meter: ClipMeter,
                  progress: Callable[[dict], None] | None) -> None:
     """The steps of one epoch (module docstring, 1-4): Poisson batch, release, update, meter."""
@@ -155,14 +172,10 @@ def _train_epoch(setup: RunSetup, epoch: int, state: _RunState, optimizer, meter
     rng = _epoch_batches(config, epoch)
     for step in range(epoch * setup.steps_per_epoch, (epoch + 1) * setup.steps_per_epoch):
         t0 = time.perf_counter()
-        batch = poisson_batch(data.n_train, q, rng)
+        batch, result = release_step(setup, x_train, rng, optimizer)
         xb, yb = x_train[batch], data.y_train[batch]
         if setup.private:
-            result = dp_step(model, xb, yb, setup.clip, setup.noise_multiplier, config.batch_size, q, config.path)
             state.events.append(result.event)
-        else:
-            result = nonprivate_step(model, xb, yb)
-        optimizer.apply_gradients([(tf.constant(result.gradient), model.weights)])
         state.released.append([float(v) for v in result.gradient])
         state.step_seconds.append(time.perf_counter() - t0)
         if result.n_nonfinite is not None:
@@ -217,4 +230,5 @@ def _run_result(setup: RunSetup, state: _RunState, meter: ClipMeter, started: fl
     )
 
 
-__all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "optimizer_for", "train"]
+__all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "optimizer_for", "release_step",
+           "train"]

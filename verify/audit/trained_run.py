@@ -36,7 +36,6 @@ import pathlib
 import tempfile
 
 import numpy as np
-import tensorflow as tf
 
 from privqml import jsonio, validation
 from privqml.errors import ConfigError
@@ -45,7 +44,7 @@ from privqml.models.privacy.randomness import EpochRandomness, epoch_randomness
 from privqml.models.training import runio
 from privqml.models.training.records import RunResult, TrainConfig
 from privqml.models.training.setup import run_setup
-from privqml.models.training.trainer import optimizer_for, train
+from privqml.models.training.trainer import optimizer_for, release_step, train
 from privqml.verify.audit.mechanisms import TrainerStepMechanism, public_canary
 from privqml.verify.audit.one_run import one_run_training_audit
 from privqml.verify.audit.one_step import one_step_audit
@@ -104,26 +103,21 @@ def replay_check(run) -> Check:
     steps = min(REPLAY_STEPS, len(released))
     if steps == 0:
         return Check("replay", True, "no released updates recorded: nothing to replay")
-    q, sigma = run.privacy.sampling_probability, run.privacy.noise_multiplier
-    for label, derive in _candidates(config):
-        setup = run_setup(config)  # a fresh model at the recorded initial weights, the recorded data
-        model, data = setup.model, setup.data
+    setup = run_setup(config)  # the recorded data and a model at the recorded initial weights
+    initial = setup.model.weights.numpy()
+    x_train = setup.data.x_train.astype(np.float32)
+    candidates = _candidates(config)
+    for label, derive in candidates:
+        setup.model.weights.assign(initial)
         optimizer = optimizer_for(config)
         streams = derive(0)
         dpsgd.reseed_noise(streams.noise_seed)
-        x_train = data.x_train.astype(np.float32)
         matched = 0
-        for t in range(steps):
-            batch = dpsgd.poisson_batch(data.n_train, q, streams.batches)
-            if run.privacy.private:
-                result = dpsgd.dp_step(model, x_train[batch], data.y_train[batch], run.clip, sigma,
-                                       config.batch_size, q, config.path)
-            else:
-                result = dpsgd.nonprivate_step(model, x_train[batch], data.y_train[batch])
+        for t in range(steps):  # the trainer's own step, with the candidate's randomness
+            _, result = release_step(setup, x_train, streams.batches, optimizer)
             if not np.allclose(result.gradient, released[t], rtol=1e-5, atol=1e-7):
                 break
             matched += 1
-            optimizer.apply_gradients([(tf.constant(result.gradient), model.weights)])
         if matched == steps:
             return Check(
                 "replay", False,
@@ -132,7 +126,7 @@ def replay_check(run) -> Check:
             )
     return Check("replay", True,
                  f"no known derivation of the recorded seeds reproduces the first {steps} released updates "
-                 f"({len(_candidates(config))} tried)")
+                 f"({len(candidates)} tried)")
 
 
 def _replay_audit(run) -> dict:
