@@ -14,17 +14,10 @@ import sympy
 from privqml.errors import ConfigError, DomainError
 from privqml.theory import Ansatz, hea, native, reupload
 from privqml.theory.exact import numeric, oracle
+from tests.theory.exact.test_numeric import _cirq_values
 
 TH, PH = sympy.symbols("th ph")
 Q = cirq.LineQubit.range(4)
-
-
-def _cirq_values(ansatz: Ansatz, weights, inputs) -> np.ndarray:
-    circuit = cirq.resolve_parameters(ansatz.circuit, ansatz.resolver(weights, inputs))
-    noisy = not cirq.has_unitary(circuit)
-    simulator = cirq.DensityMatrixSimulator(dtype=np.complex128) if noisy else cirq.Simulator(dtype=np.complex128)
-    values = simulator.simulate_expectation_values(circuit, list(ansatz.observables), qubit_order=ansatz.qubits)
-    return np.real(np.array(values))
 
 
 def test_single_rx_is_cos_and_its_gradient_has_max_norm_one():
