@@ -9,7 +9,6 @@ as one clear message with exit status 2, never as a traceback.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 import typer
@@ -17,7 +16,6 @@ from rich.console import Console
 
 from privqml.errors import PrivqmlError
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # One entry per sub-command module in privqml/cli/ (append, keep the order).
 _COMMAND_MODULES: tuple[str, ...] = (
