@@ -53,6 +53,10 @@ class GradientBound:
             ``cirq.ry(w / x)`` with x ∈ [-1, 1]: "Ry(w/(pi*x)π)(q(0)): ∂t/∂w = 1/(pi*x) is
             unbounded on x ∈ [-1.0, 1.0]; restrict the input domain or change the encoding".
             ``bounded`` is True exactly when it is ``None``.
+        n_pruned_whole_observable: slots pruned only because they commute with the whole
+            Heisenberg-evolved observable (refinement ``commutation``).
+        refinements: the refinements switched on (``()`` for the base bound and for bounds on
+            sampled estimates); :meth:`refinement_totals` gives the bound after each.
     """
 
     ansatz_name: str
@@ -74,7 +78,10 @@ class GradientBound:
     n_pruned_outside_cone: int
     expression: sympy.Expr
     unbounded_reason: str | None = None
+    n_pruned_whole_observable: int = 0
+    refinements: tuple[str, ...] = ()
     _pointwise: object = dataclasses.field(default=None, repr=False, compare=False)
+    _refiner: object = dataclasses.field(default=None, repr=False, compare=False)
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -101,6 +108,29 @@ class GradientBound:
         """A bound on ‖∇_θ f_c‖₂ valid at this input vector (coordinate form, ≤ grad_norm_bound)."""
         return min(self.grad_norm_bound, self._pointwise(np.asarray(inputs, dtype=float)))
 
+    def refinement_totals(self, observable: int = 0) -> tuple[tuple[str, float], ...]:
+        """(stage, bound on ‖∇_θ f_c‖₂) for the base bound (``bernstein``) and after each refinement,
+        each stage with every refinement before it switched on (computed on demand)."""
+        if self._refiner is None or not self.refinements:
+            return (("bernstein", float(self.per_observable[observable])),)
+        totals = self._refiner.stage_totals(observable)  # noqa: SLF001 - the record's own helper
+        return tuple((name, float(value)) for name, value in totals)
+
+    def coupled_bound(self, observable: int = 0) -> float | None:
+        """G with ‖∇_θ f_c‖₂ ≤ G · √(1 − ((f_c − c)/h)²) at every θ and x (c the centre, h the half-range
+        of the observable's range), or None when that coupling is not proven for this ansatz."""
+        if self._refiner is None or not self.refinements:
+            return None
+        return self._refiner.coupled_total(observable, frozenset(self.refinements))
+
+    def explain(self) -> dict:
+        """Which slots were pruned or grouped by which refinement, and why (computed on demand)."""
+        if self._refiner is None:
+            return {"refinements": []}
+        from privqml.theory.refinements.explain import explain  # the record only holds results
+
+        return explain(self._refiner, self.refinements)
+
     def as_dict(self) -> dict:
         """The record as a dict of Python values (non-finite bounds stay ``inf`` floats)."""
         return {
@@ -123,7 +153,9 @@ class GradientBound:
                 "live": self.n_live_slots,
                 "pruned_commuting": self.n_pruned_commuting,
                 "pruned_outside_light_cone": self.n_pruned_outside_cone,
+                "pruned_whole_observable": self.n_pruned_whole_observable,
             },
+            "refinements": list(self.refinements),
             "expression": str(self.expression),
             "bounded": self.bounded,
             "unbounded_reason": self.unbounded_reason,

@@ -52,6 +52,7 @@ from privqml.theory.directional import directional_form
 from privqml.theory.entries import SlotEntries, per_weight_sums, slot_entries
 from privqml.theory.observable_range import observable_range, sample_mean_range
 from privqml.theory.pauli import live_slots, pauli_from_cirq
+from privqml.theory.refinements.stages import STAGES, LiveSet, Refiner
 from privqml.theory.slots import SlotTable, slot_table
 
 _MAX_REASONS = 3
@@ -175,6 +176,7 @@ def gradient_bound(
     max_strings: int = 64,
     sampled: bool = False,
     slots: Optional[SlotTable] = None,
+    refine: bool = True,
 ) -> GradientBound:
     """Derive the gradient-norm bounds of every output of ``ansatz`` (see the module docstring).
 
@@ -191,6 +193,10 @@ def gradient_bound(
         per_term: also bound PauliSum observables term by term and keep the smaller.
         directional: also compute the directional form (3).
         max_strings: Pauli strings tracked exactly before falling back to the light cone.
+        refine: switch on the refinements of :mod:`privqml.theory.refinements` (commutation with
+            the whole observable, product-state prefixes, per-term quadrature, noise factors);
+            ``False`` gives the base bound. Refinements never apply to ``sampled`` bounds (they
+            bound exact expectations, not sample means).
         slots: the slot table to derive from; ``None`` (the default, and the only sound choice)
             takes the ansatz's own, :func:`privqml.theory.slots.slot_table`. Another table —
             spreads deliberately scaled — is how a mutation test derives a weakened bound.
@@ -205,8 +211,17 @@ def gradient_bound(
     n_weights = ansatz.n_weights
     live_sets = [_live_sets(ansatz, table, observable, options) for observable in ansatz.observables]
     bounds = [_observable_bound(entries, live, n_weights, table.n_slots, options) for live in live_sets]
-    pruning = _Pruning.of(entries, live_sets, table.n_slots)
-    per_observable = [b.total for b in bounds]
+    refiner = Refiner(ansatz, table, entries, [LiveSet(live.half_range, live.union, live.terms, live.commuting, live.outside_cone)
+                                                for live in live_sets],
+                      directional=directional, per_term=per_term, enabled=not sampled, prune=options.prune,
+                      max_strings=max_strings, prune_commuting=prune_commuting)
+    final = frozenset(STAGES[1:]) if refine else frozenset()
+    refined = [refiner.live(c, "commutation" in final) for c in range(len(live_sets))]
+    per_observable = [min(b.total, refiner.total(c, final)) for c, b in enumerate(bounds)]
+    per_weight = [tuple(float(v) for v in np.minimum(b.per_weight, refiner.per_weight(c, final)))
+                  for c, b in enumerate(bounds)]
+    pruning = _Pruning.of(entries, refined, live_sets, table.n_slots)
+    point_entries = refiner.scaled_entries if (refine and not sampled) else entries
     return GradientBound(
         ansatz_name=ansatz.name,
         n_qubits=ansatz.n_qubits,
@@ -215,7 +230,7 @@ def gradient_bound(
         input_domain=tuple((s.name, lo, hi) for s, (lo, hi) in zip(ansatz.inputs, ansatz.input_domain)),
         observable_ranges=tuple(live.observable_range for live in live_sets),
         range_methods=tuple(live.range_method for live in live_sets),
-        per_weight_by_observable=tuple(b.per_weight for b in bounds),
+        per_weight_by_observable=tuple(per_weight),
         per_observable=tuple(per_observable),
         coordinate_by_observable=tuple(b.coordinate for b in bounds),
         directional_by_observable=tuple(b.directional for b in bounds),
@@ -225,9 +240,12 @@ def gradient_bound(
         n_live_slots=len(pruning.live),
         n_pruned_commuting=len(pruning.commuting - pruning.live),
         n_pruned_outside_cone=len(pruning.outside_cone - pruning.commuting - pruning.live),
-        expression=_expression(entries, live_sets, n_weights),
+        expression=_expression(entries, refined, n_weights),
         unbounded_reason=_unbounded_reason(entries, pruning.live_entries, per_observable),
-        _pointwise=_PointwiseBound(ansatz, entries, live_sets, n_weights),
+        n_pruned_whole_observable=len(pruning.whole_observable),
+        refinements=tuple(STAGES[1:]) if (refine and not sampled) else (),
+        _pointwise=_PointwiseBound(ansatz, point_entries, refined, n_weights),
+        _refiner=refiner,
     )
 
 
@@ -236,7 +254,8 @@ class _Pruning:
     """Which slots are live for some observable (the union of the live sets) and what that keeps.
 
     Attributes:
-        live: the live slots; ``commuting`` and ``outside_cone`` the slots some Pauli term pruned.
+        live: the live slots; ``commuting`` and ``outside_cone`` the slots some Pauli term pruned;
+            ``whole_observable`` the slots only the whole-observable commutation pruned.
         live_entries: [E] True for an entry of a live slot.
         touched_weights: the weights with an entry in a live slot (the others are provably zero).
     """
@@ -246,10 +265,12 @@ class _Pruning:
     outside_cone: frozenset[int]
     live_entries: np.ndarray
     touched_weights: frozenset[int]
+    whole_observable: frozenset[int] = frozenset()
 
     @classmethod
-    def of(cls, entries: SlotEntries, live_sets: list[ObservableLiveSets], n_slots: int) -> "_Pruning":
-        union = np.logical_or.reduce([live.union for live in live_sets] + [np.zeros(n_slots, dtype=bool)])
+    def of(cls, entries: SlotEntries, refined: list, live_sets: list[ObservableLiveSets], n_slots: int) -> "_Pruning":
+        union = np.logical_or.reduce([live.union for live in refined] + [np.zeros(n_slots, dtype=bool)])
+        before = np.logical_or.reduce([live.union for live in live_sets] + [np.zeros(n_slots, dtype=bool)])
         live_entries = union[entries.slot] if len(entries) else np.zeros(0, dtype=bool)
         return cls(
             live=frozenset(np.nonzero(union)[0].tolist()),
@@ -257,6 +278,7 @@ class _Pruning:
             outside_cone=frozenset().union(*(live.outside_cone for live in live_sets)),
             live_entries=live_entries,
             touched_weights=frozenset(entries.weight[live_entries].tolist()),
+            whole_observable=frozenset(np.nonzero(before & ~union)[0].tolist()),
         )
 
 
@@ -272,7 +294,7 @@ def _unbounded_reason(entries: SlotEntries, live_mask: np.ndarray, per_observabl
     return shown + (f" (and {more} more slot(s) alike)" if more > 0 else "")
 
 
-def _expression(entries: SlotEntries, live_sets: list[ObservableLiveSets], n_weights: int) -> sympy.Expr:
+def _expression(entries: SlotEntries, live_sets: list, n_weights: int) -> sympy.Expr:
     """h_c · sqrt(Σ_j (Σ_{k∈L_c} Ω_k |d_kj(x)|)²), the coordinate form before the sup."""
     per_observable = []
     for live in live_sets:
@@ -299,7 +321,7 @@ class _PointwiseBound:
     """Evaluates the coordinate form at one input vector: derivatives that depend only on the
     inputs are evaluated at x; those that depend on weights keep their sup over all weights."""
 
-    def __init__(self, ansatz: Ansatz, entries: SlotEntries, live_sets: list[ObservableLiveSets], n_weights: int):
+    def __init__(self, ansatz: Ansatz, entries: SlotEntries, live_sets: list, n_weights: int):
         self._entries = entries
         self._live_sets = live_sets
         self._n_weights = n_weights

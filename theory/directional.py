@@ -39,14 +39,20 @@ def _split_rows(entries: SlotEntries, live_mask: np.ndarray, n_weights: int) -> 
     relaxed = np.zeros(n_weights)
     exact_rows: list[ExactRow] = []
     live = np.nonzero(live_mask[entries.slot])[0]
-    # group the live entries by slot once (a per-slot scan over all entries is O(gates²))
+    if not len(live):
+        return exact_rows, relaxed
+    # group the live entries by slot once, vectorised (a per-slot scan over all entries is O(gates²))
     order = live[np.argsort(entries.slot[live], kind="stable")]
-    boundaries = np.flatnonzero(np.diff(entries.slot[order])) + 1
-    for rows in np.split(order, boundaries) if len(order) else []:
-        if entries.constant[rows].all() and len(rows) >= 2:
-            exact_rows.append((entries.weight[rows], entries.spread[rows] * entries.value[rows]))
-        else:
-            np.add.at(relaxed, entries.weight[rows], entries.spread[rows] * entries.sup[rows])
+    starts = np.flatnonzero(np.r_[True, np.diff(entries.slot[order]) != 0])
+    counts = np.diff(np.r_[starts, len(order)])
+    all_constant = np.minimum.reduceat(entries.constant[order].astype(np.int8), starts).astype(bool)
+    exact_group = all_constant & (counts >= 2)
+    in_exact = np.repeat(exact_group, counts)
+    relaxed_entries = order[~in_exact]
+    np.add.at(relaxed, entries.weight[relaxed_entries], entries.spread[relaxed_entries] * entries.sup[relaxed_entries])
+    for start, count in zip(starts[exact_group], counts[exact_group]):
+        rows = order[start:start + count]
+        exact_rows.append((entries.weight[rows], entries.spread[rows] * entries.value[rows]))
     return exact_rows, relaxed
 
 

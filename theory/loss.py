@@ -36,6 +36,7 @@ from privqml import jsonio
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bounds import GradientBound, gradient_bound
+from privqml.theory.refinements.coupling import coupled_loss_bound
 
 BINARY_LOSSES = ("bce_logits", "mse", "hinge", "bce_prob")
 MULTICLASS_LOSSES = ("softmax_ce",)
@@ -62,6 +63,8 @@ class LossGradientBound:
             the model bound's own reason.
         formula: the inequality used, in words.
         model_bound: the underlying :class:`GradientBound`.
+        uncoupled_value: the product bound s · sup|∂ℓ/∂z| · G; ``value`` is smaller when the
+            coupled form (:mod:`privqml.theory.refinements.coupling`) applies.
     """
 
     loss: str
@@ -72,6 +75,7 @@ class LossGradientBound:
     unbounded_reason: str | None
     formula: str
     model_bound: GradientBound = dataclasses.field(repr=False, compare=False)
+    uncoupled_value: float | None = None
 
     def __post_init__(self) -> None:
         assert (self.value is None) == (self.unbounded_reason is not None), "value xor reason"
@@ -92,6 +96,7 @@ class LossGradientBound:
             "loss_grad_norm_bound": self.value,
             "loss_unbounded_reason": self.unbounded_reason,
             "loss_formula": self.formula,
+            "loss_grad_norm_bound_uncoupled": self.uncoupled_value,
         }
 
     def to_json(self) -> dict:
@@ -139,7 +144,15 @@ def loss_gradient_bound(
     if isinstance(terms, str):
         return _unbounded(loss, scale, bound, terms)
     sup, formula, value = terms
-    return LossGradientBound(loss, scale, bound.grad_norm_bound, float(sup), float(value), None, formula, bound)
+    coupled = coupled_loss_bound(loss, scale, *bound.observable_ranges[0], clamp, bound.coupled_bound(0)) \
+        if loss in BINARY_LOSSES else None
+    if coupled is not None and coupled < value:
+        formula = (f"G_c · max_(f,y) |∂ℓ/∂f| √(1 − ((f − c)/h)²) (coupled: Bernstein–Szegő), "
+                   f"below the product bound {formula} = {value:.6g}")
+        return LossGradientBound(loss, scale, bound.grad_norm_bound, float(sup), float(coupled), None, formula, bound,
+                                 uncoupled_value=float(value))
+    return LossGradientBound(loss, scale, bound.grad_norm_bound, float(sup), float(value), None, formula, bound,
+                             uncoupled_value=float(value))
 
 
 def _check_arguments(ansatz: Ansatz, loss: str, clamp: float | None) -> None:

@@ -98,7 +98,7 @@ def _decompose(matrix: np.ndarray, k: int, tol: float = 1e-9) -> list[tuple[int,
     return out
 
 
-def _labels_to_bits(labels, positions) -> tuple[int, int]:
+def labels_to_bits(labels, positions) -> tuple[int, int]:
     x = z = 0
     for label, position in zip(labels, positions):
         xb, zb = _XZ[label]
@@ -107,7 +107,7 @@ def _labels_to_bits(labels, positions) -> tuple[int, int]:
     return x, z
 
 
-def _bits_to_labels(string: PauliString, positions) -> tuple[int, ...]:
+def bits_to_labels(string: PauliString, positions) -> tuple[int, ...]:
     labels = []
     for position in positions:
         xb, zb = (string.x >> position) & 1, (string.z >> position) & 1
@@ -143,6 +143,54 @@ def heisenberg_image(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple
     else:
         return None
     return _heisenberg_image_cached(_op_key(op), labels, kraus.tobytes(), k, len(kraus))
+
+
+@functools.lru_cache(maxsize=8192)
+def _heisenberg_coefficients_cached(key, labels: tuple[int, ...], matrices_bytes: bytes, k: int, n_kraus: int):
+    kraus = np.frombuffer(matrices_bytes, dtype=complex).reshape(n_kraus, 2**k, 2**k)
+    pauli = _local_matrix(labels)
+    image = sum(K.conj().T @ pauli @ K for K in kraus)
+    return tuple(_coefficients(image, k))
+
+
+def _coefficients(matrix: np.ndarray, k: int, tol: float = 1e-12) -> list[tuple[tuple[int, ...], float]]:
+    """(labels, real coefficient) of a Hermitian ``matrix`` in the local Pauli basis."""
+    dim = 2**k
+    out = []
+    for labels in _local_paulis(k):
+        coefficient = np.trace(_local_matrix(labels).conj().T @ matrix) / dim
+        if abs(coefficient) > tol:
+            out.append((labels, float(np.real(coefficient))))
+    return out
+
+
+def heisenberg_coefficients(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], float], ...] | None:
+    """The Heisenberg image Σ_K K† P K of the local Pauli string ``labels`` under a fixed ``op``, as
+    (labels, real coefficient) pairs; None for more than three qubits or an operation with neither
+    a unitary nor a Kraus representation."""
+    k = len(op.qubits)
+    if k > _MAX_EXACT_QUBITS:
+        return None
+    if cirq.has_unitary(op):
+        kraus = np.asarray([cirq.unitary(op)], dtype=complex)
+    elif cirq.has_kraus(op):
+        kraus = np.asarray(cirq.kraus(op), dtype=complex)
+    else:
+        return None
+    return _heisenberg_coefficients_cached(_op_key(op), labels, kraus.tobytes(), k, len(kraus))
+
+
+@functools.lru_cache(maxsize=4096)
+def _generator_terms_cached(matrix_bytes: bytes, k: int) -> tuple[tuple[tuple[int, ...], float], ...]:
+    matrix = np.frombuffer(matrix_bytes, dtype=complex).reshape(2**k, 2**k)
+    return tuple((labels, c) for labels, c in _coefficients(matrix, k, tol=1e-9) if any(labels))
+
+
+def generator_terms(op: cirq.Operation) -> tuple[tuple[tuple[int, ...], float], ...]:
+    """The non-identity local Pauli terms of the slot's generator H per unit exponent, with their
+    real coefficients (labels in ``op.qubits`` order)."""
+    matrix = generator_matrix(op.gate)
+    return _generator_terms_cached(np.ascontiguousarray(matrix, dtype=complex).tobytes(), len(op.qubits))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -202,7 +250,7 @@ def live_slots(
                     outside.add(slot)
                 continue
             if slot >= 0:
-                generators = [PauliString(*_labels_to_bits(lab, positions)) for lab in generator_labels(op)]
+                generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
                 if prune_commuting and not any(q.anticommutes(r) for q in generators for r in touching):
                     commuting.add(slot)
                     continue
@@ -219,13 +267,13 @@ def live_slots(
             else:
                 new_strings = set(r for r in strings if not r.support & mask)
                 for r in touching:
-                    image = heisenberg_image(op, _bits_to_labels(r, positions))
+                    image = heisenberg_image(op, bits_to_labels(r, positions))
                     if image is None:
                         exact = False
                         break
                     rest_x, rest_z = r.x & ~mask, r.z & ~mask
                     for labels in image:
-                        x, z = _labels_to_bits(labels, positions)
+                        x, z = labels_to_bits(labels, positions)
                         s = PauliString(rest_x | x, rest_z | z)
                         if s.support:
                             new_strings.add(s)
@@ -249,4 +297,15 @@ def live_slots(
     return LiveSlots(frozenset(live), frozenset(commuting), frozenset(outside), fell_back_at)
 
 
-__all__ = ["PauliString", "LiveSlots", "live_slots", "pauli_from_cirq", "heisenberg_image", "generator_labels"]
+__all__ = [
+    "PauliString",
+    "LiveSlots",
+    "live_slots",
+    "pauli_from_cirq",
+    "heisenberg_image",
+    "heisenberg_coefficients",
+    "generator_labels",
+    "generator_terms",
+    "labels_to_bits",
+    "bits_to_labels",
+]

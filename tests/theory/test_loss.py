@@ -28,16 +28,25 @@ def test_bce_logits_closed_form_and_attained(scale):
     ansatz = RX.with_readout(Readout(scale))
     bound = loss_gradient_bound(ansatz, "bce_logits")
     # f = cos t in [-1, 1]; |dl/dz| <= sigma(s); grad = s * |sigma(s cos t) - y| * |sin t|
-    assert bound.value == pytest.approx(scale * _sigmoid(scale))
+    assert bound.uncoupled_value == pytest.approx(scale * _sigmoid(scale))  # the product of the two sups
     ts = np.linspace(-math.pi, math.pi, 20001)
     attained = max(np.max(scale * np.abs(1 / (1 + np.exp(-scale * np.cos(ts))) - y) * np.abs(np.sin(ts))) for y in (0, 1))
     assert attained <= bound.value + 1e-12
-    assert attained >= 0.5 * bound.value  # not absurdly loose on the simplest circuit
+    # here ‖∇f‖ = |sin t| = √(1 − f²) exactly, so the coupled bound is the attained maximum
+    assert attained >= bound.value * (1 - 1e-3)
+    assert bound.value < bound.uncoupled_value
 
 
 def test_mse_and_hinge_closed_forms():
-    assert loss_gradient_bound(RX, "mse").value == pytest.approx(2 * 2 * 1.0)  # 2*max|f-y| * G
-    assert loss_gradient_bound(RX.with_readout(Readout(0.5)), "mse").value == pytest.approx(0.5 * 2 * 1.5)
+    mse = loss_gradient_bound(RX, "mse")
+    assert mse.uncoupled_value == pytest.approx(2 * 2 * 1.0)  # 2*max|f-y| * G
+    # coupled: max (2|f + 1|)·√(1 − f²) = 3√3/2 at f = 1/2 (attained by f = cos t)
+    assert mse.value == pytest.approx(3 * math.sqrt(3) / 2, rel=1e-3) and mse.value >= 3 * math.sqrt(3) / 2
+    half = loss_gradient_bound(RX.with_readout(Readout(0.5)), "mse")
+    assert half.uncoupled_value == pytest.approx(0.5 * 2 * 1.5)
+    ts = np.linspace(-math.pi, math.pi, 20001)
+    attained = max(np.max(np.abs(2 * 0.5 * (0.5 * np.cos(ts) - y)) * np.abs(np.sin(ts))) for y in (-1, 1))
+    assert attained <= half.value + 1e-12 and attained >= half.value * (1 - 1e-3)
     assert loss_gradient_bound(RX, "hinge").value == pytest.approx(1.0)
     assert loss_gradient_bound(RX.with_readout(Readout(2.0)), "hinge").value == pytest.approx(2.0)
 
@@ -47,7 +56,9 @@ def test_bce_on_probability_is_unbounded_unless_clamped():
     assert unclamped.value is None and not unclamped.bounded
     assert "unbounded" in unclamped.unbounded_reason and "clamp" in unclamped.unbounded_reason
     clamped = loss_gradient_bound(RX, "bce_prob", clamp=0.01)
-    assert clamped.value == pytest.approx(1.0 / (0.01 * 2.0))
+    assert clamped.uncoupled_value == pytest.approx(1.0 / (0.01 * 2.0))
+    # coupled: |∂ℓ/∂f|·√(1 − f²) = √((1 − p)/p) for p = (f + 1)/2 ≥ c: largest at p = c, √99
+    assert clamped.value == pytest.approx(math.sqrt(99), rel=1e-2) and clamped.value >= math.sqrt(99)
 
 
 def test_trainable_scale_is_unbounded_with_a_reason():

@@ -1,0 +1,321 @@
+r"""Refinement ``prefix``: weights that act on a product state, bounded by the quantum Fisher information.
+
+Before its first multi-qubit operation, a qubit evolves on its own: the *prefix* of qubit q is
+the run of single-qubit operations (slots, fixed gates, and depolarising channels) from the
+start of the circuit to q's first operation on two or more qubits, or its first channel that is
+not a mixture of Paulis (amplitude damping).
+After every prefix the state is a product ρ = ⊗_q ρ_q. Let P be the *prefix weights*: the
+weights whose every live slot lies in some prefix. Along a unit direction u of the prefix
+weights, with the rest of the circuit and the observable folded into Õ (a unital positive map of
+O, so its spectrum stays in [o_min, o_max]):
+
+    D_u f = i Tr[[G(u), Õ] ρ],   G(u) = Σ_q G_q(u),   G_q(u) = Σ_{k ∈ prefix(q)} (Σ_j u_j ∂t_k/∂θ_j) H̃_k,
+
+where H̃_k is slot k's generator carried to the end of its prefix (a depolarising channel
+commutes with every single-qubit unitary, ρ_q = φ U|0⟩⟨0|U† + (1 − φ) I/2, so ∂ρ_q = −i[G_q, ρ_q]
+still holds; a Pauli channel makes f the same mixture of circuits with a Pauli inserted, and the
+bound below holds for each). The Robertson uncertainty relation gives |D_u f| ≤ 2 √Var_ρ(G) √Var_ρ(Õ); the
+variance of G adds over the qubits of a product state, Var(Õ) ≤ h² (and ≤ (o_max − f)(f − o_min),
+Bhatia–Davis), and a single-qubit generator (Ω_k/2) a_k·σ, |a_k| = 1, has Var ≤ Ω_k²/4 |a_k|².
+So, with v_j = Σ_k Ω_k (∂t_k/∂θ_j) a_k (3-vectors) and V_q = [v_j]_{j on q},
+
+    |D_u f| ≤ h · (Σ_q ‖V_q u_q‖²)^{1/2} ≤ h · max_group √λ_max(M),   ‖∇_P f‖₂ ≤ that,
+
+taking sup over θ and x entry by entry: ‖Σ_k c_k a_k‖² ≤ Σ_{k,l} |c_k||c_l| Ĝ_kl with |c_k| ≤
+(|W| |u|)_k, |W|_kj = Ω_k sup|∂t_k/∂θ_j|, and Ĝ_kl an upper bound of |a_k · a_l|: 1 on the
+diagonal; |n_l · R n_k| (n the slots' own axes, R the fixed gates between them) when only fixed
+gates or depolarising channels separate slots k < l on the qubit, which makes a_k · a_l the
+same for every θ and x; else 1. M = Σ_q |W_q|ᵀ Ĝ_q |W_q| over the prefix weights (the qubits
+that share a weight form one group). For an Euler pair ry(θ) rz(φ) the axes are orthogonal and
+σ_max = 1 exactly; reupload's ry(w x + b) rz(φ) gives √(1 + sup x²).
+
+The weights outside P keep the base bound B_rest; ∇_P f and ∇_rest f are disjoint blocks of the
+gradient, so ‖∇f‖² ≤ (h·σ)² + B_rest².
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import cirq
+import numpy as np
+
+from privqml.theory.entries import SlotEntries
+from privqml.theory.pauli import generator_terms
+from privqml.theory.slots import SlotTable
+
+_SIGMA = (
+    np.array([[0, 1], [1, 0]], dtype=complex),
+    np.array([[0, -1j], [1j, 0]], dtype=complex),
+    np.array([[1, 0], [0, -1]], dtype=complex),
+)
+_AXIS = {1: 0, 2: 1, 3: 2}
+#: the Bloch rotation of conjugation by I, X, Y, Z
+_PAULI_TURNS = (np.eye(3), np.diag([1.0, -1.0, -1.0]), np.diag([-1.0, 1.0, -1.0]), np.diag([-1.0, -1.0, 1.0]))
+_MAX_ROTATIONS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class QubitPrefix:
+    """The slots in one qubit's prefix and the bound Ĝ on the Gram matrix of their carried axes.
+
+    Attributes:
+        qubit: the qubit's index in the ansatz's qubit order.
+        slots: the prefix's slots in circuit order (weight slots and input-only slots alike).
+        gram: [len(slots), len(slots)] Ĝ_kl ≥ |a_k · a_l| for every θ and x.
+    """
+
+    qubit: int
+    slots: tuple[int, ...]
+    gram: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class PrefixStructure:
+    """Every qubit's prefix (see the module docstring)."""
+
+    qubits: tuple[QubitPrefix, ...]
+
+    @functools.cached_property
+    def slot_qubit(self) -> dict[int, int]:
+        return {k: p.qubit for p in self.qubits for k in p.slots}
+
+
+@dataclasses.dataclass(frozen=True)
+class PrefixBound:
+    """The prefix part of one bound.
+
+    Attributes:
+        weights: the prefix weights P (indices), for the live slots given.
+        sigma: √λ_max(M) per unit half-range: ‖∇_P f‖₂ ≤ h · sigma.
+        groups: (qubits, weights, √λ_max) per group of qubits that share weights.
+    """
+
+    weights: frozenset[int]
+    sigma: float
+    groups: tuple[tuple[tuple[int, ...], tuple[int, ...], float], ...]
+
+
+def _rotation(unitary: np.ndarray) -> np.ndarray:
+    """R_ab = ½ Tr[σ_a U σ_b U†]: how U turns a Bloch axis."""
+    return np.array([[0.5 * np.real(np.trace(a @ unitary @ b @ unitary.conj().T)) for b in _SIGMA] for a in _SIGMA])
+
+
+def _axis(op: cirq.Operation) -> np.ndarray | None:
+    """The unit Bloch axis of a single-qubit slot's generator (None when it has none)."""
+    vector = np.zeros(3)
+    for labels, coefficient in generator_terms(op):
+        vector[_AXIS[labels[0]]] += coefficient
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else None
+
+
+def pauli_support(op: cirq.Operation) -> tuple[int, ...] | None:
+    """The Paulis (0..3 = I, X, Y, Z) a single-qubit Pauli channel applies with non-zero probability, or
+    None when ``op`` is no mixture of Paulis (unital, diagonal Pauli-transfer matrix: bit flip, phase
+    flip, phase damping, depolarising)."""
+    if len(op.qubits) != 1 or not cirq.has_kraus(op) or cirq.has_unitary(op):
+        return None
+    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
+    transfer = np.array([[0.5 * np.real(np.trace(a @ sum(k @ b @ k.conj().T for k in kraus))) for b in _SIGMA]
+                         for a in _SIGMA])
+    identity_image = sum(k @ k.conj().T for k in kraus)
+    if not (np.allclose(transfer, np.diag(np.diag(transfer)), rtol=0, atol=1e-12)
+            and np.allclose(identity_image, np.eye(2), rtol=0, atol=1e-12)):
+        return None
+    lx, ly, lz = np.diag(transfer)
+    probabilities = ((1 + lx + ly + lz) / 4, (1 + lx - ly - lz) / 4, (1 - lx + ly - lz) / 4, (1 - lx - ly + lz) / 4)
+    return tuple(i for i, p in enumerate(probabilities) if p > 1e-15)
+
+
+def depolarising_factor(op: cirq.Operation) -> float | None:
+    """φ when the single-qubit channel ``op`` is ρ ↦ φ ρ + (1 − φ) I/2·Tr ρ (a depolarising channel:
+    it commutes with every single-qubit unitary), else None."""
+    if len(op.qubits) != 1 or not cirq.has_kraus(op) or cirq.has_unitary(op):
+        return None
+    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
+    transfer = np.array([[0.5 * np.real(np.trace(a @ sum(k @ b @ k.conj().T for k in kraus))) for b in _SIGMA]
+                         for a in _SIGMA])
+    identity_image = sum(k @ k.conj().T for k in kraus)
+    phi = transfer[0, 0]
+    if np.allclose(transfer, phi * np.eye(3), rtol=0, atol=1e-12) and np.allclose(identity_image, np.eye(2), rtol=0, atol=1e-12):
+        return float(phi)
+    return None
+
+
+class AxisChain:
+    """Builds the Gram bound Ĝ of the slots met along one qubit's run of single-qubit operations.
+
+    :meth:`add` takes the operations in circuit order; Ĝ_kl = |n_l · R n_k| for consecutive slots
+    k, l separated only by fixed unitaries (R their Bloch rotation) or depolarising channels, 1 for
+    any other pair. The same Ĝ bounds |a_k · a_l| for axes carried forward to the end of the run
+    and for axes carried backward to its start. A Pauli channel (a mixture of I, X, Y, Z) does not
+    end the run: f is the same mixture of the circuits with each Pauli inserted, every one of which
+    obeys the bound when the pair across the channel takes the largest |n_l · R n_k| over the
+    rotations R the inserted Paulis can make.
+    """
+
+    def __init__(self) -> None:
+        self.slots: list[int] = []
+        self._axes: list[np.ndarray] = []
+        self._pairs: dict[tuple[int, int], float] = {}
+        self._rotations: list[np.ndarray] = [np.eye(3)]  # empty: the next pair is not fixed
+
+    def add(self, op: cirq.Operation, slot: int, spread: float) -> bool:
+        """Take the next operation; False (and nothing taken) when the run must end before it."""
+        if slot >= 0:
+            axis = _axis(op) if cirq.qid_shape(op) == (2,) else None
+            if axis is None and spread > 0:
+                return False
+            axis = np.zeros(3) if axis is None else axis
+            if self.slots and self._rotations:
+                self._pairs[(len(self.slots) - 1, len(self.slots))] = max(
+                    abs(float(axis @ r @ self._axes[-1])) for r in self._rotations)
+            self.slots.append(slot)
+            self._axes.append(axis)
+            self._rotations = [np.eye(3)]
+            return True
+        if cirq.has_unitary(op):
+            turn = _rotation(np.asarray(cirq.unitary(op), dtype=complex))
+            self._rotations = [turn @ r for r in self._rotations]
+            return True
+        if depolarising_factor(op) is not None:
+            return True
+        support = pauli_support(op)
+        if support is None:
+            return False
+        # a random Pauli between: the pair's Gram entry is the largest over the Paulis it may be
+        turned = {tuple(np.round(_PAULI_TURNS[p] @ r, 12).ravel()): _PAULI_TURNS[p] @ r
+                  for p in support for r in self._rotations}
+        self._rotations = list(turned.values()) if len(turned) <= _MAX_ROTATIONS else []
+        return True
+
+    def gram(self) -> np.ndarray:
+        n = len(self.slots)
+        gram = np.ones((n, n))
+        for (a, b), value in self._pairs.items():
+            gram[a, b] = gram[b, a] = value
+        return gram
+
+
+@functools.lru_cache(maxsize=512)
+def prefix_structure(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: frozenset[int] = frozenset()) -> PrefixStructure:
+    """Every qubit's prefix in ``table``'s canonical circuit without the slots ``removed`` — slots the
+    function provably does not depend on for any angle (``qubits``: the ansatz's qubit order)."""
+    index = {q: i for i, q in enumerate(qubits)}
+    open_ = {q: True for q in qubits}
+    chains = {q: AxisChain() for q in qubits}
+    canonical = table.canonical
+    for op, slot in zip(canonical.operations, canonical.slot_of):
+        if slot in removed:
+            continue
+        if len(op.qubits) != 1:
+            for q in op.qubits:
+                open_[q] = False
+            continue
+        (q,) = op.qubits
+        if open_.get(q, False) and not chains[q].add(op, slot, table.rows[slot].spread if slot >= 0 else 0.0):
+            open_[q] = False
+    return PrefixStructure(tuple(QubitPrefix(index[q], tuple(chains[q].slots), chains[q].gram()) for q in qubits))
+
+
+def chain_sigma(slots: tuple[int, ...], gram: np.ndarray, entries: SlotEntries, live_entries: np.ndarray,
+                weights: frozenset[int]) -> float:
+    """√λ_max(|W|ᵀ Ĝ |W|) over ``weights`` for one qubit's run: |W|_kj = Ω_k sup|∂t_k/∂θ_j| over the live
+    entries of the run's slots."""
+    return float(chain_sigmas([(slots, gram)], entries, live_entries, weights)[0])
+
+
+def chain_sigmas(chains: list[tuple[tuple[int, ...], np.ndarray]], entries: SlotEntries, live_entries: np.ndarray,
+                 weights: frozenset[int]) -> np.ndarray:
+    """:func:`chain_sigma` of every chain at once (one batched eigenvalue call; chains share no slot)."""
+    n = len(chains)
+    if not n or not len(entries):
+        return np.zeros(n)
+    n_slots = int(max(entries.slot.max(), max((max(c[0]) for c in chains if c[0]), default=0))) + 1
+    chain_of = np.full(n_slots, -1)
+    position = np.zeros(n_slots, dtype=int)
+    for i, (slots, _) in enumerate(chains):
+        chain_of[list(slots)] = i
+        position[list(slots)] = np.arange(len(slots))
+    picked = np.nonzero(live_entries & (chain_of[entries.slot] >= 0)
+                        & np.isin(entries.weight, np.fromiter(weights, dtype=int, count=len(weights))))[0]
+    if not len(picked):
+        return np.zeros(n)
+    chain = chain_of[entries.slot[picked]]
+    weight = entries.weight[picked]
+    pairs, column = np.unique(chain * (int(entries.weight.max()) + 1) + weight, return_inverse=True)
+    first = np.searchsorted(pairs, np.unique(chain) * (int(entries.weight.max()) + 1))
+    start_of_chain = np.zeros(n, dtype=int)
+    start_of_chain[np.unique(chain)] = first
+    local = column - start_of_chain[chain]
+    rows = max(len(slots) for slots, _ in chains)
+    cols = int(local.max()) + 1
+    w = np.zeros((n, rows, cols))
+    np.add.at(w, (chain, position[entries.slot[picked]], local), entries.spread[picked] * entries.sup[picked])
+    g = np.zeros((n, rows, rows))
+    for i, (slots, gram) in enumerate(chains):
+        g[i, : len(slots), : len(slots)] = gram
+    m = np.einsum("rki,rkl,rlj->rij", w, g, w)
+    return np.sqrt(np.maximum(np.linalg.eigvalsh(m)[:, -1], 0.0))
+
+
+def prefix_bound(structure: PrefixStructure, entries: SlotEntries, live_mask: np.ndarray) -> PrefixBound:
+    """The prefix weights for the live slots ``live_mask`` and σ with ‖∇_P f‖₂ ≤ h σ."""
+    slot_qubit = structure.slot_qubit
+    live_entries = live_mask[entries.slot]
+    in_prefix = np.array([int(k) in slot_qubit for k in entries.slot], dtype=bool)
+    candidates = set(entries.weight[live_entries & in_prefix].tolist())
+    outside = set(entries.weight[live_entries & ~in_prefix].tolist())
+    weights = frozenset(j for j in candidates - outside
+                        if np.all(np.isfinite(entries.sup[live_entries & (entries.weight == j)])))
+    if not weights:
+        return PrefixBound(frozenset(), 0.0, ())
+    # qubits that share a prefix weight form one group
+    qubits_of: dict[int, set[int]] = {}
+    for e in np.nonzero(live_entries & in_prefix)[0]:
+        j = int(entries.weight[e])
+        if j in weights:
+            qubits_of.setdefault(j, set()).add(slot_qubit[int(entries.slot[e])])
+    groups: list[tuple[set[int], set[int]]] = []
+    for j, qs in qubits_of.items():
+        merged = [g for g in groups if g[0] & qs]
+        group = (set(qs), {j})
+        for g in merged:
+            group[0].update(g[0])
+            group[1].update(g[1])
+            groups.remove(g)
+        groups.append(group)
+    by_qubit = {p.qubit: p for p in structure.qubits}
+    results = []
+    for qs, ws in groups:
+        order = sorted(ws)
+        local = {j: i for i, j in enumerate(order)}
+        m = np.zeros((len(order), len(order)))
+        for q in qs:
+            prefix = by_qubit[q]
+            position = {k: i for i, k in enumerate(prefix.slots)}
+            w = np.zeros((len(prefix.slots), len(order)))
+            for e in np.nonzero(live_entries & in_prefix)[0]:
+                k, j = int(entries.slot[e]), int(entries.weight[e])
+                if j in local and k in position:
+                    w[position[k], local[j]] += entries.spread[e] * entries.sup[e]
+            m += w.T @ prefix.gram @ w
+        sigma = float(np.sqrt(max(np.linalg.eigvalsh(m)[-1], 0.0)))
+        results.append((tuple(sorted(qs)), tuple(order), sigma))
+    return PrefixBound(weights, max(s for _, _, s in results), tuple(results))
+
+
+__all__ = [
+    "AxisChain",
+    "PrefixBound",
+    "PrefixStructure",
+    "QubitPrefix",
+    "chain_sigma",
+    "chain_sigmas",
+    "depolarising_factor",
+    "pauli_support",
+    "prefix_bound",
+    "prefix_structure",
+]
