@@ -8,7 +8,8 @@ ansatz it inserts, after every moment, each channel on every qubit that the mome
 The channels have no parameters, so the output f(x; θ) = Tr[O Φ(ρ₀)] is still a
 trigonometric polynomial in every θ_j with the same frequencies and still lies in the
 observable's range: the gradient bound of the noiseless ansatz holds unchanged (Bernstein's
-inequality needs nothing else). Channels (Cirq, all simulated by TFQ's ``backend='noisy'``):
+inequality needs nothing else), and the theory's noise refinement
+(:mod:`privqml.theory.refinements.noise`) lowers it slot by slot where a channel follows a gate. Channels (Cirq, all simulated by TFQ's ``backend='noisy'``):
 
 =================  ==========================================  =======================
 name               Kraus map                                    strength
@@ -77,6 +78,22 @@ class NoiseModel:
         return [NOISE_CHANNELS[name](strength) for name, strength in self.channels]
 
 
+def parse_noise(spec: str) -> NoiseModel:
+    """A :class:`NoiseModel` from ``"name:strength[,name:strength…]"``, e.g. ``"depolarize:0.01"``."""
+    channels = []
+    for part in spec.split(","):
+        name, sep, strength = part.strip().partition(":")
+        try:
+            value = float(strength) if sep else math.nan
+        except ValueError:
+            value = math.nan
+        if not sep or not math.isfinite(value):
+            raise ConfigError(f"noise={spec!r}: write name:strength pairs separated by commas, "
+                              f"e.g. depolarize:0.01 (channels: {sorted(NOISE_CHANNELS)})")
+        channels.append((name, value))
+    return NoiseModel(tuple(channels))
+
+
 def with_noise(ansatz: Ansatz, model: NoiseModel) -> Ansatz:
     """The ansatz with ``model``'s channels after every moment (same symbols, observables, domain)."""
     gates = model.gates()
@@ -94,4 +111,4 @@ def has_noise(ansatz: Ansatz) -> bool:
     return any(not cirq.has_unitary(op) for op in ansatz.circuit.all_operations() if not cirq.is_parameterized(op))
 
 
-__all__ = ["NOISE_CHANNELS", "NoiseModel", "has_noise", "with_noise"]
+__all__ = ["NOISE_CHANNELS", "NoiseModel", "has_noise", "parse_noise", "with_noise"]

@@ -13,17 +13,22 @@ from privqml import jsonio
 
 
 def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optional[float], tightness: bool,
-            tightness_starts: int, seed: int) -> dict:
+            tightness_starts: int, seed: int, explain: bool = False) -> dict:
     """The report of one derived ``bound`` of ``ansatz`` (the loss bound and tightness from it)."""
     # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
     from privqml.theory import loss_gradient_bound
 
     result = bound.as_dict()
     result["ansatz_spec"] = ansatz_spec
+    explicit_loss = loss is not None
     if loss is None:
         loss = "bce_logits" if ansatz.n_outputs == 1 else "softmax_ce"
     loss_bound = loss_gradient_bound(ansatz, loss, clamp=clamp, bound=bound)
     result.update(loss_bound.as_dict())
+    stages = bound.refinement_totals(0)
+    result["refinement_stages"] = [{"stage": name, "bound": value} for name, value in stages]
+    if explain:
+        result["explain"] = bound.explain()
     if tightness:
         # lazy: NumPy's generator and SciPy's optimiser load only for --tightness
         import numpy as np
@@ -32,18 +37,36 @@ def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optiona
 
         estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed))
         true_max = float(estimate.true_max_estimate)
+        ratio = (lambda v: v / true_max if true_max > 0 else None)  # noqa: E731
         result["true_max_estimate"] = true_max
-        result["tightness_ratio"] = (bound.grad_norm_bound / true_max) if true_max > 0 else None
+        result["tightness_ratio"] = ratio(bound.per_observable[0])
         result["tightness_starts"] = tightness_starts
+        result["tightness_by_stage"] = [{"stage": name, "bound": value, "ratio": ratio(value)} for name, value in stages]
+        if explicit_loss and loss != "softmax_ce" and loss_bound.bounded and loss != "bce_prob":
+            loss_estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed),
+                                              loss=loss)
+            loss_max = float(loss_estimate.true_max_estimate)
+            result["loss_true_max_estimate"] = loss_max
+            result["loss_tightness"] = [
+                {"stage": "product (sup|∂ℓ/∂f| · G)", "bound": loss_bound.uncoupled_value,
+                 "ratio": loss_bound.uncoupled_value / loss_max if loss_max > 0 else None},
+                {"stage": "coupled (Bernstein–Szegő)", "bound": loss_bound.value,
+                 "ratio": loss_bound.value / loss_max if loss_max > 0 else None},
+            ]
     return result
 
 
-def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str]):
+def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str],
+            noise: Optional[str] = None):
     """(ansatz, its gradient bound): the one derivation every output of the command uses."""
     # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
     from privqml.theory import gradient_bound, load_ansatz
 
     ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
+    if noise:
+        from privqml.verify.noise import parse_noise, with_noise
+
+        ansatz = with_noise(ansatz, parse_noise(noise))
     return ansatz, gradient_bound(ansatz)
 
 
@@ -57,11 +80,13 @@ def bound_report(
     tightness: bool = False,
     tightness_starts: int = 16,
     seed: int = 0,
+    noise: Optional[str] = None,
+    explain: bool = False,
 ) -> dict:
     """Everything ``privqml bound`` prints, as one dict of Python values (see the README for the
     keys); :func:`privqml.jsonio.dumps` writes it (non-finite bounds as "inf")."""
-    ansatz, bound = _derive(ansatz_spec, qubits, layers, observable)
-    return _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed)
+    ansatz, bound = _derive(ansatz_spec, qubits, layers, observable, noise)
+    return _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed, explain)
 
 
 def _print_table(result: dict, console: Console) -> None:
@@ -77,7 +102,8 @@ def _print_table(result: dict, console: Console) -> None:
     head.add_row(
         "angle slots",
         f"{slots['total']} total, {slots['live']} live, {slots['pruned_commuting']} commuting, "
-        f"{slots['pruned_outside_light_cone']} outside light cone",
+        f"{slots['pruned_outside_light_cone']} outside light cone, "
+        f"{slots.get('pruned_whole_observable', 0)} commuting with the whole observable",
     )
     fmt = lambda v: "∞" if v is None or not math.isfinite(v) else f"{v:.6g}"  # noqa: E731
     head.add_row("‖∇θ f‖₂ bound", fmt(result["grad_norm_bound"]))
@@ -89,6 +115,22 @@ def _print_table(result: dict, console: Console) -> None:
         head.add_row("true max (numerical)", fmt(result["true_max_estimate"]))
         head.add_row("bound / true max", fmt(result["tightness_ratio"]))
     console.print(head)
+    stages = Table(title="the bound after each refinement (each with the ones above it)")
+    stages.add_column("refinement")
+    stages.add_column("‖∇θ f‖₂ bound", justify="right")
+    by_stage = {row["stage"]: row for row in result.get("tightness_by_stage", [])}
+    if by_stage:
+        stages.add_column("bound / true max", justify="right")
+    for row in result["refinement_stages"]:
+        cells = [row["stage"], fmt(row["bound"])]
+        if by_stage:
+            cells.append(fmt(by_stage[row["stage"]]["ratio"]))
+        stages.add_row(*cells)
+    for row in result.get("loss_tightness", []):
+        stages.add_row(f"loss: {row['stage']}", fmt(row["bound"]), fmt(row["ratio"]))
+    console.print(stages)
+    if "explain" in result:
+        _print_explain(result["explain"], console)
     per_weight = Table(title="per weight: sup |∂f/∂θ_j| (per unit of the weight)")
     per_weight.add_column("weight")
     per_weight.add_column("bound", justify="right")
@@ -103,6 +145,25 @@ def _print_table(result: dict, console: Console) -> None:
     console.print(per_weight)
 
 
+def _print_explain(explain: dict, console: Console) -> None:
+    """The gates each refinement pruned, grouped or scaled, and why."""
+    for entry in explain["observables"]:
+        table = Table(title=f"what the refinements did — observable {entry['observable']}")
+        table.add_column("refinement")
+        table.add_column("gates / weights")
+        table.add_column("why")
+        for row in entry["pruned"]:
+            table.add_row(f"pruned ({row['refinement']})", row["gate"], row["why"])
+        for row in entry.get("prefix", []):
+            table.add_row("prefix", f"qubits {row['qubits']}: {', '.join(row['weights'])} (σ = {row['sigma']:.4g})",
+                          row["why"])
+        for row in entry.get("suffix", []):
+            table.add_row("suffix", f"qubit {row['qubit']}: {', '.join(row['weights'])}", row["why"])
+        for row in entry.get("noise", []):
+            table.add_row("noise", f"{row['gate']} × {row['factor']:.4g}", f"channels after it: {row['channels']}")
+        console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("bound")
     def bound(
@@ -115,12 +176,16 @@ def register(app: typer.Typer) -> None:
         tightness: bool = typer.Option(False, "--tightness", help="also estimate the true max numerically"),
         starts: int = typer.Option(16, "--starts", help="multi-start count for --tightness"),
         seed: int = typer.Option(0, "--seed"),
+        noise: Optional[str] = typer.Option(None, "--noise", help="channels after every moment, e.g. "
+                                            "depolarize:0.01 or amplitude_damp:0.02,phase_flip:0.01"),
+        explain: bool = typer.Option(False, "--explain", help="say which gates each refinement pruned, grouped "
+                                     "or scaled, and why"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
         latex: bool = typer.Option(False, "--latex", help="print the total bound as LaTeX"),
     ) -> None:
         """Derive deterministic gradient-norm bounds (per weight, total, through the loss)."""
-        model, derived = _derive(ansatz, qubits, layers, observable)
-        result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed)
+        model, derived = _derive(ansatz, qubits, layers, observable, noise)
+        result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed, explain)
         if as_json:
             typer.echo(jsonio.dumps(result))
             return

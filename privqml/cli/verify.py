@@ -27,6 +27,7 @@ def run_verify(
     profile: str = "ci",
     weaken: Optional[float] = None,
     progress=None,
+    noise: Optional[str] = None,
 ):
     """Load the ansatz and run :func:`privqml.verify.verify_ansatz`; returns the report."""
     # lazy: SymPy, Cirq and Hypothesis load only when the command runs (privqml --help stays fast)
@@ -43,6 +44,10 @@ def run_verify(
         raise ConfigError(f"--weaken={weaken} must lie in [0, 1): it multiplies the bound to check the tests have teeth")
     engine_names = parse_engines(engines)
     ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
+    if noise:
+        from privqml.verify.noise import parse_noise, with_noise
+
+        ansatz = with_noise(ansatz, parse_noise(noise))
     bound_fn = gradient_bound if weaken is None else (lambda a: scaled_bound(gradient_bound(a), weaken))
     return verify_ansatz(ansatz, examples=examples, engines=engine_names, seed=seed, profile=profile,
                          bound_fn=bound_fn, progress=progress)
@@ -62,12 +67,15 @@ def register(app: typer.Typer) -> None:
         profile: str = typer.Option("ci", "--profile", help="ci (fast) or thorough (many examples, more shots)"),
         weaken: Optional[float] = typer.Option(None, "--weaken",
                                                help="mutation check: multiply the bound by this factor in [0,1); the run should then FAIL"),
+        noise: Optional[str] = typer.Option(None, "--noise", help="verify the ansatz with these channels after "
+                                            "every moment (its noise-aware bound), e.g. depolarize:0.01"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Property-test the gradient bound of an ansatz with Hypothesis (exit 1 on a counterexample)."""
         err = Console(stderr=True)
         progress = None if as_json else (lambda name: err.print(f"checking {name} …", highlight=False))
-        report = run_verify(ansatz, examples, engines, seed, qubits, layers, observable, profile, weaken, progress)
+        report = run_verify(ansatz, examples, engines, seed, qubits, layers, observable, profile, weaken, progress,
+                            noise)
         if as_json:
             typer.echo(jsonio.dumps(report))
         else:
