@@ -15,7 +15,8 @@ layers × the observables Z0, Z0·Z1 and Σ_q Z_q — 54 configurations. For eac
 A ratio below 1 would be a bound below a gradient the simulator found: the script then exits
 with status 1 and names the configuration. Output: ``results/tightness_grid.json`` and
 ``results/tightness_grid.md`` (per-configuration table, geometric means per family and overall,
-the worst ratio, the command).
+the worst ratio, the command) and ``results/tightness_grid.png`` (base and refined ratio per
+configuration; the numbers drawn are kept under ``plotted`` in the JSON).
 
     python -m benchmarks.tightness_grid [--starts 30] [--only hea]
 """
@@ -136,6 +137,36 @@ def render(result: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot(result: dict, path: Path) -> dict:
+    """Bound / true max per configuration, base bound and final bound side by side, with the targets
+    (geometric mean 1.15, worst 1.5); returns the numbers drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from privqml.atomic import save_figure_atomic
+
+    rows = result["rows"]
+    labels = [f"{r['family']} {r['qubits']}q{r['layers']}l {r['observable']}" for r in rows]
+    base = [r["ratios"]["bernstein"] for r in rows]
+    final = [r["ratio"] for r in rows]
+    fig, ax = plt.subplots(figsize=(14, 4.5))
+    positions = np.arange(len(rows))
+    ax.bar(positions - 0.2, base, width=0.4, label="base (Bernstein)", color="#bbbbbb")
+    ax.bar(positions + 0.2, final, width=0.4, label="refined (reported)", color="#1f77b4")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.axhline(1.5, color="#d62728", linestyle="--", linewidth=0.8, label="worst allowed 1.5")
+    ax.axhline(result["summary"]["geomean"], color="#1f77b4", linestyle=":", linewidth=1.0,
+               label=f"refined geometric mean {result['summary']['geomean']:.3f}")
+    ax.set_xticks(positions, labels, rotation=90, fontsize=6)
+    ax.set_ylabel("bound / true max")
+    ax.set_title("Gradient bound / true maximum over the built-in grid")
+    ax.legend(fontsize=7)
+    save_figure_atomic(fig, path)
+    return {"labels": labels, "base": base, "final": final, "geomean": result["summary"]["geomean"]}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--starts", type=int, default=30)
@@ -148,6 +179,8 @@ def main(argv=None) -> int:
     if args.only is None:
         write_text_atomic(RESULTS / "tightness_grid.json", jsonio.dumps(result, indent=1))
         write_text_atomic(RESULTS / "tightness_grid.md", render(result, command))
+        result["plotted"] = plot(result, RESULTS / "tightness_grid.png")
+        write_text_atomic(RESULTS / "tightness_grid.json", jsonio.dumps(result, indent=1))
     print(render(result, command))
     bad = [r for r in result["rows"] if r["ratio"] < SOUND_TOLERANCE]
     for r in bad:

@@ -37,10 +37,15 @@ def test_bad_noise_models_are_config_errors(channels, message):
 @pytest.mark.parametrize("make", [lambda: hea(3, 2), lambda: native(2, 2)])
 @pytest.mark.parametrize("channel", ["amplitude_damp", "phase_damp", "bit_flip", "phase_flip"])
 def test_noise_never_loosens_the_bound(make, channel):
-    """The theory's bound of the noisy circuit is at most the noiseless one (equal, or tighter
-    when a channel kills Pauli strings); the noisy property then checks the gradients against both."""
+    """The bound of the noisy circuit is at most the noiseless circuit's base bound (Bernstein holds for
+    both) and, for mixtures of Paulis, at most its refined bound here too; amplitude damping ends the
+    product-state prefixes, so its refined bound may exceed the noiseless refined one (it is the noisy
+    circuit's own bound that is claimed, and the noisy property checks it)."""
     ansatz = make()
-    clean = gradient_bound(ansatz)
+    clean, clean_base = gradient_bound(ansatz), gradient_bound(ansatz, refine=False)
     noisy = gradient_bound(with_noise(ansatz, NoiseModel((("depolarize", 0.1), (channel, 0.2)))))
-    assert noisy.grad_norm_bound <= clean.grad_norm_bound * (1 + 1e-12)
-    assert np.all(np.asarray(list(noisy.per_weight.values())) <= np.asarray(list(clean.per_weight.values())) + 1e-12)
+    assert noisy.grad_norm_bound < clean_base.grad_norm_bound
+    if channel != "amplitude_damp":
+        assert noisy.grad_norm_bound <= clean.grad_norm_bound * (1 + 1e-12)
+    assert np.all(np.asarray(list(noisy.per_weight.values()))
+                  <= np.asarray(list(clean_base.per_weight.values())) + 1e-12)

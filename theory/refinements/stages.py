@@ -11,9 +11,10 @@ on. Every candidate form it computes is a valid bound on its own; the total is t
 - the per-term form Σ_t |c_t| b_t, or with ``terms`` its quadrature (:mod:`.terms`), b_t the
   directional (or prefix-split) bound of term t.
 
-``commutation`` removes the slots of :mod:`.commutation` from every live set; ``noise`` scales
-every slot's spread by its factor (:mod:`.noise`; the prefix part keeps the unscaled spreads —
-its argument is not a per-slot one).
+``commutation`` removes the slots of :mod:`.commutation` from every live set (and the per-term
+live sets are then taken on the circuit without them); ``noise`` scales every slot's spread by its
+factor (:mod:`.noise`) in the slot-by-slot forms only — the prefix, suffix and run blocks keep the
+unscaled spreads, since their arguments combine the slots of a block into one generator.
 
 :meth:`Refiner.coupled_total` is the bound that also holds in the coupled form
 ‖∇f‖ ≤ G √(1 − ((f − c)/h)²) the loss refinement uses, or None where that is not proven.
@@ -222,7 +223,7 @@ class Refiner:
                 ("prefix", self.prefix(m, removed).sigma if prefix_weights else 0.0, in_prefix),
                 ("suffix", suffix_sigma(self.suffix_structure(c), self.entries, m, suffix_weights_)
                  if suffix_weights_ else 0.0, in_suffix),
-                ("runs", runs_sigma(runs, entries, m, run_weights_) if run_weights_ else 0.0, in_runs),
+                ("runs", runs_sigma(runs, self.entries, m, run_weights_) if run_weights_ else 0.0, in_runs),
                 ("rest", self._whole(rest, m, False), others),
             ):
                 blocks[name][0].append(coef * value)
