@@ -140,3 +140,28 @@ def test_bound_tightness_reports_true_max_and_ratio(capsys):
     assert data["true_max_estimate"] == pytest.approx(2**0.5, abs=1e-5)
     assert data["tightness_ratio"] == pytest.approx(1.0, abs=1e-5)
     assert data["tightness_ratio"] >= 1.0 - 1e-9
+
+
+def test_tightness_and_explain_per_refinement(capsys):
+    code, out, _ = run(capsys, "bound", "native", "--qubits", "2", "--layers", "1", "--observable", "sumZ",
+                       "--tightness", "--starts", "4", "--explain", "--json")
+    assert code == 0
+    data = json.loads(out)
+    stages = {row["stage"]: row for row in data["tightness_by_stage"]}
+    assert list(stages) == ["bernstein", "commutation", "prefix", "terms", "suffix", "blocks", "noise"]
+    assert stages["bernstein"]["ratio"] > 4.5  # the base bound, 4.98x the true maximum
+    assert stages["noise"]["ratio"] == pytest.approx(1.0, abs=1e-6)  # the reported bound is attained
+    assert data["tightness_ratio"] == pytest.approx(stages["noise"]["ratio"])
+    assert all(row["ratio"] >= 1 - 1e-9 for row in stages.values())
+    explained = data["explain"]["observables"][0]
+    assert any(row["refinement"] == "commutation" and "XX" in row["gate"] for row in explained["pruned"])
+    assert {w for group in explained["prefix"] for w in group["weights"]} == {"px0_0", "pa0_0", "px0_1", "pa0_1"}
+
+
+def test_noise_option_gives_the_noise_aware_bound_and_refuses_a_bad_spec(capsys):
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "2", "--noise", "depolarize:0.01", "--json")
+    clean = gradient_bound(hea(2, 2)).grad_norm_bound
+    assert code == 0 and json.loads(out)["grad_norm_bound"] < clean
+    code, _, err = run(capsys, "bound", "hea", "--noise", "depolarize=0.01")
+    message = " ".join(err.split())  # one message (the console wraps it at the terminal's width)
+    assert code == 2 and "noise='depolarize=0.01'" in message and "e.g. depolarize:0.01" in message
