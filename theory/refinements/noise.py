@@ -43,15 +43,8 @@ import cirq
 import numpy as np
 
 from privqml.theory.pauli import generator_terms
-from privqml.theory.refinements.prefix import depolarising_factor
+from privqml.theory.refinements.channels import depolarising_factor, heisenberg_transfer, is_channel
 from privqml.theory.slots import SlotTable
-
-_PAULIS = (
-    np.eye(2, dtype=complex),
-    np.array([[0, 1], [1, 0]], dtype=complex),
-    np.array([[0, -1j], [1j, 0]], dtype=complex),
-    np.array([[1, 0], [0, -1]], dtype=complex),
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,17 +62,6 @@ class NoiseFactors:
     @property
     def any(self) -> bool:
         return bool(np.any(self.factors < 1.0))
-
-
-def _is_channel(op: cirq.Operation) -> bool:
-    return not cirq.has_unitary(op) and cirq.has_kraus(op)
-
-
-def _transfer(op: cirq.Operation) -> np.ndarray:
-    """The Heisenberg Pauli-transfer matrix R_ab = ½ Tr[σ_a N†(σ_b)] of a single-qubit channel."""
-    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
-    return np.array([[0.5 * np.real(np.trace(a @ sum(k.conj().T @ b @ k for k in kraus))) for b in _PAULIS]
-                     for a in _PAULIS])
 
 
 def _pauli_axis(op: cirq.Operation) -> int | None:
@@ -104,7 +86,7 @@ def _depolarising_after(ops: list[cirq.Operation]) -> tuple[float, list[str]]:
     for op in ops:
         if len(op.qubits) > 1:
             break
-        if _is_channel(op):
+        if is_channel(op):
             factor = depolarising_factor(op)
             if factor is None or not 0.0 <= factor <= 1.0:
                 break
@@ -119,7 +101,7 @@ def noise_factors(table: SlotTable) -> NoiseFactors:
     canonical = table.canonical
     operations = canonical.operations
     factors = np.ones(table.n_slots)
-    channel = [slot < 0 and _is_channel(op) for op, slot in zip(operations, canonical.slot_of)]
+    channel = [slot < 0 and is_channel(op) for op, slot in zip(operations, canonical.slot_of)]
     if not any(channel):
         return NoiseFactors(factors, {})
     on_qubit: dict = {}
@@ -161,14 +143,14 @@ def _single_qubit_factor(op: cirq.Operation, after: list[cirq.Operation]) -> tup
     axis = _pauli_axis(op)
     run = []
     for o in after:
-        if len(o.qubits) == 1 and _is_channel(o):
+        if len(o.qubits) == 1 and is_channel(o):
             run.append(o)
         else:
             break
     if axis is not None and run:
         transfer = np.eye(4)
         for o in run:
-            transfer = transfer @ _transfer(o)
+            transfer = transfer @ heisenberg_transfer(o)
         factor = _pauli_factor(transfer, axis)
         if factor is not None:
             phi, names = _depolarising_after(after[len(run):])

@@ -42,6 +42,7 @@ import cirq
 import numpy as np
 
 from privqml.theory.entries import SlotEntries
+from privqml.theory.refinements.channels import depolarising_factor, pauli_support
 from privqml.theory.pauli import generator_terms
 from privqml.theory.slots import SlotTable
 
@@ -109,39 +110,6 @@ def _axis(op: cirq.Operation) -> np.ndarray | None:
         vector[_AXIS[labels[0]]] += coefficient
     norm = np.linalg.norm(vector)
     return vector / norm if norm > 0 else None
-
-
-def pauli_support(op: cirq.Operation) -> tuple[int, ...] | None:
-    """The Paulis (0..3 = I, X, Y, Z) a single-qubit Pauli channel applies with non-zero probability, or
-    None when ``op`` is no mixture of Paulis (unital, diagonal Pauli-transfer matrix: bit flip, phase
-    flip, phase damping, depolarising)."""
-    if len(op.qubits) != 1 or not cirq.has_kraus(op) or cirq.has_unitary(op):
-        return None
-    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
-    transfer = np.array([[0.5 * np.real(np.trace(a @ sum(k @ b @ k.conj().T for k in kraus))) for b in _SIGMA]
-                         for a in _SIGMA])
-    identity_image = sum(k @ k.conj().T for k in kraus)
-    if not (np.allclose(transfer, np.diag(np.diag(transfer)), rtol=0, atol=1e-12)
-            and np.allclose(identity_image, np.eye(2), rtol=0, atol=1e-12)):
-        return None
-    lx, ly, lz = np.diag(transfer)
-    probabilities = ((1 + lx + ly + lz) / 4, (1 + lx - ly - lz) / 4, (1 - lx + ly - lz) / 4, (1 - lx - ly + lz) / 4)
-    return tuple(i for i, p in enumerate(probabilities) if p > 1e-15)
-
-
-def depolarising_factor(op: cirq.Operation) -> float | None:
-    """φ when the single-qubit channel ``op`` is ρ ↦ φ ρ + (1 − φ) I/2·Tr ρ (a depolarising channel:
-    it commutes with every single-qubit unitary), else None."""
-    if len(op.qubits) != 1 or not cirq.has_kraus(op) or cirq.has_unitary(op):
-        return None
-    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
-    transfer = np.array([[0.5 * np.real(np.trace(a @ sum(k @ b @ k.conj().T for k in kraus))) for b in _SIGMA]
-                         for a in _SIGMA])
-    identity_image = sum(k @ k.conj().T for k in kraus)
-    phi = transfer[0, 0]
-    if np.allclose(transfer, phi * np.eye(3), rtol=0, atol=1e-12) and np.allclose(identity_image, np.eye(2), rtol=0, atol=1e-12):
-        return float(phi)
-    return None
 
 
 class AxisChain:
@@ -314,8 +282,6 @@ __all__ = [
     "QubitPrefix",
     "chain_sigma",
     "chain_sigmas",
-    "depolarising_factor",
-    "pauli_support",
     "prefix_bound",
     "prefix_structure",
 ]
