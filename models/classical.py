@@ -15,6 +15,10 @@ so logits, loss and decision rule are exactly those of the quantum model (for Z0
             of angle-encoded circuits, whose outputs are trigonometric polynomials of x —
             Landman et al., Quantum 7, 1198 (2023)). Only W, b are trained: P = C (M + 1).
             The features are drawn from the seed alone (public, data-independent).
+``logistic`` u = W x + b on the inputs themselves: a generalised linear model whose decision rule
+            sign(u) is a hyperplane (for two classes, logistic regression with the logit squashed into
+            the quantum model's bounded readout range). Not size-matched: P = C (F + 1), whatever P_q
+            is — the first model a DP practitioner tries, reported with its own weight count.
 
 **Matching rule.** Given the quantum model's P_q weights, the baseline's width (H or M) is the
 largest for which its count does not exceed P_q — the closest count from below — and at
@@ -35,7 +39,7 @@ import tensorflow as tf
 from privqml import validation
 from privqml.models.base import Model
 
-CLASSICAL_FAMILIES = ("mlp", "linear")
+CLASSICAL_FAMILIES = ("mlp", "linear", "logistic")
 
 
 def matched_hidden_width(n_weights: int, n_features: int, n_outputs: int) -> int:
@@ -143,6 +147,25 @@ class LinearModel(_SquashedReadout):
         return self._squash(u)
 
 
+class LogisticModel(_SquashedReadout):
+    """u = W x + b on the inputs, through the quantum model's readout (see the module docstring)."""
+
+    def __init__(self, n_features, n_outputs, output_ranges, scale, input_domain, loss, seed=0, clamp=None):
+        rng = np.random.default_rng([seed, 23])
+        initial = np.concatenate([_glorot(rng, n_features, n_outputs).ravel(), np.zeros(n_outputs)])
+        super().__init__(
+            name="logistic", n_features=n_features, n_outputs=n_outputs, scale=scale,
+            output_ranges=output_ranges, input_domain=input_domain, loss=loss, initial_weights=initial, clamp=clamp,
+        )
+
+    def outputs(self, weights, x):
+        x = tf.convert_to_tensor(x, tf.float32)
+        w, batched = _per_example(weights)
+        f, c = self.n_features, self.n_outputs
+        wm, b = tf.split(w, [f * c, c], axis=1)
+        return self._squash(self._affine(x, tf.reshape(wm, [tf.shape(w)[0], f, c]), b, batched))
+
+
 def matched_classical(family: str, reference: Model, seed: int = 0) -> Model:
     """A classical ``family`` model matched to ``reference`` by the rule in the module docstring."""
     validation.choice("classical family", family, CLASSICAL_FAMILIES)
@@ -157,6 +180,8 @@ def matched_classical(family: str, reference: Model, seed: int = 0) -> Model:
     elif family == "linear":
         m = matched_feature_count(reference.n_weights, reference.n_outputs)
         model = LinearModel(n_random_features=m, **common)
+    elif family == "logistic":
+        model = LogisticModel(**common)
     model.matched_to = reference.name
     model.matched_n_weights = reference.n_weights
     return model
@@ -165,6 +190,7 @@ def matched_classical(family: str, reference: Model, seed: int = 0) -> Model:
 __all__ = [
     "CLASSICAL_FAMILIES",
     "LinearModel",
+    "LogisticModel",
     "MLPModel",
     "matched_classical",
     "matched_feature_count",

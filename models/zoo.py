@@ -6,7 +6,7 @@ Quantum families (:mod:`privqml.models.quantum`): ``hea``, ``reupload``, ``nativ
 ``n_qubits``, ``n_layers``, ``scale`` (fixed readout scale), ``noise`` (depolarising p after every
 gate layer), ``shots`` (finite-shot estimates), ``trajectories`` (noisy backend), ``clamp``.
 
-Classical families (:mod:`privqml.models.classical`): ``mlp``, ``linear``, matched to a quantum
+Classical families (:mod:`privqml.models.classical`): ``mlp``, ``linear``, ``logistic``, matched to a quantum
 reference built from the same keys plus ``match=FAMILY`` (default ``hea``): e.g.
 ``mlp:match=reupload,n_layers=3`` is the MLP matched to ``reupload:n_layers=3``.
 """

@@ -11,6 +11,12 @@ Modules (one concept each; nothing here imports TensorFlow until a task runs):
   results.json, PNG plots;
 - :mod:`~privqml.paper_checks.profiles` — ``demo`` / ``quick`` / ``full``;
 - :mod:`~privqml.paper_checks.training` — a task record to one run of the models layer's trainer;
+- :mod:`~privqml.paper_checks.learning_rate` — each arm's learning rate chosen on public data only;
+- :mod:`~privqml.paper_checks.regimes`, :mod:`~privqml.paper_checks.regime_analysis`,
+  :mod:`~privqml.paper_checks.regime_report` — regime maps: a comparison design and its task
+  records; runs to cells, Holm-adjusted tests, per-cell and overall verdicts, causes; tables,
+  heatmap and causes plot;
+- :mod:`~privqml.paper_checks.compare` — what ``privqml compare`` runs;
 - :mod:`~privqml.paper_checks.c1_quantum_noise`, :mod:`~privqml.paper_checks.c2_clipping_bias`,
   :mod:`~privqml.paper_checks.c3_accuracy` — one module per claim: ``tasks(profile)``,
   ``run_task(task, rng)``, ``analyse(profile, results)`` (pure: a typed analysis record with the

@@ -12,6 +12,9 @@ before the figure is saved (so a test can hold a figure to the table it illustra
   prediction (G* − C)₊, quantum (points must lie on or below y = x) and classical.
 - :func:`plot_audit` — C1: empirical ε lower bound of each mechanism beside its accounted ε
   (∞ when the mechanism has no finite accounted ε).
+- :func:`plot_regime_heatmap` — regime maps: quantum − classical accuracy per (C, ε), with
+  significance marks, one panel per block and classical arm.
+- :func:`plot_line_panels` — a grid of line panels (the regimes beside their causes).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -216,3 +220,101 @@ def plot_audit(path: Path | str, rows: Sequence[tuple[str, float, float, float]]
     ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path, series, ax)
+
+
+def plot_regime_heatmap(
+    path: Path | str,
+    panels: Mapping[str, tuple[Sequence[str], Sequence[float], Sequence[Sequence[float]], Sequence[Sequence[str]]]],
+    title: str = "Quantum − classical private test accuracy",
+) -> Drawn:
+    """Regime maps: ``panels[name] = (row labels (C), column ε values, values[row][col], marks[row][col])``.
+
+    Each panel is a heatmap of the values (NaN: no cell, drawn blank) on a diverging scale centred on
+    0, every cell annotated with its value and mark (▲ quantum significantly higher, ▼ classical
+    significantly higher, ≈ equivalent, nothing: undecided). Series drawn: ``"<panel> | C=<row>"``
+    -> (ε, value) per column, read back from the image's array (NaN cells left out).
+    """
+    series: dict[str, Points] = {}
+    names = list(panels)
+    cols = min(2, max(1, len(names)))
+    rows = math.ceil(len(names) / cols) if names else 1
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 0.55 * max(
+        (len(p[0]) for p in panels.values()), default=1) * rows + 1.6 * rows), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    finite = [v for p in panels.values() for row in p[2] for v in row if math.isfinite(v)]
+    limit = max([abs(v) for v in finite] + [0.05])
+    for ax, name in zip(axes.flat, names):
+        row_labels, epsilons, values, marks = panels[name]
+        image = ax.imshow([[float(v) for v in row] for row in values], cmap="RdBu", vmin=-limit, vmax=limit,
+                          aspect="auto")
+        drawn = image.get_array()
+        for i, label in enumerate(row_labels):
+            points = []
+            for j, epsilon in enumerate(epsilons):
+                value = drawn[i, j]
+                if np.ma.is_masked(value) or not math.isfinite(float(value)):
+                    continue
+                points.append((float(epsilon), float(value)))
+                ax.text(j, i, f"{float(value):+.2f}{marks[i][j]}", ha="center", va="center", fontsize=7)
+            series[f"{name} | C={label}"] = tuple(points)
+        ax.set_xticks(range(len(epsilons)))
+        ax.set_xticklabels([f"{e:g}" for e in epsilons], fontsize=8)
+        ax.set_yticks(range(len(row_labels)))
+        ax.set_yticklabels(row_labels, fontsize=8)
+        ax.set_xlabel("ε")
+        ax.set_ylabel("C")
+        ax.set_title(name, fontsize=8)
+        fig.colorbar(image, ax=ax, label="q − c accuracy")
+    fig.suptitle(title + "  (▲ quantum higher, ▼ classical higher after Holm; ≈ equivalent)", fontsize=9)
+    return _save(fig, path, series, axes.flat[0])
+
+
+def plot_line_panels(
+    path: Path | str,
+    rows: Sequence[tuple[str, Sequence[Mapping]]],
+    title: str = "",
+) -> Drawn:
+    """A grid of line panels: ``rows = [(row title, [panel, ...]), ...]`` with each panel a mapping
+    ``{"title", "xlabel", "ylabel", "logx" (bool), "logy" (bool), "hline" (float or None),
+    "series": {label: [(x, y), ...]}}``. Series drawn: ``"<row> | <panel title> | <label>"``.
+    """
+    series: dict[str, Points] = {}
+    n_cols = max((len(p) for _, p in rows), default=1)
+    fig, axes = plt.subplots(len(rows) or 1, n_cols, figsize=(3.6 * n_cols, 2.9 * max(1, len(rows))), squeeze=False)
+    for r, (row_title, panels) in enumerate(rows):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            if c >= len(panels):
+                ax.axis("off")
+                continue
+            panel = panels[c]
+            for label, points in panel["series"].items():
+                pts = sorted((float(x), float(y)) for x, y in points if y is not None and math.isfinite(float(y)))
+                if not pts:
+                    continue
+                style = "s--" if label.startswith("classical") else "o-"
+                (line,) = ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label, ms=3)
+                series[f"{row_title} | {panel['title']} | {label}"] = _line(line)
+            if panel.get("hline") is not None:
+                ax.axhline(panel["hline"], color="k", lw=0.8, ls=":")
+            if panel.get("logx"):
+                ax.set_xscale("log")
+                xs = sorted({x for pts in panel["series"].values() for x, _ in pts if x and x > 0})
+                if xs:
+                    ax.set_xticks(xs)
+                    ax.set_xticklabels([f"{x:.3g}" for x in xs], rotation=45)
+                    ax.minorticks_off()
+            if panel.get("logy"):
+                ax.set_yscale("log")
+            ax.set_title(f"{row_title}\n{panel['title']}" if c == 0 else panel["title"], fontsize=7)
+            ax.set_xlabel(panel.get("xlabel", ""), fontsize=7)
+            ax.set_ylabel(panel.get("ylabel", ""), fontsize=7)
+            ax.tick_params(labelsize=6)
+            ax.grid(alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=5)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path, series, axes.flat[0])

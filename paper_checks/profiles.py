@@ -7,18 +7,37 @@ whose record it shares (and ``full`` those of ``quick``) when they write to the 
 
 - ``demo``: one seed, two ε, short training — a few minutes on 2 cores. Its verdicts are marked
   *indicative*: with one seed there is no interval and no test.
-- ``quick``: 5 seeds, two finite ε and two clips, at CI-like sizes — under 15 minutes on 2 cores
-  (measured; see paper_checks/README.md).
-- ``full``: 8 seeds, larger grids, longer training and more audit trials — the wall time is
-  stated in paper_checks/README.md.
+- ``quick``: 5 seeds, four finite ε (0.1 … 8) and two clips on two tasks, at CI-like sizes — a small
+  regime map that already shows the trend along ε; under 15 minutes on 2 cores (measured; see
+  paper_checks/README.md).
+- ``full``: larger grids and more audit trials; C3 is a regime map (:data:`C3_FULL_BLOCKS`) — the
+  wall time is stated in paper_checks/README.md.
+
+**The full C3 regime map** is not a full factorial (7 ε × 5 C × 3 n × 4 quantum models × 4 tasks
+× 3 arms × seeds would take days on 2 cores). It is a *centre-and-axes* design:
+
+- at the central setting of each task (4 qubits, n_train = 400, the quantum family that learns the
+  task — ``hea`` for ``quantum`` and digits, ``reupload`` for ``circle``, on which ``hea`` stays at
+  chance) the whole ε × C plane: ε ∈ {0.1, 0.2, 0.5, 1, 2, 4, 8} (and ∞, the reference) ×
+  C ∈ {G*/4, G*, 4·G*, 0.5, 0.1};
+- around it, one axis at a time at C = G* and ε ∈ {0.5, 2, 8}: n_train ∈ {200, 1600} (on the
+  ``quantum`` task: digits have the size of their split), the model (``reupload`` at 4 qubits,
+  ``hea`` and ``reupload`` at 8 qubits, on ``quantum``) and the features (digits 3v5 at 8 features,
+  ``hea`` at 8 qubits).
+
+Why: the claim is about the privacy regime (ε, C), so that plane is mapped whole where the models
+learn; the other axes ask whether the answer moves with data, model and size, which a line
+through the centre shows at a fraction of the cost. All cells form one Holm family, so every cell
+added costs power: the axes carry three ε each, enough to show a trend.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 from privqml.errors import ConfigError
+from privqml.paper_checks.learning_rate import LRRule
+from privqml.paper_checks.regimes import Block, Design
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,13 +48,15 @@ class Profile:
         name: ``demo`` | ``quick`` | ``full``.
         indicative: verdicts rest on one seed (no intervals).
         seeds: replicates per setting (C3; C2 uses ``c2_seeds``).
-        n_train, n_test: examples per split (synthetic tasks; digits uses its own split sizes).
+        n_train, n_test: examples per split (synthetic tasks; digits uses its own split sizes);
+            C3's n_train is its blocks'.
         epochs: training epochs (C3), batch_size: the *expected* Poisson batch size L,
-        learning_rate: SGD step size, delta: the δ of every (ε, δ).
+        learning_rate: Adam step size (C2; C3 without a learning-rate rule), delta: the δ of every (ε, δ).
         c1_*: the audit — mechanisms run beside DP-SGD, trials, shots, depolarising strength.
         c2_*: the clipping-bias check — families, task kinds (dataset specs), clip/G* ratios.
-        c3_*: the accuracy comparison — datasets, models, clips (``"bound"`` or a number), ε grid
-            (``inf`` = no privacy: no clipping and no noise, the retention reference).
+        c3_blocks: the accuracy comparison's regime map (:class:`~privqml.paper_checks.regimes.Block`:
+            task, quantum arm, classical arms, n_train, ε grid, clips; ε = ∞ is always run).
+        c3_lr_rule: the public learning-rate rule of every C3 arm (None: ``learning_rate``).
     """
 
     name: str
@@ -65,23 +86,25 @@ class Profile:
     c2_epochs: int
     c2_epsilon: float
     c2_seeds: int
-    c3_datasets: tuple[str, ...]
-    c3_quantum: str
-    c3_classical: str
-    c3_clips: tuple[object, ...]
-    c3_epsilons: tuple[float, ...]
+    c3_blocks: tuple[Block, ...]
+    c3_lr_rule: LRRule | None
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.c2_seeds < 1:
             raise ConfigError(f"profile {self.name}: seeds={self.seeds} and c2_seeds={self.c2_seeds} must be >= 1")
-        if math.inf not in self.c3_epsilons:
-            raise ConfigError(f"profile {self.name}: c3_epsilons must include inf (the non-private reference)")
+        if not self.c3_blocks:
+            raise ConfigError(f"profile {self.name}: c3_blocks is empty; give at least one block")
         if not any(r >= 1 for r in self.c2_clip_ratios) or not any(r < 1 for r in self.c2_clip_ratios):
             raise ConfigError(f"profile {self.name}: c2_clip_ratios need values both >= 1 and < 1 (clip / bound)")
 
     def to_json(self) -> dict:
         """Every setting by name (``profile_settings`` in results.json)."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+    def c3_design(self) -> Design:
+        """C3's comparison as a :class:`~privqml.paper_checks.regimes.Design` (claim ``c3``)."""
+        return Design("c3", self.c3_blocks, self.seeds, self.epochs, self.batch_size, self.delta, self.n_test,
+                      self.c3_lr_rule, self.learning_rate)
 
 
 _COMMON = dict(
@@ -97,8 +120,24 @@ _COMMON = dict(
     c1_n_train=64,
     c1_counterexample_shots=(1, 10, 100, 1000),
     c2_classical=("mlp",),
-    c3_quantum="hea",
-    c3_classical="mlp",
+)
+
+_ARMS = ("mlp", "logistic")
+C3_EPSILONS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+C3_CLIPS = ("0.25xbound", "bound", "4xbound", 0.5, 0.1)
+_AXIS = dict(epsilons=(0.5, 2.0, 8.0), clips=("bound",))
+
+#: The full profile's regime map (module docstring): the ε × C plane per task, then one axis at a time.
+C3_FULL_BLOCKS = (
+    Block("quantum", "hea", _ARMS, 400, C3_EPSILONS, C3_CLIPS),
+    Block("circle", "reupload", _ARMS, 400, C3_EPSILONS, C3_CLIPS),
+    Block("digits:3v5", "hea", _ARMS, 400, C3_EPSILONS, C3_CLIPS),
+    Block("quantum", "hea", _ARMS, 200, axis="n_train", **_AXIS),
+    Block("quantum", "hea", _ARMS, 1600, axis="n_train", **_AXIS),
+    Block("quantum", "reupload", _ARMS, 400, axis="model", **_AXIS),
+    Block("quantum", "hea:n_qubits=8", _ARMS, 400, axis="model", **_AXIS),
+    Block("quantum", "reupload:n_qubits=8", _ARMS, 400, axis="model", **_AXIS),
+    Block("digits:3v5", "hea:n_qubits=8", _ARMS, 400, axis="features", **_AXIS),
 )
 
 PROFILES: dict[str, Profile] = {
@@ -107,24 +146,26 @@ PROFILES: dict[str, Profile] = {
         c1_trials=150, c1_trials_depolarizing=60,
         c2_families=("hea", "reupload"), c2_datasets=("quantum", "digits:0,1,2"),
         c2_clip_ratios=(0.1, 1.0), c2_epochs=1, c2_epsilon=2.0, c2_seeds=1,
-        c3_datasets=("quantum", "digits:0v1"), c3_clips=("bound",), c3_epsilons=(1.0, 8.0, math.inf),
+        c3_blocks=tuple(Block(d, "hea", _ARMS, 200, (1.0, 8.0), ("bound",)) for d in ("quantum", "digits:0v1")),
+        c3_lr_rule=LRRule(grid=(0.05, 0.2), epochs=3),
         **_COMMON,
     ),
     "quick": Profile(
-        name="quick", indicative=False, seeds=5, n_train=200, n_test=200, epochs=8, batch_size=32,
+        name="quick", indicative=False, seeds=5, n_train=200, n_test=200, epochs=5, batch_size=32,
         c1_trials=500, c1_trials_depolarizing=300,
         c2_families=("hea", "reupload", "native"), c2_datasets=("quantum", "digits:0,1,2"),
         c2_clip_ratios=(0.03, 0.1, 0.3, 1.0), c2_epochs=2, c2_epsilon=2.0, c2_seeds=1,
-        c3_datasets=("quantum", "digits:0v1"), c3_clips=("bound", 0.5), c3_epsilons=(1.0, 4.0, math.inf),
+        c3_blocks=tuple(Block(d, "hea", _ARMS, 200, (0.1, 0.5, 2.0, 8.0), ("bound", 0.5))
+                        for d in ("quantum", "digits:0v1")),
+        c3_lr_rule=LRRule(grid=(0.01, 0.05, 0.2), epochs=4),
         **_COMMON,
     ),
     "full": Profile(
-        name="full", indicative=False, seeds=8, n_train=400, n_test=300, epochs=15, batch_size=32,
+        name="full", indicative=False, seeds=5, n_train=400, n_test=300, epochs=6, batch_size=32,
         c1_trials=3000, c1_trials_depolarizing=1000,
         c2_families=("hea", "reupload", "native"), c2_datasets=("quantum", "circle", "digits:0,1,2"),
         c2_clip_ratios=(0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5), c2_epochs=5, c2_epsilon=2.0, c2_seeds=2,
-        c3_datasets=("quantum", "circle", "digits:0v1", "digits:3v5"), c3_clips=("bound", 0.5, 0.1),
-        c3_epsilons=(0.5, 1.0, 2.0, 4.0, 8.0, math.inf),
+        c3_blocks=C3_FULL_BLOCKS, c3_lr_rule=LRRule(grid=(0.01, 0.05, 0.2), epochs=5),
         **_COMMON,
     ),
 }

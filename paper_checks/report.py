@@ -141,13 +141,15 @@ class ClaimReport:
         return "\n".join(parts)
 
 
-def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``results.json`` into ``out_dir`` (atomically); return their paths."""
+def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mapping[str, Any] | None = None,
+                 heading: str = "privqml paper checks — arXiv:2606.29293") -> tuple[Path, Path]:
+    """Write ``report.md`` (titled ``heading``) and ``results.json`` into ``out_dir`` (atomically);
+    return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": package_versions(), **dict(meta or {})}
     indicative = any(c.verdict.indicative for c in claims)
-    lines = ["# privqml paper checks — arXiv:2606.29293", ""]
+    lines = [f"# {heading}", ""]
     if meta.get("command"):
         lines += [f"Command: `{meta['command']}`", ""]
     if meta.get("profile"):

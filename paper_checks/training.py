@@ -15,6 +15,9 @@ record parameter   TrainConfig
 ``clip_ratio``     ``clip = clip_ratio · G*`` with G* the loss-gradient bound of the model (of
                    the matched quantum model for a classical one) — a public, data-free value
 ``delta, epochs, batch_size, lr, optimizer, n_train, n_test``  the same names
+``lr_grid, lr_epochs, ...`` (instead of ``lr``) the learning rate chosen on public data by the rule of
+                   :mod:`privqml.paper_checks.learning_rate` for this arm, task and replicate;
+                   the choice and its evidence are kept in the result (``lr_choice``)
 (seed)             ``seed = simulation_seed = task.int_seed("dataset")``: derived from the
                    dataset and the replicate only, so the arms of a paired comparison share the
                    data split, the Poisson draws and the noise stream of replicate r (common
@@ -33,12 +36,15 @@ import functools
 import math
 from typing import Any
 
+import numpy as np
+
 # TensorFlow and TFQ come with the trainer and the model zoo: the claim modules import this
 # module only inside ``run_task``, in the process that runs a training task.
 from privqml.models.data import dataset_classes
 from privqml.models.training.records import TrainConfig
 from privqml.models.training.trainer import train
 from privqml.models.zoo import reference_quantum_model
+from privqml.paper_checks.learning_rate import LRChoice, LRRule, choose_lr
 from privqml.paper_checks.protocol import Task
 
 # Relative float32 tolerance for "‖g_i‖ ≤ G*" and "bias ≤ (G* − C)+": gradients are computed
@@ -47,8 +53,16 @@ from privqml.paper_checks.protocol import Task
 FLOAT_TOLERANCE = 1e-5
 
 
-def train_config(task: Task) -> TrainConfig:
-    """The :class:`~privqml.models.training.records.TrainConfig` of a training task."""
+def lr_choice(task: Task) -> LRChoice | None:
+    """The public learning-rate choice of a task that names the rule (``lr_grid``), else None."""
+    if task.get("lr_grid") is None:
+        return None
+    return choose_lr(task["model"], task["dataset"], task.int_seed("dataset"), LRRule.from_params(task.as_dict()))
+
+
+def train_config(task: Task, choice: LRChoice | None = None) -> TrainConfig:
+    """The :class:`~privqml.models.training.records.TrainConfig` of a training task (``choice``: its
+    :func:`lr_choice`, when the task names the learning-rate rule)."""
     clip: Any = task.get("clip")
     if task.get("clip_ratio") is not None:
         clip = float(task["clip_ratio"]) * task_bound(task)
@@ -63,7 +77,7 @@ def train_config(task: Task) -> TrainConfig:
         clip=clip,
         epochs=int(task["epochs"]),
         batch_size=int(task["batch_size"]),
-        lr=float(task["lr"]),
+        lr=float(choice.lr if choice is not None else task["lr"]),
         optimizer=task.get("optimizer", "adam"),
         seed=task.int_seed("dataset"),
         simulation_seed=task.int_seed("dataset"),  # paired design: common random numbers (module docstring)
@@ -93,8 +107,32 @@ def task_bound(task: Task) -> float:
     return reference_bound(task["model"], dataset_classes(task["dataset"]))
 
 
+def _causes(result) -> dict[str, Any]:
+    """Why a private run loses accuracy, averaged over its meter readings:
+
+    - ``clip_fraction_mean``: mean over steps of the share of examples with ‖g_i‖ > C;
+    - ``clip_bias_mean``: mean over steps of ‖mean clip_C(g_i) − mean g_i‖ (loss-gradient units);
+    - ``signal_norm_median``: median over steps of ‖mean clip_C(g_i)‖;
+    - ``noise_to_signal``: σC / (L · ``signal_norm_median``) — the per-coordinate standard deviation
+      of the released update's noise over the norm of the signal it carries (L the expected batch).
+    None where the run has no meter readings (non-private runs, meter off).
+    """
+    history, norms = result.clip_history, result.signal_norms
+    if not history or not result.privacy.private:
+        return {"clip_fraction_mean": None, "clip_bias_mean": None, "signal_norm_median": None, "noise_to_signal": None}
+    signal = float(np.median(norms)) if len(norms) else math.nan
+    noise = result.privacy.noise_multiplier * float(result.clip) / result.config.batch_size
+    return {
+        "clip_fraction_mean": float(np.mean([r.fraction_clipped for r in history])),
+        "clip_bias_mean": float(np.mean([r.bias for r in history])),
+        "signal_norm_median": signal,
+        "noise_to_signal": noise / signal if signal > 0 else math.inf,
+    }
+
+
 def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[str, Any]:
-    """The numbers of a :class:`~privqml.models.training.trainer.RunResult` the claims use.
+    """The numbers of a :class:`~privqml.models.training.trainer.RunResult` the claims use
+    (with :func:`_causes`: clipped fraction, clip bias and noise-to-signal ratio).
 
     Per-step checks against the bound are evaluated here, over *every* meter reading of the run:
     ``steps_over_bound`` counts steps with max‖g_i‖ > G*(1 + tol); ``steps_bias_over_prediction``
@@ -139,6 +177,7 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
         "simulation": result.config.simulation_seed is not None,
         "model": {k: result.model.get(k) for k in ("name", "family", "n_weights", "n_outputs", "loss")},
         "dataset": {k: result.dataset.get(k) for k in ("name", "n_train", "n_test", "n_classes")},
+        **_causes(result),
         "seconds": float(result.timing.get("total_seconds", math.nan)),
         "mean_step_seconds": result.timing.get("mean_step_seconds"),
     }
@@ -147,6 +186,11 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
 def run_training_task(task: Task) -> dict[str, Any]:
     """Train the run a task describes and return :func:`compact_run` of it (a classical run with
     the G* of its matched quantum model beside it, for ratios)."""
-    result = train(train_config(task))
+    choice = lr_choice(task)
+    result = train(train_config(task, choice))
     reference = task_bound(task) if result.grad_norm_bound is None else None
-    return compact_run(result, reference)
+    out = compact_run(result, reference)
+    out["lr"] = float(result.config.lr)
+    if choice is not None:
+        out["lr_choice"] = choice.to_json()
+    return out

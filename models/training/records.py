@@ -158,6 +158,8 @@ class RunResult:
             row per step (what an adversary of DP-SGD sees; covered by the guarantee).
         nonfinite_examples: per-example gradients that had a NaN or infinite entry and were
             therefore released as zero (a diagnostic of the private data).
+        signal_norms: at every meter reading, ‖(1/B) Σ_i clip_C(g_i)‖₂, the norm of the batch's mean
+            clipped gradient (units of ∇_θ ℓ; a diagnostic of the private data, like the meter).
     """
 
     config: TrainConfig
@@ -173,6 +175,7 @@ class RunResult:
     timing: dict
     released_updates: tuple = ()
     nonfinite_examples: int = 0
+    signal_norms: tuple = ()
 
     @property
     def test_accuracy(self) -> float:
@@ -253,6 +256,7 @@ class RunResult:
             "clip_meter": self.meter_summary(),
             "clip_history": [r.as_dict() for r in self.clip_history],
             "nonfinite_examples": int(self.nonfinite_examples),
+            "signal_norms": [float(v) for v in self.signal_norms],
             "class_balance_train": self.dataset.get("class_balance_train"),
             "data_fingerprint": self.dataset.get("fingerprint"),
         }
@@ -302,7 +306,7 @@ class RunResult:
             covered["clip_source"], covered["grad_norm_bound"], history,
             tuple(ClipMeasurement(**r) for r in diagnostics["clip_history"]), tuple(covered["final_weights"]),
             data["timing"], tuple(tuple(row) for row in covered["released_updates"]),
-            int(diagnostics["nonfinite_examples"]),
+            int(diagnostics["nonfinite_examples"]), tuple(float(v) for v in diagnostics.get("signal_norms", ())),
         )
 
 

@@ -30,6 +30,7 @@ audit tests the very configuration a training run would use.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 from privqml.errors import ConfigError, DataError
@@ -156,7 +157,7 @@ def _noise_multiplier(config: TrainConfig, q: float, steps: int) -> tuple[float,
         return 0.0, None
     if config.noise_multiplier is not None:
         return float(config.noise_multiplier), None
-    sigma = accounting.calibrate_noise_multiplier(config.epsilon, config.delta, q, steps, config.accountant)
+    sigma = _calibrated_sigma(float(config.epsilon), float(config.delta), float(q), int(steps), config.accountant)
     if sigma < MIN_NOISE_MULTIPLIER:
         floor_eps = accounting.compute_epsilon(q, MIN_NOISE_MULTIPLIER, steps, config.delta, "rdp")
         raise ConfigError(
@@ -165,6 +166,14 @@ def _noise_multiplier(config: TrainConfig, q: float, steps: int) -> tuple[float,
             f"q={q:.3g}, T={steps} (or epsilon=inf for a non-private run)"
         )
     return sigma * SIGMA_MARGIN, config.accountant
+
+
+@functools.lru_cache(maxsize=4096)
+def _calibrated_sigma(epsilon: float, delta: float, q: float, steps: int, accountant: str) -> float:
+    """:func:`~privqml.models.privacy.accounting.calibrate_noise_multiplier`, memoised per process: σ is a
+    pure function of (ε, δ, q, T, accountant), and a sweep calibrates the same budget for every arm,
+    clip and replicate (about a second each time)."""
+    return accounting.calibrate_noise_multiplier(epsilon, delta, q, steps, accountant)
 
 
 def _clip(config: TrainConfig, model: Model, n_classes: int) -> tuple[float, str, float | None]:

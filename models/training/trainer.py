@@ -11,7 +11,9 @@ Per step t = 1..T (T = epochs · round(n_train / batch_size)):
    guard: a non-finite per-example gradient contributes zero) and record the ``DpEvent`` it spent
    and the release itself;
 3. update θ with g̃_t (SGD or Adam: post-processing of the released gradients);
-4. every ``meter_every`` steps, feed the per-example gradients to the clipping meter.
+4. every ``meter_every`` steps, feed the per-example gradients to the clipping meter, and record the
+   signal norm ‖(1/B) Σ clip_C(∇ℓ_i)‖₂ of the batch (the mean clipped gradient the release carries
+   beneath its noise; a private-data diagnostic like the meter).
 
 The model, the data, q, T, the clipping threshold C and σ come from
 :func:`~privqml.models.training.setup.run_setup`, before any work: C is a number or ``"bound"``
@@ -82,6 +84,7 @@ class _RunState:
         self.nonfinite = 0
         self.epoch = 0
         self.step_seconds: list[float] = []
+        self.signal_norms: list[float] = []
 
     def as_checkpoint(self, identity, model, optimizer, meter) -> dict:
         return {
@@ -90,6 +93,7 @@ class _RunState:
             "clip_history": [r.as_dict() for r in meter.history],
             "step_sigmas": [e.event.noise_multiplier for e in self.events],
             "released_updates": self.released, "nonfinite_examples": self.nonfinite,
+            "signal_norms": self.signal_norms,
         }
 
     def restore(self, saved: dict, model, optimizer, meter) -> None:
@@ -102,6 +106,7 @@ class _RunState:
         self.released = saved["released_updates"]
         self.nonfinite = int(saved["nonfinite_examples"])
         self.epoch = int(saved["epoch"])
+        self.signal_norms = [float(v) for v in saved.get("signal_norms", [])]
 
 
 def train(
@@ -185,9 +190,21 @@ def _train_epoch(setup: RunSetup, epoch: int, state: _RunState, optimizer, meter
             if grads is None:  # stock path: its optimizer does not expose them
                 grads, _ = per_example_gradients(model, xb, yb)
                 state.nonfinite += dpsgd.count_nonfinite(grads) if setup.private else 0
-            meter.observe(step, np.where(np.isfinite(grads), grads, 0.0))  # as released: non-finite = 0
+            released = np.where(np.isfinite(grads), grads, 0.0)  # as released: non-finite = 0
+            meter.observe(step, released)
+            state.signal_norms.append(signal_norm(released, meter.clip_norm))
         if progress is not None:
             progress({"step": step + 1, "total_steps": setup.steps, "epoch": epoch + 1, "batch_size": len(batch)})
+
+
+def signal_norm(per_example_grads: np.ndarray, clip_norm: float) -> float:
+    """‖(1/B) Σ_i clip_C(g_i)‖₂ with clip_C(g) = g · min(1, C/‖g‖) (0 for an empty batch)."""
+    grads = np.asarray(per_example_grads, dtype=np.float64)
+    if grads.shape[0] == 0:
+        return 0.0
+    norms = np.linalg.norm(grads, axis=1)
+    scale = np.minimum(1.0, clip_norm / np.maximum(norms, 1e-300))
+    return float(np.linalg.norm((grads * scale[:, None]).mean(axis=0)))
 
 
 def _evaluate_epoch(setup: RunSetup, epoch: int, state: _RunState, progress: Callable[[dict], None] | None) -> None:
@@ -227,8 +244,9 @@ def _run_result(setup: RunSetup, state: _RunState, meter: ClipMeter, started: fl
             "steps_timed": len(step_seconds),
         },
         released_updates=tuple(tuple(row) for row in state.released), nonfinite_examples=state.nonfinite,
+        signal_norms=tuple(state.signal_norms),
     )
 
 
 __all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "optimizer_for", "release_step",
-           "train"]
+           "signal_norm", "train"]

@@ -25,6 +25,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "train",
     "check",
+    "compare",
 )
 
 app = typer.Typer(

@@ -31,7 +31,7 @@ def test_matching_rule_is_the_closest_count_from_below(p, f, c):
 
 def test_matched_models_share_loss_readout_and_size():
     reference = quantum_model("hea", n_qubits=4, n_layers=2, scale=1.5)
-    for family, expected_weights in (("mlp", 13), ("linear", 16)):
+    for family, expected_weights in (("mlp", 13), ("linear", 16), ("logistic", 5)):
         model = matched_classical(family, reference, seed=0)
         assert model.n_weights == expected_weights <= reference.n_weights
         assert (model.loss, model.scale, model.output_ranges) == (reference.loss, reference.scale, reference.output_ranges)

@@ -23,6 +23,7 @@ CASES = [
     ("hea:n_qubits=3,n_layers=1", 3),
     ("mlp", 2),
     ("linear", 2),
+    ("logistic", 2),
     ("mlp:n_qubits=3,n_layers=1", 3),
 ]
 

@@ -1,127 +1,59 @@
-"""C3: the paired design of the task list and the statistics on constructed accuracies."""
+"""C3: what the profiles' regime maps cover, and the claim's report on constructed accuracies."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pytest
 
 from privqml.paper_checks import c3_accuracy as c3
 from privqml.paper_checks.profiles import PROFILES
-from privqml.paper_checks.stats import NOT_SUPPORTED, QUANTUM_HIGHER, SUPPORTED
-
-PROFILE = PROFILES["quick"]
+from privqml.paper_checks.stats import NOT_SUPPORTED, SUPPORTED
 
 
-def test_tasks_pair_quantum_and_classical_by_replicate():
-    tasks = c3.tasks(PROFILE)
-    finite = [e for e in PROFILE.c3_epsilons if math.isfinite(e)]
-    per_arm = PROFILE.seeds * (1 + len(PROFILE.c3_clips) * len(finite))
-    assert len(tasks) == 2 * len(PROFILE.c3_datasets) * per_arm
-    assert PROFILE.seeds >= 5 and "bound" in PROFILE.c3_clips and math.inf in PROFILE.c3_epsilons
-    by_key = {(t["dataset"], t["model"], t["clip"], t["epsilon"], t.replicate): t for t in tasks}
-    for (dataset, model, clip, eps, r), task in by_key.items():
-        if model == "hea":
-            twin = by_key[(dataset, "mlp", clip, eps, r)]
-            assert twin.int_seed("dataset") == task.int_seed("dataset")  # same split, draws and noise
-            assert twin.key != task.key
-    seeds = {by_key[(d, "hea", None, math.inf, r)].int_seed("dataset") for d in PROFILE.c3_datasets for r in range(5)}
-    assert len(seeds) == 5 * len(PROFILE.c3_datasets)
+def test_full_profile_covers_every_required_axis():
+    blocks = PROFILES["full"].c3_blocks
+    epsilons = {e for b in blocks for e in b.epsilons}
+    assert {0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0} <= epsilons
+    assert {"0.25xbound", "bound", "4xbound", 0.5, 0.1} <= {c for b in blocks for c in b.clips}
+    assert {200, 400, 1600} <= {b.n_train for b in blocks}
+    assert {"hea", "reupload", "hea:n_qubits=8", "reupload:n_qubits=8"} <= {b.quantum for b in blocks}
+    assert {"quantum", "circle", "digits:3v5"} <= {b.dataset for b in blocks}
+    assert ("digits:3v5", "hea") in {(b.dataset, b.quantum) for b in blocks}  # digits at 4 features
+    assert ("digits:3v5", "hea:n_qubits=8") in {(b.dataset, b.quantum) for b in blocks}  # and at 8
+    planes = [b for b in blocks if b.axis == "centre"]
+    assert {b.dataset for b in planes} == {"quantum", "circle", "digits:3v5"}
+    assert all(len(b.epsilons) == 7 and len(b.clips) == 5 for b in planes)  # the whole ε x C plane
+    for block in blocks:
+        assert {c.split(":")[0] for c in block.classical} == {"mlp", "logistic"}
 
 
-def _results(quantum_gain: float, seed: int = 0, quantum_reference: float = 0.80):
+def test_quick_profile_maps_the_trend_along_epsilon():
+    quick = PROFILES["quick"]
+    assert quick.seeds >= 5 and all(len(b.epsilons) >= 4 and len(b.clips) >= 2 for b in quick.c3_blocks)
+    assert max(e for b in quick.c3_blocks for e in b.epsilons) / min(e for b in quick.c3_blocks for e in b.epsilons) >= 50
+
+
+def _results(profile, gain: float, seed: int = 0):
     rng = np.random.default_rng(seed)
     out = {}
-    for task in c3.tasks(PROFILE):
-        base = 0.80 if math.isinf(task["epsilon"]) else 0.65 + 0.02 * math.log(task["epsilon"])
-        if math.isinf(task["epsilon"]) and task["model"] == "hea":
-            base = quantum_reference
-        gain = quantum_gain if task["model"] == "hea" and math.isfinite(task["epsilon"]) else 0.0
-        acc = base + gain + 0.01 * rng.standard_normal()
-        out[task] = {"test_accuracy": acc, "clip": 1.46 if task["clip"] == "bound" else task["clip"],
-                     "epsilon_pld": min(task["epsilon"], 1e9) * 0.9, "noise_multiplier": 1.0,
-                     "dataset": {"n_classes": 2}}
+    for task in c3.tasks(profile):
+        eps = task["epsilon"]
+        base = 0.85 if math.isinf(eps) else 0.7 + 0.02 * math.log(eps)
+        extra = gain if task["model"] == "hea" and math.isfinite(eps) else 0.0
+        out[task] = {"test_accuracy": base + extra + 0.01 * rng.standard_normal(), "noise_multiplier": 1.0,
+                     "epsilon_pld": min(eps, 1e9), "clip": 1.46, "dataset": {"n_classes": 2},
+                     "model": {"n_weights": 16}, "lr": 0.05}
     return out
 
 
-def test_clear_quantum_advantage_is_supported_with_matching_numbers(tmp_path):
-    results = _results(quantum_gain=0.10)
-    report = c3.summarise(PROFILE, results, tmp_path)
-    assert report.verdict.verdict == SUPPORTED and not report.verdict.indicative
-    cells = report.numbers["cells"]
-    assert len(cells) == len(PROFILE.c3_datasets) * len(PROFILE.c3_clips) * 2
-    assert all(c["paired_accuracy"]["outcome"] == QUANTUM_HIGHER for c in cells)
-    cell = cells[0]
-    acc = {(t["model"], t["clip"], t["epsilon"], t.replicate): r["test_accuracy"]
-           for t, r in results.items() if t["dataset"] == cell["dataset"]}
-    q = np.array([acc[("hea", cell["clip"], cell["epsilon"], r)] for r in range(5)])
-    c = np.array([acc[("mlp", cell["clip"], cell["epsilon"], r)] for r in range(5)])
-    q_ref = np.array([acc[("hea", None, math.inf, r)] for r in range(5)])
-    assert cell["paired_accuracy"]["difference"]["mean"] == pytest.approx((q - c).mean(), abs=1e-12)
-    assert cell["retention_quantum"]["mean"] == pytest.approx((q / q_ref).mean(), abs=1e-12)
-    assert cell["accuracy_quantum"]["low"] < q.mean() < cell["accuracy_quantum"]["high"]
-    assert cell["clip_value"] == 1.46 or cell["clip"] != "bound"
-
-
-def test_analysis_cells_carry_estimate_interval_holm_p_and_decision(tmp_path):
-    analysis = c3.analyse(PROFILE, _results(quantum_gain=0.10))
-    assert not list(tmp_path.iterdir())  # the analysis writes nothing
-    pvalues = [cell.comparison.t_pvalue for cell in analysis.cells]
-    m = len(pvalues)
-    for cell in analysis.cells:
-        assert cell.decision == QUANTUM_HIGHER and cell.estimate == cell.comparison.difference.mean
-        assert cell.comparison.difference.low < cell.estimate < cell.comparison.difference.high
-        # Holm: the adjusted p is at least the raw one and at most m times it
-        assert cell.comparison.t_pvalue <= cell.holm_pvalue <= min(1.0, m * cell.comparison.t_pvalue) + 1e-15
-    smallest = min(range(m), key=pvalues.__getitem__)
-    assert analysis.cells[smallest].holm_pvalue == pytest.approx(m * pvalues[smallest])
-    report = c3.render(analysis, tmp_path)
-    assert report.verdict == analysis.verdict and report.numbers == analysis.to_json()
-    assert [row[6] for row in report.tables[0].rows] == [c.comparison.difference.format() for c in analysis.cells]
-
-
-def test_plot_carries_the_cells_and_the_references(tmp_path):
-    analysis = c3.analyse(PROFILE, _results(quantum_gain=0.10))
-    (figure,) = c3.render(analysis, tmp_path).plots
-    assert (tmp_path / figure.name).is_file()
-    finite = [e for e in PROFILE.c3_epsilons if math.isfinite(e)]
-    reference = {(r.dataset, r.model): r.accuracy for r in analysis.references}
-    for cell in analysis.cells:
-        panel = f"{cell.dataset}, C={c3._clip_label(cell.clip, cell.clip_value)}"
-        for arm, model, interval in (("quantum", "hea", cell.quantum), ("classical", "mlp", cell.classical)):
-            points = dict(figure.series[f"{panel} | {arm}:{model}"])
-            assert points[cell.epsilon] == interval.mean
-            assert dict(figure.series[f"{panel} | {arm}:{model} | low"])[cell.epsilon] == interval.low
-            assert points[4 * max(finite)] == reference[(cell.dataset, model)].mean  # ε = ∞, at the right edge
-    assert len([k for k in figure.series if " | " in k and k.count(" | ") == 1]) == 2 * len(PROFILE.c3_datasets) * len(
-        PROFILE.c3_clips)
-
-
-def test_classical_advantage_is_not_supported(tmp_path):
-    verdict = c3.summarise(PROFILE, _results(quantum_gain=-0.10), tmp_path).verdict
-    assert verdict.verdict == NOT_SUPPORTED
-    assert any(r.startswith("classical higher in: quantum C=bound (1.46) ε=1") for r in verdict.reasons)
-
-
-def test_missing_runs_are_counted(tmp_path):
-    results = _results(quantum_gain=0.10)
-    dropped = [t for t in results if t["model"] == "mlp" and t.replicate == 4]
-    for task in dropped:
-        del results[task]
-    report = c3.summarise(PROFILE, results, tmp_path)
-    assert report.numbers["runs_found"] == report.numbers["runs_expected"] - len(dropped)
-    assert all(len(c["replicates"]) == 4 for c in report.numbers["cells"])
-
-
-def test_a_model_at_chance_without_privacy_is_flagged(tmp_path):
-    """Retention of a model that never learnt the task (non-private accuracy ≈ chance) says nothing
-    about what privacy costs; the report says so instead of counting it as retention."""
-    flagged = c3.summarise(PROFILE, _results(quantum_gain=0.0, quantum_reference=0.52), tmp_path)
-    assert {(c["dataset"], c["model"]) for c in flagged.numbers["near_chance_nonprivate"]} == {
-        (d, "hea") for d in PROFILE.c3_datasets}
-    assert any(r.startswith("not learnt without privacy") and "hea on quantum (0.5" in r and "chance 0.50" in r
-               for r in flagged.verdict.reasons)
-    clean = c3.summarise(PROFILE, _results(quantum_gain=0.0), tmp_path)
-    assert clean.numbers["near_chance_nonprivate"] == []
-    assert not any(r.startswith("not learnt") for r in clean.verdict.reasons)
+def test_summarise_gives_the_regime_verdict_and_its_plots(tmp_path):
+    profile = PROFILES["quick"]
+    report = c3.summarise(profile, _results(profile, 0.15), tmp_path)
+    assert report.claim == "C3" and report.verdict.verdict == SUPPORTED and not report.verdict.indicative
+    assert report.numbers["counts"]["supported"] == len(report.numbers["cells"]) == 2 * 4 * 2
+    assert [f.name for f in report.plots] == ["c3_regime_map.png", "c3_regime_causes.png"]
+    assert all((tmp_path / f.name).stat().st_size > 5000 for f in report.plots)
+    against = c3.analyse(profile, _results(profile, -0.15)).verdict
+    assert against.verdict == NOT_SUPPORTED
+    assert "not supported where: quantum | hea | n=200: C=G* ε=0.1" in against.reasons[2]

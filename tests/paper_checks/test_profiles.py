@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import pytest
 
@@ -14,20 +13,23 @@ from privqml.paper_checks.run import parse_claims, sweep_tasks
 
 def test_profiles_have_what_the_protocol_needs():
     demo, quick, full = PROFILES["demo"], PROFILES["quick"], PROFILES["full"]
-    assert demo.indicative and demo.seeds == 1 and len([e for e in demo.c3_epsilons if math.isfinite(e)]) >= 2
+    assert demo.indicative and demo.seeds == 1 and all(len(b.epsilons) >= 2 for b in demo.c3_blocks)
     assert not quick.indicative and quick.seeds >= 5 and full.seeds >= quick.seeds
     for profile in PROFILES.values():
-        assert "bound" in profile.c3_clips and math.inf in profile.c3_epsilons
-        assert set(profile.c3_datasets) & {"quantum", "circle", "linear"} and any(d.startswith("digits") for d in profile.c3_datasets)
+        datasets = {b.dataset for b in profile.c3_blocks}
+        assert all("bound" in b.clips for b in profile.c3_blocks)
+        assert datasets & {"quantum", "circle", "linear"} and any(d.startswith("digits") for d in datasets)
         assert any(d.startswith("digits:") and "," in d for d in profile.c2_datasets)  # multi-class kind
         assert {"dpsgd", "shots", "depolarizing"} <= set(profile.c1_mechanisms)
-    assert len(quick.c3_clips) >= 2 and set(quick.c2_families) == {"hea", "reupload", "native"}
+    assert all(len(b.clips) >= 2 for b in quick.c3_blocks) and set(quick.c2_families) == {"hea", "reupload", "native"}
 
 
 def test_sweep_sizes():
     sizes = {name: len(sweep_tasks(parse_claims("all"), p)) for name, p in PROFILES.items()}
-    # demo: C1 3 audits + 4 counterexamples + 1 step; C3 2x2x1x(1+1x2); C2 3x2x2
-    assert sizes == {"demo": 8 + 12 + 12, "quick": 8 + 100 + 32, "full": 8 + 1024 + 168}
+    # demo: C1 3 audits + 4 counterexamples + 1 step; C3 2 tasks x 3 arms x 1 seed x (1 + 1 clip x 2 eps); C2 3x2x2
+    # quick C3: 2 x 3 x 5 x (1 + 2 x 4); full C3: 3 arms x 5 seeds x (3 planes x (1 + 5 x 7) + 6 axes x (1 + 3))
+    # (every axis block differs from the planes in n_train or the model, so no record repeats)
+    assert sizes == {"demo": 8 + 18 + 12, "quick": 8 + 270 + 32, "full": 8 + 3 * 5 * (3 * 36 + 6 * 4) + 168}
     tasks = sweep_tasks(parse_claims("all"), PROFILES["quick"])
     assert len({t.key for t in tasks}) == len(tasks)  # no two records share an output path
     assert tasks[0].claim == "c1" and tasks[-1].claim == "c2"  # longest tasks first
@@ -36,8 +38,8 @@ def test_sweep_sizes():
 def test_bad_profiles_and_claims():
     with pytest.raises(ConfigError, match="profile='huge'"):
         get_profile("huge")
-    with pytest.raises(ConfigError, match="include inf"):
-        dataclasses.replace(PROFILES["demo"], c3_epsilons=(1.0,))
+    with pytest.raises(ConfigError, match="c3_blocks is empty"):
+        dataclasses.replace(PROFILES["demo"], c3_blocks=())
     with pytest.raises(ConfigError, match="both >= 1 and < 1"):
         dataclasses.replace(PROFILES["demo"], c2_clip_ratios=(0.5,))
     assert parse_claims("c3,C1") == ("c1", "c3") and parse_claims(["all"]) == ("c1", "c2", "c3")

@@ -19,7 +19,9 @@ from privqml.cli import main
 from privqml.paper_checks import profiles
 from privqml.paper_checks import run as run_module
 from privqml.paper_checks.executors import SerialExecutor
+from privqml.paper_checks.learning_rate import LRRule
 from privqml.paper_checks.protocol import load_sweep
+from privqml.paper_checks.regimes import Block
 from privqml.paper_checks.run import run_checks, run_task, sweep_tasks
 from privqml.paper_checks.stats import VERDICTS
 from privqml.paper_checks.sweep import run_sweep
@@ -28,7 +30,8 @@ TINY = dataclasses.replace(
     profiles.PROFILES["demo"], name="ci", seeds=2, n_train=48, n_test=32, epochs=1, batch_size=16,
     c1_trials=40, c1_trials_depolarizing=20, c1_counterexample_shots=(1, 10),
     c2_families=("hea",), c2_datasets=("quantum",), c2_clip_ratios=(0.1, 1.0), c2_epochs=1, c2_classical=("mlp",),
-    c3_datasets=("quantum",), c3_clips=("bound",), c3_epsilons=(2.0, math.inf),
+    c3_blocks=(Block("quantum", "hea", ("mlp",), 48, (2.0,), ("bound",)),),
+    c3_lr_rule=LRRule(grid=(0.05, 0.2), epochs=1, batch_size=16, n_fit=32, n_val=32),
 )
 _TIMING = ("seconds", "mean_step_seconds")
 
@@ -43,7 +46,7 @@ def test_report_files_and_verdicts(checked):
     out, check = checked
     assert check.tasks_computed == len(sweep_tasks(("c1", "c2", "c3"), TINY)) and not check.failures
     for name in ("report.md", "results.json", "c1_audit.png", "c2_norms_vs_bound.png",
-                 "c2_bias_measured_vs_predicted.png", "c3_accuracy_vs_epsilon.png"):
+                 "c2_bias_measured_vs_predicted.png", "c3_regime_map.png", "c3_regime_causes.png"):
         assert (out / name).stat().st_size > 1000, name
     payload = json.loads((out / "results.json").read_text())
     assert set(payload["verdicts"]) == {"C1", "C2", "C3"}
@@ -94,20 +97,22 @@ def test_c3_table_equals_the_stored_runs(checked):
     stored = load_sweep(sweep_tasks(("c3",), TINY), out / "runs")
     acc = {(t["model"], t["epsilon"], t.replicate): r["test_accuracy"] for t, r in stored.items()}
     q = np.array([acc[("hea", 2.0, r)] for r in range(2)])
-    c = np.array([acc[("mlp", 2.0, r)] for r in range(2)])
+    c = np.array([acc[("mlp:match=hea", 2.0, r)] for r in range(2)])
     q_ref = np.array([acc[("hea", math.inf, r)] for r in range(2)])
-    assert cell["accuracy_quantum"]["mean"] == pytest.approx(q.mean(), abs=1e-12)
-    assert cell["accuracy_classical"]["mean"] == pytest.approx(c.mean(), abs=1e-12)
-    assert cell["paired_accuracy"]["difference"]["mean"] == pytest.approx((q - c).mean(), abs=1e-12)
-    assert cell["retention_quantum"]["mean"] == pytest.approx((q / q_ref).mean(), abs=1e-12)
+    assert cell["quantum"]["accuracy"]["mean"] == pytest.approx(q.mean(), abs=1e-12)
+    assert cell["classical"][0]["accuracy"]["mean"] == pytest.approx(c.mean(), abs=1e-12)
+    difference = cell["comparisons"][0]["accuracy"]["difference"]["mean"]
+    assert difference == pytest.approx((q - c).mean(), abs=1e-12)
+    assert cell["quantum"]["retention"]["mean"] == pytest.approx((q / q_ref).mean(), abs=1e-12)
     assert len(cell["epsilon_pld_spent"]) == 1 and cell["epsilon_pld_spent"][0] <= 2.0  # same budget, both arms
-    # the plot draws these very numbers: ε = 2 and, at the right edge (4 × 2), the non-private reference
-    (figure,) = c3.plots
-    panel = f"quantum, C=bound ({cell['clip_value']:.4g})"
-    ((x_private, y_private), (x_reference, y_reference)) = figure.series[f"{panel} | quantum:hea"]
-    assert (x_private, x_reference) == (2.0, 8.0)
-    assert (y_private, y_reference) == pytest.approx((q.mean(), q_ref.mean()), abs=1e-12)
-    assert dict(figure.series[f"{panel} | classical:mlp"])[2.0] == pytest.approx(c.mean(), abs=1e-12)
+    # each arm's learning rate came from the public rule, and the runs used it
+    for task, result in stored.items():
+        assert result["lr_choice"]["grid"] == [0.05, 0.2] and result["lr"] == result["lr_choice"]["lr"]
+        assert result["lr_choice"]["source"].startswith("public proxy task")
+    # the heatmap draws this very number
+    heatmap = c3.plots[0]
+    ((epsilon, drawn),) = heatmap.series[f"quantum | hea | n=48 vs mlp | C=G* ({cell['clip_value']:.3g})"]
+    assert (epsilon, drawn) == (2.0, pytest.approx(difference, abs=1e-12))
 
 
 def test_second_run_recomputes_nothing_and_gives_the_same_report(checked):

@@ -1,0 +1,185 @@
+"""``privqml compare`` as a function: a user's quantum model against classical ones, as a regime map.
+
+:func:`comparison_design` validates a comparison given as text (the command line's values, or
+the same from Python) and returns a :class:`~privqml.paper_checks.regimes.Design` — one block per
+n_train, each over the ε × C grid, the quantum arm and the classical arms (bare families are
+matched to the quantum model). :func:`run_comparison` runs the design as a resumable sweep (task
+records under ``DIR/runs/compare/``; the same command again recomputes nothing, an interrupted one
+resumes) on the local pool or Ray, analyses it and writes ``DIR/report.md``,
+``DIR/results.json``, ``DIR/regime_map.png`` and ``DIR/regime_causes.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from privqml import validation
+from privqml.errors import ConfigError
+from privqml.models.data import dataset_classes
+from privqml.paper_checks import regime_analysis, regime_report, regimes
+from privqml.paper_checks.executors import make_executor
+from privqml.paper_checks.learning_rate import LRRule, supports
+from privqml.paper_checks.protocol import Task, atomic_write_json
+from privqml.paper_checks.regimes import Block, Design
+from privqml.paper_checks.report import ClaimReport, write_report
+from privqml.paper_checks.sweep import ProgressCallback, run_sweep
+
+CLAIM = "compare"
+TITLE = "quantum vs classical under DP-SGD at fixed C and ε"
+STATEMENT = ("At a fixed clipping threshold C and a fixed budget (ε, δ), the quantum model keeps higher private test "
+             "accuracy than each classical model (per cell, paired by seed, Holm-adjusted over the map).")
+
+
+def _items(name: str, text: str | Sequence) -> list[str]:
+    items = [t.strip() for t in text.split(",")] if isinstance(text, str) else [str(t).strip() for t in text]
+    items = [t for t in items if t]
+    if not items:
+        raise ConfigError(f"{name}={text!r} is empty; give a comma-separated list")
+    return items
+
+
+def parse_epsilons(text: str | Sequence) -> tuple[float, ...]:
+    """``"0.5,1,inf"`` -> (0.5, 1.0) — the finite ε of the cells (ε = ∞ is always run as the reference)."""
+    values = []
+    for item in _items("epsilons", text):
+        try:
+            value = float(item)
+        except ValueError:
+            raise ConfigError(f"epsilons: {item!r} is not a number; write e.g. --epsilons 0.5,1,4") from None
+        values.append(validation.epsilon("epsilon", value))
+    finite = tuple(sorted({v for v in values if math.isfinite(v)}))
+    if not finite:
+        raise ConfigError(f"epsilons={text!r} has no finite value; give at least one, e.g. --epsilons 1,4 "
+                          "(ε = ∞, the non-private reference, is always run)")
+    return finite
+
+
+def parse_clips(text: str | Sequence) -> tuple[Any, ...]:
+    """``"bound,4xbound,0.5"`` -> ("bound", "4xbound", 0.5) (:func:`~privqml.paper_checks.regimes.parse_clip`)."""
+    return tuple(dict.fromkeys(regimes.parse_clip(item) for item in _items("clips", text)))
+
+
+def parse_sizes(text: str | Sequence) -> tuple[int, ...]:
+    sizes = []
+    for item in _items("n_train", text):
+        try:
+            number = int(item)
+        except ValueError:
+            raise ConfigError(f"n_train: {item!r} is not an integer; write e.g. --n-train 200,400") from None
+        sizes.append(validation.size("n_train", number))
+    return tuple(dict.fromkeys(sizes))
+
+
+def _model(role: str, spec: str) -> str:
+    """``spec`` checked by the model zoo's parser, and of the ``role``'s kind (quantum or classical)."""
+    # The model zoo imports TensorFlow (seconds): loaded here, to check the specs before any run.
+    from privqml.models.classical import CLASSICAL_FAMILIES
+    from privqml.models.quantum import QUANTUM_FAMILIES
+    from privqml.models.zoo import parse_model_spec
+
+    family, _ = parse_model_spec(spec.strip())
+    families = QUANTUM_FAMILIES if role == "quantum" else CLASSICAL_FAMILIES
+    if family not in families:
+        raise ConfigError(f"{role}={spec!r}: {family!r} is not a {role} model family; choose one of {list(families)} "
+                          "(options after ':', e.g. hea:n_qubits=8)")
+    return spec.strip()
+
+
+def comparison_design(
+    quantum: str = "hea", classical: str | Sequence[str] = "mlp,logistic", dataset: str = "quantum",
+    epsilons: str | Sequence = "1,4", clips: str | Sequence = "bound", n_train: str | Sequence = "400",
+    seeds: int = 5, epochs: int = 10, batch_size: int = 32, delta: float = 1e-5, n_test: int = 300,
+    lr: str | float = "auto", lr_grid: str | Sequence = "0.01,0.05,0.2", lr_epochs: int = 5,
+) -> Design:
+    """A validated :class:`Design` (one-line :class:`ConfigError` naming the bad value otherwise).
+
+    ``lr="auto"``: each arm's learning rate by the public rule of
+    :mod:`privqml.paper_checks.learning_rate` on ``lr_grid``; a number: that rate for every arm.
+    """
+    quantum = _model("quantum", quantum)
+    arms = tuple(_model("classical", c) for c in _items("classical", classical))
+    dataset_classes(dataset)  # validates the task's name
+    validation.integer("seeds", seeds, 1, hint="replicates per cell; >= 2 for intervals and tests")
+    validation.integer("epochs", epochs, 1)
+    validation.integer("batch_size", batch_size, 1)
+    validation.delta("delta", delta)
+    validation.size("n_test", n_test)
+    if isinstance(lr, str) and lr.strip() == "auto":
+        if not supports(dataset):
+            raise ConfigError(f"lr='auto' needs public data of dataset={dataset!r} (synthetic tasks, digits); "
+                              "give a number, e.g. --lr 0.05")
+        grid = []
+        for item in _items("lr_grid", lr_grid):
+            try:
+                grid.append(float(item))
+            except ValueError:
+                raise ConfigError(f"lr_grid: {item!r} is not a number; write e.g. --lr-grid 0.01,0.05,0.2") from None
+        rule, rate = LRRule(tuple(grid), validation.integer("lr_epochs", lr_epochs, 1)), 0.05
+    else:
+        try:
+            rate = float(lr)
+        except (TypeError, ValueError):
+            raise ConfigError(f"lr={lr!r} is neither 'auto' nor a number; write --lr auto or e.g. --lr 0.05") from None
+        rule = None
+        validation.positive("lr", rate, hint="a learning rate, e.g. 0.05, or auto")
+    finite, clip_set, sizes = parse_epsilons(epsilons), parse_clips(clips), parse_sizes(n_train)
+    axis = "n_train" if len(sizes) > 1 else "centre"
+    blocks = tuple(Block(dataset, quantum, arms, n, finite, clip_set, axis=axis) for n in sizes)
+    return Design(CLAIM, blocks, seeds, epochs, batch_size, delta, n_test, rule, rate)
+
+
+def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
+    """The sweep's task function: one training run (:func:`privqml.paper_checks.training.run_training_task`)."""
+    # TensorFlow and TFQ: imported only in the process that trains (not by the driver or the report).
+    from privqml.paper_checks.training import run_training_task
+
+    return run_training_task(task)
+
+
+@dataclasses.dataclass(frozen=True)
+class ComparisonRun:
+    """What :func:`run_comparison` wrote and found."""
+
+    out_dir: Path
+    report: ClaimReport
+    report_md: Path
+    results_json: Path
+    tasks_computed: int
+    tasks_skipped: int
+    failures: Mapping[Task, str]
+    wall_seconds: float
+
+
+def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor: str = "local",
+                   address: str | None = None, workers: int | None = None, progress: ProgressCallback | None = None,
+                   command: str = "") -> ComparisonRun:
+    """Run ``design`` (resumable) and write its regime map into ``out_dir`` (module docstring)."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runner = make_executor(executor, address=address, workers=workers)
+    summary = run_sweep(regimes.tasks(design), run_task, out / "runs", runner, progress=progress,
+                        raise_on_failure=False)
+    if summary.failures:
+        atomic_write_json(out / "failures.json", {str(t.rel_path): tb for t, tb in summary.failures.items()})
+    elif (out / "failures.json").exists():
+        (out / "failures.json").unlink()
+    regime_map = regime_analysis.analyse(design, summary.results, verdict_claim="compare")
+    report = regime_report.render(regime_map, out, "compare", TITLE, STATEMENT)
+    wall = time.perf_counter() - started
+    meta = {"executor": runner.describe(), "wall_seconds": round(wall, 1), "task_seconds": round(summary.task_seconds, 1),
+            "tasks_computed": len(summary.computed), "tasks_skipped": len(summary.skipped),
+            "tasks_failed": len(summary.failures), "command": command}
+    report_md, results_json = write_report(out, [report], meta, heading="privqml compare — regime map")
+    return ComparisonRun(out, report, report_md, results_json, len(summary.computed), len(summary.skipped),
+                         summary.failures, wall)
+
+
+__all__ = ["CLAIM", "ComparisonRun", "comparison_design", "parse_clips", "parse_epsilons", "parse_sizes",
+           "run_comparison", "run_task"]

@@ -1,0 +1,85 @@
+"""``privqml compare``: a quantum model against classical ones under DP-SGD, as a regime map.
+
+    privqml compare --quantum SPEC --classical SPEC[,SPEC...] --dataset D --epsilons E[,E...]
+                    --clips C[,C...] --n-train N[,N...] --seeds N [--epochs N] [--lr auto|NUMBER]
+                    [--out DIR] [--executor local|ray] [--address ADDR] [--workers N] [--json]
+
+Clips are numbers, ``bound`` (the quantum model's data-free loss-gradient bound G*) or multiples of
+it (``0.25xbound``, ``4xbound``); ε = ∞ (the non-private reference) is always run. Arms are paired
+by seed (same split, Poisson draws and noise: simulation mode) and each arm's learning rate is
+chosen on public data (``--lr auto``). Writes ``DIR/report.md``, ``DIR/results.json``,
+``DIR/regime_map.png`` and ``DIR/regime_causes.png``; finished runs live under ``DIR/runs/`` and
+are reused, so an interrupted comparison resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from privqml import jsonio
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    def compare(
+        quantum: str = typer.Option("hea", "--quantum", help="quantum model spec, e.g. hea, reupload:n_qubits=8"),
+        classical: str = typer.Option("mlp,logistic", "--classical",
+                                      help="classical model specs, comma-separated (mlp, linear, logistic; "
+                                           "bare families are matched to the quantum model)"),
+        dataset: str = typer.Option("quantum", "--dataset", help="quantum, circle, linear, digits:AvB, file.npz/.csv"),
+        epsilons: str = typer.Option("1,4", "--epsilons", help="target ε list, e.g. 0.5,1,4 (∞ always run)"),
+        clips: str = typer.Option("bound", "--clips", help="clip list: numbers, bound, or multiples like 4xbound"),
+        n_train: str = typer.Option("400", "--n-train", help="training-set sizes, e.g. 200,400 (synthetic tasks)"),
+        seeds: int = typer.Option(5, "--seeds", help="replicates per cell (>= 2 for intervals and tests)"),
+        epochs: int = typer.Option(10, "--epochs", help="training epochs of every run"),
+        batch_size: int = typer.Option(32, "--batch-size", help="expected (Poisson) batch size"),
+        delta: float = typer.Option(1e-5, "--delta", help="δ of every (ε, δ)"),
+        n_test: int = typer.Option(300, "--n-test", help="test examples (synthetic tasks)"),
+        lr: str = typer.Option("auto", "--lr", help="auto (each arm's rate chosen on public data) or a number"),
+        lr_grid: str = typer.Option("0.01,0.05,0.2", "--lr-grid", help="candidate learning rates of --lr auto"),
+        out: str = typer.Option("compare_out", "--out", help="output directory (report.md, results.json, PNGs, runs/)"),
+        executor: str = typer.Option("local", "--executor", help="local (process pool) or ray"),
+        address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="processes (local) or CPUs of a local Ray "
+                                              "instance; default: all cores"),
+        as_json: bool = typer.Option(False, "--json", help="print the verdict and the files as one JSON object"),
+    ) -> None:
+        """Map where a quantum model keeps more private accuracy than classical ones (fixed C and ε)."""
+        # SciPy, matplotlib and the models' TensorFlow come with the comparison (seconds to import):
+        # loaded only when this command runs, so that `privqml --help` and the other commands start fast.
+        from privqml.paper_checks.compare import comparison_design, run_comparison
+        from privqml.paper_checks.executors import make_executor
+        from privqml.paper_checks.run import rich_progress
+
+        design = comparison_design(quantum, classical, dataset, epsilons, clips, n_train, seeds, epochs, batch_size,
+                                   delta, n_test, lr, lr_grid)  # validates everything before any run
+        make_executor(executor, address=address, workers=workers)
+        command = (f"privqml compare --quantum {quantum} --classical {classical} --dataset {dataset} "
+                   f"--epsilons {epsilons} --clips {clips} --n-train {n_train} --seeds {seeds} --epochs {epochs} "
+                   f"--lr {lr} --out {out}")
+        console = Console(stderr=as_json)
+        try:
+            with rich_progress(console, "compare") as progress:
+                result = run_comparison(design, out, executor=executor, address=address, workers=workers,
+                                        progress=progress, command=command)
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted[/]: finished runs are kept in {out}/runs; "
+                          "run the same command again to resume")
+            raise SystemExit(130) from None  # privqml.cli.main drops typer.Exit codes (standalone_mode=False)
+        verdict = result.report.verdict
+        if as_json:
+            typer.echo(jsonio.dumps({"verdict": verdict.verdict, "label": verdict.label, "reasons": list(verdict.reasons),
+                                     "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
+        else:
+            console.print(f"[bold]{verdict.label}[/] — {result.report.headline}")
+            for reason in verdict.reasons:
+                console.print(f"- {reason}", markup=False, highlight=False)
+            console.print(f"report: {result.report_md}  results: {result.results_json}  "
+                          f"({result.tasks_computed} runs computed, {result.tasks_skipped} reused, "
+                          f"{result.wall_seconds:.0f} s)")
+        if result.failures:
+            console.print(f"[red]{len(result.failures)} run(s) failed[/] — see {result.out_dir / 'failures.json'}")
+            raise SystemExit(1)  # see above: a typer.Exit code would be lost
