@@ -42,6 +42,8 @@ _SIGMA = (
 # (x bit, z bit) of I, X, Y, Z
 _XZ = ((0, 0), (1, 0), (1, 1), (0, 1))
 _MAX_EXACT_QUBITS = 3
+#: a Pauli term with a coefficient below this is taken as absent from an image or a generator
+_LABEL_TOL = 1e-9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,17 +89,6 @@ def _local_matrix(labels) -> np.ndarray:
     return out
 
 
-def _decompose(matrix: np.ndarray, k: int, tol: float = 1e-9) -> list[tuple[int, ...]]:
-    """Labels of the local Pauli strings with a non-zero coefficient in ``matrix``."""
-    dim = 2**k
-    out = []
-    for labels in _local_paulis(k):
-        coefficient = np.trace(_local_matrix(labels).conj().T @ matrix) / dim
-        if abs(coefficient) > tol:
-            out.append(labels)
-    return out
-
-
 def labels_to_bits(labels, positions) -> tuple[int, int]:
     x = z = 0
     for label, position in zip(labels, positions):
@@ -123,26 +114,10 @@ def _op_key(op: cirq.Operation):
         return ("id", id(op))
 
 
-@functools.lru_cache(maxsize=8192)
-def _heisenberg_image_cached(key, labels: tuple[int, ...], matrices_bytes: bytes, k: int, n_kraus: int):
-    kraus = np.frombuffer(matrices_bytes, dtype=complex).reshape(n_kraus, 2**k, 2**k)
-    pauli = _local_matrix(labels)
-    image = sum(K.conj().T @ pauli @ K for K in kraus)
-    return tuple(_decompose(image, k))
-
-
 def heisenberg_image(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple[int, ...], ...] | None:
     """Local Pauli labels in the Heisenberg image of ``labels`` under a fixed ``op``; None if unknown."""
-    k = len(op.qubits)
-    if k > _MAX_EXACT_QUBITS:
-        return None
-    if cirq.has_unitary(op):
-        kraus = np.asarray([cirq.unitary(op)], dtype=complex)
-    elif cirq.has_kraus(op):
-        kraus = np.asarray(cirq.kraus(op), dtype=complex)
-    else:
-        return None
-    return _heisenberg_image_cached(_op_key(op), labels, kraus.tobytes(), k, len(kraus))
+    image = heisenberg_coefficients(op, labels)
+    return None if image is None else tuple(term for term, c in image if abs(c) > _LABEL_TOL)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -183,7 +158,7 @@ def heisenberg_coefficients(op: cirq.Operation, labels: tuple[int, ...]) -> tupl
 @functools.lru_cache(maxsize=4096)
 def _generator_terms_cached(matrix_bytes: bytes, k: int) -> tuple[tuple[tuple[int, ...], float], ...]:
     matrix = np.frombuffer(matrix_bytes, dtype=complex).reshape(2**k, 2**k)
-    return tuple((labels, c) for labels, c in _coefficients(matrix, k, tol=1e-9) if any(labels))
+    return tuple((labels, c) for labels, c in _coefficients(matrix, k, tol=_LABEL_TOL) if any(labels))
 
 
 def generator_terms(op: cirq.Operation) -> tuple[tuple[tuple[int, ...], float], ...]:
@@ -193,16 +168,9 @@ def generator_terms(op: cirq.Operation) -> tuple[tuple[tuple[int, ...], float], 
     return _generator_terms_cached(np.ascontiguousarray(matrix, dtype=complex).tobytes(), len(op.qubits))
 
 
-@functools.lru_cache(maxsize=4096)
-def _generator_labels_cached(matrix_bytes: bytes, k: int) -> tuple[tuple[int, ...], ...]:
-    matrix = np.frombuffer(matrix_bytes, dtype=complex).reshape(2**k, 2**k)
-    return tuple(labels for labels in _decompose(matrix, k) if any(labels))
-
-
 def generator_labels(op: cirq.Operation) -> tuple[tuple[int, ...], ...]:
     """Non-identity local Pauli terms of the slot's generator H (on ``op.qubits`` order)."""
-    matrix = generator_matrix(op.gate)
-    return _generator_labels_cached(np.ascontiguousarray(matrix, dtype=complex).tobytes(), len(op.qubits))
+    return tuple(labels for labels, _ in generator_terms(op))
 
 
 @dataclasses.dataclass(frozen=True)
