@@ -48,6 +48,7 @@ from scipy import stats
 
 from privqml import jsonio
 from privqml.atomic import save_figure_atomic, write_text_atomic
+from privqml.paper_checks.stats import mean_ci
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CELL_CACHE = RESULTS / "refined_clip_accuracy_cells"
@@ -216,14 +217,10 @@ class CellSummary:
 
 
 def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
-    """mean ± t_{(1+confidence)/2, n−1} · s/√n (s the sample standard deviation)."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    mean = float(values.mean()) if n else math.nan
-    if n < 2:
-        return Interval(mean, math.nan, math.nan, n)
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n)
+    """mean ± t_{(1+confidence)/2, n−1} · s/√n (s the sample standard deviation): the paper checks'
+    :func:`privqml.paper_checks.stats.mean_ci`, kept in this table's four fields."""
+    interval = mean_ci(values, confidence)
+    return Interval(interval.mean, interval.low, interval.high, interval.n)
 
 
 def paired_comparison(old: Sequence[float], new: Sequence[float]) -> PairedComparison:
