@@ -12,7 +12,10 @@ and the noise stream (common random numbers; the runs are labelled *simulations*
 
 **Clips.** A cell's C is the same for every arm: a number, or a multiple k·G* of the quantum
 arm's loss-gradient bound G* (data-free; a classical arm uses the G* of the quantum model it is
-matched to), written ``bound`` (k = 1) or ``<k>xbound`` (``0.25xbound``, ``4xbound``).
+matched to), written ``bound`` (k = 1) or ``<k>xbound`` (``0.25xbound``, ``4xbound``). A record
+of such a cell pins G*'s *value* (``g_star``, computed when the task list is made), so every run
+of a cell trains at one C even if the theory's bound changes between runs of a resumed sweep: a
+changed bound makes new records (new runs), never a cell that mixes two C values.
 
 **Fair arms.** Each arm trains at the learning rate the public rule of
 :mod:`privqml.paper_checks.learning_rate` chose for it (never on private data), or at one given
@@ -68,10 +71,22 @@ def bound_ratio(clip: str | float) -> float | None:
     return None
 
 
-def clip_params(clip: str | float) -> dict[str, Any]:
-    """The task-record parameters of a clip: ``clip_ratio`` for a bound multiple, ``clip`` for a number."""
+def clip_params(clip: str | float, g_star: float | None = None) -> dict[str, Any]:
+    """The task-record parameters of a clip: ``clip_ratio`` (and, given, the pinned value ``g_star``
+    of G*) for a bound multiple, ``clip`` for a number."""
     ratio = bound_ratio(clip)
-    return {"clip_ratio": ratio} if ratio is not None else {"clip": float(clip)}
+    if ratio is None:
+        return {"clip": float(clip)}
+    return {"clip_ratio": ratio} if g_star is None else {"clip_ratio": ratio, "g_star": float(g_star)}
+
+
+def bound_value(quantum: str, dataset: str) -> float:
+    """G* of the quantum model ``quantum`` on ``dataset``'s number of classes: the value the records
+    of a block's bound-multiple cells pin (data-free; derived once per process and pair)."""
+    from privqml.models.data import dataset_classes  # light
+    from privqml.paper_checks.training import reference_bound  # TensorFlow: only for designs that clip at k·G*
+
+    return reference_bound(quantum, dataset_classes(dataset))
 
 
 def clip_label(clip: str | float, value: float | None = None) -> str:
@@ -196,7 +211,9 @@ def _common(design: Design, block: Block, model: str) -> dict[str, Any]:
 
 def tasks(design: Design) -> list[Task]:
     """Every run of the design, once: per replicate, block and arm the reference (ε = ∞) and one run
-    per (C, ε). Records shared by blocks (the central setting seen from an axis) appear once.
+    per (C, ε). Records shared by blocks (the central setting seen from an axis) appear once. A
+    bound-multiple cell's records pin G* of the block's quantum arm (:func:`bound_value`), the same
+    value for every arm of the cell.
 
     Replicate-major order: a sweep stopped part-way leaves whole replicates of every block, so the
     map it gives covers every cell with fewer seeds rather than some blocks not at all.
@@ -204,15 +221,16 @@ def tasks(design: Design) -> list[Task]:
     out: dict[str, Task] = {}
     for r in range(design.seeds):
         for block in design.blocks:
+            g_star = bound_value(block.quantum, block.dataset) if any(bound_ratio(c) is not None for c in block.clips) else None
             for model in block.arms:
                 common = _common(design, block, model)
                 found = [Task.make(design.claim, "train", replicate=r, epsilon=math.inf, clip=None, **common)]
-                found += [Task.make(design.claim, "train", replicate=r, epsilon=eps, **clip_params(clip), **common)
-                          for clip in block.clips for eps in block.epsilons]
+                found += [Task.make(design.claim, "train", replicate=r, epsilon=eps, **clip_params(clip, g_star),
+                                    **common) for clip in block.clips for eps in block.epsilons]
                 for task in found:
                     out.setdefault(task.key, task)
     return list(out.values())
 
 
-__all__ = ["Block", "Design", "bound_ratio", "clip_label", "clip_params", "jsonable", "matched_spec", "parse_clip",
-           "task_clip", "tasks"]
+__all__ = ["Block", "Design", "bound_ratio", "bound_value", "clip_label", "clip_params", "jsonable", "matched_spec",
+           "parse_clip", "task_clip", "tasks"]

@@ -13,7 +13,8 @@ record parameter   TrainConfig
 ``epsilon``        ``epsilon`` (``inf``: the non-private reference, no clipping and no noise)
 ``clip``           ``clip``: a number, ``"bound"``, or None (non-private: the meter uses the bound)
 ``clip_ratio``     ``clip = clip_ratio · G*`` with G* the loss-gradient bound of the model (of
-                   the matched quantum model for a classical one) — a public, data-free value
+                   the matched quantum model for a classical one) — a public, data-free value;
+                   the record's ``g_star`` when it pins one (regime maps), else derived now
 ``delta, epochs, batch_size, lr, optimizer, n_train, n_test``  the same names
 ``lr_grid, lr_epochs, ...`` (instead of ``lr``) the learning rate chosen on public data by the rule of
                    :mod:`privqml.paper_checks.learning_rate` for this arm, task and replicate;
@@ -65,7 +66,8 @@ def train_config(task: Task, choice: LRChoice | None = None) -> TrainConfig:
     :func:`lr_choice`, when the task names the learning-rate rule)."""
     clip: Any = task.get("clip")
     if task.get("clip_ratio") is not None:
-        clip = float(task["clip_ratio"]) * task_bound(task)
+        g_star = task.get("g_star")
+        clip = float(task["clip_ratio"]) * (float(g_star) if g_star is not None else task_bound(task))
     if clip is None:
         clip = "bound"
     epsilon = float(task["epsilon"])

@@ -28,6 +28,8 @@ def test_parse_clip_forms_and_errors():
     assert parse_clip("0.25xbound") == parse_clip("0.25*bound") == "0.25xbound"
     assert parse_clip("4xbound") == "4xbound" and parse_clip("0.5") == 0.5 and parse_clip(0.1) == 0.1
     assert regimes.clip_params("4xbound") == {"clip_ratio": 4.0} and regimes.clip_params(0.5) == {"clip": 0.5}
+    assert regimes.clip_params("4xbound", 1.25) == {"clip_ratio": 4.0, "g_star": 1.25}
+    assert regimes.clip_params(0.5, 1.25) == {"clip": 0.5}  # a number needs no G*
     for bad in ("-1", "0xbound", "boundx", "nan", 0, True):
         with pytest.raises(ConfigError, match="clip="):
             parse_clip(bad)
@@ -47,6 +49,23 @@ def test_tasks_pair_every_arm_by_replicate_and_share_the_centre():
         assert len({(a.get("clip"), a.get("clip_ratio")) for a in arms.values()}) == 1  # the same C
     seeds = {t.int_seed("dataset") for t in tasks}
     assert len(seeds) == DESIGN.seeds  # replicates differ, arms and cells within a replicate do not
+
+
+def test_records_pin_g_star_so_a_changed_bound_makes_new_runs_not_mixed_cells(monkeypatch):
+    g_star = regimes.bound_value("hea", "quantum")
+    first = regimes.tasks(DESIGN)
+    pinned = [t for t in first if t.get("clip_ratio") is not None]
+    assert pinned and {t["g_star"] for t in pinned} == {g_star}  # every arm of a cell: the quantum arm's G*
+    task = next(t for t in pinned if t["model"] == "mlp:match=hea" and t["clip_ratio"] == 0.25)
+    monkeypatch.setattr("privqml.paper_checks.training.task_bound", lambda t: 99.0)  # the theory moved on
+    assert train_config(task).clip == pytest.approx(0.25 * g_star, rel=1e-15)  # the run uses the pinned value
+    monkeypatch.setattr(regimes, "bound_value", lambda quantum, dataset: g_star * (1 + 1e-4))
+    second = regimes.tasks(DESIGN)
+    assert len(second) == len(first)
+    old, new = {t.key for t in first}, {t.key for t in second}
+    changed = old - new
+    assert len(changed) == len(pinned)  # exactly the bound-multiple runs are new (rerun), the rest kept
+    assert all(t.get("clip_ratio") is None for t in first if t.key in old & new)
 
 
 def test_pairing_same_split_poisson_draws_and_noise_in_simulation_mode():
