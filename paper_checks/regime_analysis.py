@@ -22,6 +22,13 @@ one Holm family (α = 0.05); retention comparisons form a second one.
 *inconclusive* otherwise. Because the Holm family is the whole map, "at least one supported
 cell" keeps the family-wise error of that statement ≤ α however many cells are mapped. One
 replicate: no tests, outcomes follow the sign of d beyond ±0.02 and the verdict is *indicative*.
+
+**Resolution** (:func:`resolution`): the price of that honesty, stated beside the verdict. With m
+comparisons, Holm's first step needs p < α/m, i.e. |t| ≥ t_{1−α/(2m)}(n−1) with n seeds: a mean
+difference of at least that t/√n standard deviations of the seed-to-seed differences. The report
+gives this threshold, the median interval half-width (equivalence needs ≤ 0.02) and, for the
+comparison most in the quantum model's favour, how many seeds its observed effect size would need
+to clear the threshold — a planning figure for a rerun, not a test.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import scipy.stats as sps
 
 from privqml.paper_checks import stats
 from privqml.paper_checks.protocol import Task
@@ -359,6 +367,32 @@ def regime_verdict(claim: str, cells: Sequence[RegimeCell], indicative: bool = F
         comp.accuracy.indicative for c in cells for comp in c.comparisons))
 
 
+def resolution(cells: Sequence[RegimeCell], alpha: float = stats.ALPHA, margin: float = stats.MARGIN,
+               max_seeds: int = 1000) -> str | None:
+    """What the map's design can resolve (module docstring), in one line; None without tests."""
+    tested = [(cell, comp) for cell in cells for comp in cell.comparisons if comp.accuracy.difference.n >= 2]
+    if not tested:
+        return None
+    m = len(tested)
+    n = int(np.median([comp.accuracy.difference.n for _, comp in tested]))
+    t_first = float(sps.t.ppf(1 - alpha / (2 * m), n - 1))
+    half = float(np.median([comp.accuracy.difference.half_width for _, comp in tested]))
+    text = (f"resolution: {m} comparisons at {n} seeds — Holm's first step needs p < {alpha / m:.2g}, |t| ≥ "
+            f"{t_first:.1f} (df {n - 1}), a mean q − c of ≥ {t_first / math.sqrt(n):.1f} seed-to-seed standard "
+            f"deviations; median 95% half-width of q − c {half:.3f} (equivalence needs ≤ {margin:g})")
+    effects = [(comp.accuracy.difference.mean / comp.accuracy.difference.sd, cell, comp) for cell, comp in tested
+               if comp.accuracy.difference.mean > 0 and comp.accuracy.difference.sd > 0]
+    if effects:
+        effect, cell, comp = max(effects, key=lambda e: e[0])
+        need = next((k for k in range(2, max_seeds + 1)
+                     if effect * math.sqrt(k) >= sps.t.ppf(1 - alpha / (2 * m), k - 1)), None)
+        text += (f"; the comparison most in the quantum model's favour ({cell.label} vs "
+                 f"{comp.classical.split(':')[0]}: q − c = {comp.accuracy.difference.mean:+.3f}, "
+                 f"{effect:.2f} sd) would need {'more than ' + str(max_seeds) if need is None else f'≈ {need}'} "
+                 "seeds at that effect size (a planning figure, not a test)")
+    return text
+
+
 def _summarise_cells(cells: Sequence[RegimeCell], limit: int = 40) -> str:
     """Cell labels grouped by block: ``block: C=…, ε=…; …`` (at most ``limit`` cells named)."""
     by_block: dict[str, list[str]] = defaultdict(list)
@@ -384,6 +418,9 @@ def analyse(design: Design, results: Mapping[Task, Mapping[str, Any]], indicativ
         verdict = dataclasses.replace(verdict, reasons=verdict.reasons + (
             f"C differs between the runs of {len(mixed)} cell(s) (the bound G* changed between runs?): "
             + "; ".join(f"{c.label}: {list(c.clip_values)}" for c in mixed[:5]),))
+    limits = resolution(cells)
+    if limits is not None:
+        verdict = dataclasses.replace(verdict, reasons=verdict.reasons + (limits,))
     near = [r for r in _references(design, runs) if r.near_chance]
     if near:
         verdict = dataclasses.replace(verdict, reasons=verdict.reasons + (
@@ -394,5 +431,5 @@ def analyse(design: Design, results: Mapping[Task, Mapping[str, Any]], indicativ
 
 __all__ = [
     "ArmCell", "ArmComparison", "INCONCLUSIVE", "NEAR_CHANCE", "NOT_SUPPORTED", "RULE", "Reference", "RegimeCell",
-    "RegimeMap", "SUPPORTED", "analyse", "group", "regime_verdict",
+    "RegimeMap", "SUPPORTED", "analyse", "group", "regime_verdict", "resolution",
 ]
