@@ -53,18 +53,26 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     try:
         # with standalone_mode=False click returns a typer.Exit's code instead of raising it
-        status = app(args=argv, standalone_mode=False)
+        status = app(args=argv, prog_name="privqml", standalone_mode=False)
     except PrivqmlError as exc:
         err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
-        err_console.print(str(exc), markup=False, highlight=False)
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)  # one line, any width
         return 2
     except typer.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:  # click's own exits (bad usage)
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors (typer vendors click: match by behaviour)
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            # one line, like our own errors: the option and value click objected to, and where to look
+            message = exc.format_message().strip().rstrip(".")
+            if not message:  # no arguments at all: click shows the help
+                exc.show()
+                return int(exc.exit_code)
+            ctx = getattr(exc, "ctx", None)
+            where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+            err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
+            err_console.print(f"{message}{where}", markup=False, highlight=False, soft_wrap=True)
             return int(exc.exit_code)
         raise
     return status if isinstance(status, int) else 0

@@ -163,5 +163,6 @@ def test_noise_option_gives_the_noise_aware_bound_and_refuses_a_bad_spec(capsys)
     clean = gradient_bound(hea(2, 2)).grad_norm_bound
     assert code == 0 and json.loads(out)["grad_norm_bound"] < clean
     code, _, err = run(capsys, "bound", "hea", "--noise", "depolarize=0.01")
-    message = " ".join(err.split())  # one message (the console wraps it at the terminal's width)
+    message = err.strip()
+    assert len(message.splitlines()) == 1  # one line, not wrapped at the console's width
     assert code == 2 and "noise='depolarize=0.01'" in message and "e.g. depolarize:0.01" in message

@@ -37,8 +37,21 @@ def test_bad_input_is_one_line_and_status_2_before_any_run(args, message, tmp_pa
     out = tmp_path / "out"
     assert main(["compare", "--out", str(out), *args]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and message in " ".join(err.split())
+    assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1  # one line at any width
     assert not out.exists()  # nothing started
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["compare", "--seeds", "x"], ("'--seeds'", "see 'privqml compare --help'")),
+    (["compare", "--no-such-option", "1"], ("--no-such-option", "see 'privqml compare --help'")),
+    (["no-such-command"], ("'no-such-command'", "see 'privqml --help'")),
+])
+def test_usage_errors_are_one_line_naming_the_option_and_where_to_look(argv, needles, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("error: ") and len(err.splitlines()) == 1 and not captured.out
+    assert all(n in err for n in needles)
 
 
 def _results(out: Path) -> dict[str, str]:

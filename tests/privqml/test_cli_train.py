@@ -34,8 +34,9 @@ def test_bad_input_exits_2_with_one_message(capsys, args, needle):
     status = main(["train", *TINY[:4], *args])
     captured = capsys.readouterr()
     assert status == 2
-    text = " ".join(captured.err.split())
+    text = captured.err.strip()
     assert needle in text and "Traceback" not in captured.err + captured.out
+    assert len(text.splitlines()) == 1  # one line, not wrapped at the console's width
 
 
 def test_nan_features_exit_2(tmp_path, capsys):
