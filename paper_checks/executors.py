@@ -11,6 +11,7 @@ record-seeded generator.
 - :class:`LocalExecutor` — the default: ``concurrent.futures.ProcessPoolExecutor`` with the
   ``spawn`` start method. TensorFlow is not fork-safe (a forked child inherits the parent's
   thread pools and locks in whatever state they were), so workers start a fresh interpreter.
+  Workers end themselves when the driver dies, even by SIGKILL (:func:`_exit_with_driver`).
 - :class:`RayExecutor` — Ray tasks; ``address`` joins an existing cluster (``"auto"`` or
   ``"ray://host:10001"``; every node must have privqml installed), otherwise a local Ray
   instance is started for the sweep and shut down after it.
@@ -28,6 +29,7 @@ import logging
 import multiprocessing
 import os
 import socket
+import threading
 import time
 import traceback
 import warnings
@@ -69,6 +71,26 @@ def _thread_env(threads: int) -> dict[str, str]:
         "OMP_NUM_THREADS": n,
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+
+
+#: seconds between a pool worker's checks that its driver still lives
+PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_with_driver(driver: int) -> None:
+    """Pool-worker initializer: end this worker when the driver process ``driver`` is gone.
+
+    A driver killed by SIGTERM or SIGKILL runs no cleanup, and its workers would go on training
+    tasks nobody stores (measured: orphaned workers had to be killed by pid). A daemon thread
+    polls the parent pid; when the worker has been re-parented it exits at once, without
+    writing anything (results are stored by the driver only, so nothing is half-written).
+    """
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="privqml-driver-watch", daemon=True).start()
 
 
 def execute_task(fn: TaskFunction, task: Task, threads_per_worker: int | None = None) -> Outcome:
@@ -152,6 +174,8 @@ class LocalExecutor:
         pool = cf.ProcessPoolExecutor(
             max_workers=min(self.workers, len(tasks)),
             mp_context=multiprocessing.get_context(self.start_method),
+            initializer=_exit_with_driver,
+            initargs=(os.getpid(),),
             **kwargs,
         )
         finished = False
