@@ -238,8 +238,11 @@ def plot_regime_heatmap(
     names = list(panels)
     cols = min(2, max(1, len(names)))
     rows = math.ceil(len(names) / cols) if names else 1
-    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 0.55 * max(
-        (len(p[0]) for p in panels.values()), default=1) * rows + 1.6 * rows), squeeze=False)
+    # each row of panels as tall as its largest C axis; constrained layout keeps the title clear of them
+    heights = [0.45 * max([len(panels[n][0]) for n in names[r * cols:(r + 1) * cols]] or [1]) + 1.5
+               for r in range(rows)]
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, sum(heights) + 0.5), squeeze=False,
+                             gridspec_kw={"height_ratios": heights}, layout="constrained")
     for ax in axes.flat[len(names):]:
         ax.axis("off")
     finite = [v for p in panels.values() for row in p[2] for v in row if math.isfinite(v)]

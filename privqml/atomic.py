@@ -47,7 +47,8 @@ def save_figure_atomic(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
     """Lay out and save a matplotlib figure as a PNG at ``path`` atomically, then close it."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # a figure made with its own layout (e.g. constrained) keeps it
+        fig.tight_layout()
     try:
         return _write_atomic(path, "wb", lambda handle: fig.savefig(handle, format="png", dpi=dpi))
     finally:
