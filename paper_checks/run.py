@@ -79,7 +79,11 @@ def sweep_tasks(claims: Sequence[str], profile: Profile) -> list[Task]:
 
 @dataclasses.dataclass(frozen=True)
 class CheckRun:
-    """The outcome of :func:`run_checks`: where the report is and the verdict of each claim."""
+    """The outcome of :func:`run_checks`: where the report is and the verdict of each claim.
+
+    ``failures``: failed runs (task path -> traceback); ``summary_failures``: claims whose analysis
+    raised (claim -> traceback) — either makes ``privqml check`` exit 1.
+    """
 
     profile: str
     out_dir: Path
@@ -90,6 +94,7 @@ class CheckRun:
     tasks_skipped: int
     failures: dict[str, str]
     wall_seconds: float
+    summary_failures: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def verdicts(self) -> dict[str, str]:
@@ -127,12 +132,13 @@ def run_checks(
         atomic_write_json(out / "failures.json", failures)
     elif (out / "failures.json").exists():
         (out / "failures.json").unlink()
-    reports = []
+    reports, summary_failures = [], {}
     for name in names:
         try:
             reports.append(claim_module(name).summarise(prof, summary.results, out))
         except Exception:  # noqa: BLE001 - one claim's bug must not hide the others' verdicts
-            reports.append(_failed_report(name, traceback.format_exc()))
+            summary_failures[name] = traceback.format_exc()
+            reports.append(_failed_report(name, summary_failures[name]))
     wall = time.perf_counter() - started
     meta = {
         "profile": prof.name,
@@ -149,7 +155,7 @@ def run_checks(
     }
     report_md, results_json = write_report(out, reports, meta)
     return CheckRun(prof.name, out, report_md, results_json, tuple(reports), len(summary.computed),
-                    len(summary.skipped), failures, wall)
+                    len(summary.skipped), failures, wall, summary_failures)
 
 
 @contextlib.contextmanager

@@ -58,5 +58,8 @@ def register(app: typer.Typer) -> None:
                                      "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
         else:
             print_verdicts(result, console)
-        if result.failures:
+        if result.summary_failures:
+            console.print(f"[red]the analysis of {', '.join(result.summary_failures)} failed[/] (its runs are kept; "
+                          f"the traceback is in {result.results_json})")
+        if result.failures or result.summary_failures:
             raise SystemExit(1)  # see above: a typer.Exit code would be lost

@@ -152,6 +152,24 @@ def test_cli_bad_input_is_one_clear_error(argv, message, capsys, tmp_path):
     assert message in err and "Traceback" not in err
 
 
+def test_a_failed_analysis_keeps_the_other_claims_and_makes_check_exit_1(checked, monkeypatch, capsys, tmp_path):
+    out, check = checked
+    from privqml.paper_checks import c3_accuracy
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom in the C3 analysis")
+
+    monkeypatch.setattr(c3_accuracy, "summarise", broken)
+    again = run_checks("c2,c3", TINY, executor="serial", out_dir=out)  # every run reused
+    assert again.tasks_computed == 0 and not again.failures
+    assert set(again.summary_failures) == {"c3"} and "boom in the C3 analysis" in again.summary_failures["c3"]
+    assert {r.claim: r.verdict.rule for r in again.reports}["C3"] == "the summary of this claim failed"
+    assert next(r for r in again.reports if r.claim == "C2").verdict.verdict in VERDICTS  # C2 unaffected
+    monkeypatch.setattr(run_module, "run_checks", lambda *a, **k: again)
+    assert main(["check", "c2,c3", "--out", str(out)]) == 1
+    assert "the analysis of c3 failed" in " ".join(capsys.readouterr().out.split())
+
+
 def test_cli_exit_status_on_failed_tasks_and_on_interrupt(checked, monkeypatch, capsys):
     out, check = checked
     failed = dataclasses.replace(check, failures={"c3/train/x.json": "Traceback ...\nRuntimeError: boom"})
