@@ -284,7 +284,9 @@ def plot_line_panels(
     """
     series: dict[str, Points] = {}
     n_cols = max((len(p) for _, p in rows), default=1)
-    fig, axes = plt.subplots(len(rows) or 1, n_cols, figsize=(3.6 * n_cols, 2.9 * max(1, len(rows))), squeeze=False)
+    # constrained layout keeps the figure title clear of the first row's panel titles
+    fig, axes = plt.subplots(len(rows) or 1, n_cols, figsize=(3.6 * n_cols, 2.9 * max(1, len(rows))), squeeze=False,
+                             layout="constrained")
     for r, (row_title, panels) in enumerate(rows):
         for c in range(n_cols):
             ax = axes[r, c]
@@ -319,5 +321,4 @@ def plot_line_panels(
                 ax.legend(fontsize=5)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
     return _save(fig, path, series, axes.flat[0])
