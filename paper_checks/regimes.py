@@ -86,7 +86,11 @@ def bound_value(quantum: str, dataset: str) -> float:
     from privqml.models.data import dataset_classes  # light
     from privqml.paper_checks.training import reference_bound  # TensorFlow: only for designs that clip at k·G*
 
-    return reference_bound(quantum, dataset_classes(dataset))
+    try:
+        return reference_bound(quantum, dataset_classes(dataset))
+    except ValueError as exc:  # no finite bound: a k·G* clip cannot be formed
+        raise ConfigError(f"quantum={quantum!r} on dataset={dataset!r} has no finite loss-gradient bound G* ({exc}); "
+                          "give numeric clips instead of bound multiples") from None
 
 
 def clip_label(clip: str | float, value: float | None = None) -> str:

@@ -68,6 +68,18 @@ def test_records_pin_g_star_so_a_changed_bound_makes_new_runs_not_mixed_cells(mo
     assert all(t.get("clip_ratio") is None for t in first if t.key in old & new)
 
 
+def test_a_model_without_finite_bound_cannot_clip_at_a_bound_multiple(monkeypatch):
+    def no_bound(model, n_classes):
+        raise ValueError("no finite loss-gradient bound")
+
+    monkeypatch.setattr("privqml.paper_checks.training.reference_bound", no_bound)
+    with pytest.raises(ConfigError, match="quantum='hea' on dataset='quantum' has no finite .* give numeric clips"):
+        regimes.tasks(DESIGN)
+    numeric = Design("c3", (Block("quantum", "hea", ("mlp",), 48, (2.0,), (0.5,)),), seeds=1, epochs=1,
+                     batch_size=16, delta=1e-5, n_test=24, lr_rule=None)
+    assert all(t.get("g_star") is None for t in regimes.tasks(numeric))  # numbers need no G*
+
+
 def test_pairing_same_split_poisson_draws_and_noise_in_simulation_mode():
     design = Design("c3", (Block("quantum", "hea", ("mlp",), 48, (2.0,), ("bound",)),), seeds=2, epochs=1,
                     batch_size=16, delta=1e-5, n_test=24, lr_rule=None)
