@@ -21,7 +21,7 @@ import numpy as np
 
 from privqml import validation
 from privqml.errors import ConfigError
-from privqml.models.data import dataset_classes
+from privqml.models.data import SYNTHETIC_TASKS, dataset_classes
 from privqml.paper_checks import regime_analysis, regime_report, regimes
 from privqml.paper_checks.executors import make_executor
 from privqml.paper_checks.learning_rate import LRRule, supports
@@ -129,6 +129,10 @@ def comparison_design(
         rule = None
         validation.positive("lr", rate, hint="a learning rate, e.g. 0.05, or auto")
     finite, clip_set, sizes = parse_epsilons(epsilons), parse_clips(clips), parse_sizes(n_train)
+    if len(sizes) > 1 and dataset not in SYNTHETIC_TASKS:  # their split fixes the size: the cells would repeat
+        raise ConfigError(f"n_train={','.join(str(n) for n in sizes)}: dataset={dataset!r} trains on the size its "
+                          f"split gives, so several sizes would repeat the same runs; give one --n-train or use a "
+                          f"synthetic task ({', '.join(SYNTHETIC_TASKS)})")
     axis = "n_train" if len(sizes) > 1 else "centre"
     blocks = tuple(Block(dataset, quantum, arms, n, finite, clip_set, axis=axis) for n in sizes)
     return Design(CLAIM, blocks, seeds, epochs, batch_size, delta, n_test, rule, rate)

@@ -30,6 +30,7 @@ TOTAL = 2 * 2 * (1 + 1)  # arms x seeds x (reference + 1 clip x 1 ε)
     (["--dataset", "nowhere.npz"], "nowhere.npz"),
     (["--n-train", "0"], "n_train=0"),
     (["--seeds", "0"], "seeds=0"),
+    (["--dataset", "digits:3v5", "--n-train", "200,400"], "n_train=200,400: dataset='digits:3v5' trains on the size"),
     (["--lr", "fast"], "lr='fast'"),
     (["--executor", "cloud"], "executor='cloud'"),
 ])
