@@ -22,7 +22,7 @@ import cirq
 import numpy as np
 
 from privqml.theory.entries import SlotEntries
-from privqml.theory.refinements.prefix import AxisChain, chain_sigmas
+from privqml.theory.refinements.prefix import AxisChain, chain_sigmas, weights_within_one_group
 from privqml.theory.slots import SlotTable
 
 
@@ -67,14 +67,7 @@ def single_qubit_runs(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: f
 
 def run_weights(runs: Runs, entries: SlotEntries, live_mask: np.ndarray, exclude: frozenset[int]) -> frozenset[int]:
     """The weights (not in ``exclude``) whose every live entry lies in one same run, with finite suprema."""
-    slot_run = runs.slot_run
-    live = np.nonzero(live_mask[entries.slot])[0]
-    run_of: dict[int, set] = {}
-    for e in live:
-        run_of.setdefault(int(entries.weight[e]), set()).add(slot_run.get(int(entries.slot[e]), -1))
-    return frozenset(j for j, rs in run_of.items()
-                     if j not in exclude and len(rs) == 1 and -1 not in rs
-                     and np.all(np.isfinite(entries.sup[live[entries.weight[live] == j]])))
+    return weights_within_one_group(runs.slot_run, entries, live_mask, exclude)
 
 
 def runs_sigma(runs: Runs, entries: SlotEntries, live_mask: np.ndarray, weights: frozenset[int]) -> float:

@@ -229,6 +229,19 @@ def chain_sigmas(chains: list[tuple[tuple[int, ...], np.ndarray]], entries: Slot
     return np.sqrt(np.maximum(np.linalg.eigvalsh(m)[:, -1], 0.0))
 
 
+def weights_within_one_group(slot_group: dict[int, int], entries: SlotEntries, live_mask: np.ndarray,
+                             exclude: frozenset[int]) -> frozenset[int]:
+    """The weights (not in ``exclude``) whose every live entry lies in slots of one same group
+    (``slot_group``: slot -> group, e.g. a qubit's suffix or one single-qubit run), with finite suprema."""
+    live = np.nonzero(live_mask[entries.slot])[0]
+    group_of: dict[int, set] = {}
+    for e in live:
+        group_of.setdefault(int(entries.weight[e]), set()).add(slot_group.get(int(entries.slot[e]), -1))
+    return frozenset(j for j, groups in group_of.items()
+                     if j not in exclude and len(groups) == 1 and -1 not in groups
+                     and np.all(np.isfinite(entries.sup[live[entries.weight[live] == j]])))
+
+
 def prefix_bound(structure: PrefixStructure, entries: SlotEntries, live_mask: np.ndarray) -> PrefixBound:
     """The prefix weights for the live slots ``live_mask`` and σ with ‖∇_P f‖₂ ≤ h σ."""
     slot_qubit = structure.slot_qubit
@@ -284,4 +297,5 @@ __all__ = [
     "chain_sigmas",
     "prefix_bound",
     "prefix_structure",
+    "weights_within_one_group",
 ]

@@ -31,7 +31,7 @@ import cirq
 import numpy as np
 
 from privqml.theory.entries import SlotEntries
-from privqml.theory.refinements.prefix import AxisChain, chain_sigmas
+from privqml.theory.refinements.prefix import AxisChain, chain_sigmas, weights_within_one_group
 from privqml.theory.slots import SlotTable
 
 
@@ -75,14 +75,7 @@ def suffix_structure(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: fr
 def suffix_weights(structure: SuffixStructure, entries: SlotEntries, live_mask: np.ndarray,
                    exclude: frozenset[int]) -> frozenset[int]:
     """The weights (not in ``exclude``) whose every live entry lies in the suffix of one same qubit."""
-    slot_qubit = structure.slot_qubit
-    live = np.nonzero(live_mask[entries.slot])[0]
-    qubit_of: dict[int, set] = {}
-    for e in live:
-        qubit_of.setdefault(int(entries.weight[e]), set()).add(slot_qubit.get(int(entries.slot[e]), -1))
-    return frozenset(j for j, qs in qubit_of.items()
-                     if j not in exclude and len(qs) == 1 and -1 not in qs
-                     and np.all(np.isfinite(entries.sup[live[entries.weight[live] == j]])))
+    return weights_within_one_group(structure.slot_qubit, entries, live_mask, exclude)
 
 
 def suffix_sigma(structure: SuffixStructure, entries: SlotEntries, term_mask: np.ndarray,
