@@ -15,7 +15,7 @@ import dataclasses
 import math
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -44,15 +44,24 @@ def _items(name: str, text: str | Sequence) -> list[str]:
     return items
 
 
+def _numbers(name: str, text: str | Sequence, convert: type, example: str,
+             check: Callable[[Any], Any] = lambda value: value) -> list:
+    """The items of a comma-separated list converted by ``convert`` (float or int) and passed through
+    ``check`` one by one; a one-line error naming the first item that is not a number or fails the check."""
+    values = []
+    for item in _items(name, text):
+        try:
+            value = convert(item)
+        except ValueError:
+            what = "an integer" if convert is int else "a number"
+            raise ConfigError(f"{name}: {item!r} is not {what}; write e.g. {example}") from None
+        values.append(check(value))
+    return values
+
+
 def parse_epsilons(text: str | Sequence) -> tuple[float, ...]:
     """``"0.5,1,inf"`` -> (0.5, 1.0) — the finite ε of the cells (ε = ∞ is always run as the reference)."""
-    values = []
-    for item in _items("epsilons", text):
-        try:
-            value = float(item)
-        except ValueError:
-            raise ConfigError(f"epsilons: {item!r} is not a number; write e.g. --epsilons 0.5,1,4") from None
-        values.append(validation.epsilon("epsilon", value))
+    values = _numbers("epsilons", text, float, "--epsilons 0.5,1,4", lambda v: validation.epsilon("epsilon", v))
     finite = tuple(sorted({v for v in values if math.isfinite(v)}))
     if not finite:
         raise ConfigError(f"epsilons={text!r} has no finite value; give at least one, e.g. --epsilons 1,4 "
@@ -66,13 +75,7 @@ def parse_clips(text: str | Sequence) -> tuple[Any, ...]:
 
 
 def parse_sizes(text: str | Sequence) -> tuple[int, ...]:
-    sizes = []
-    for item in _items("n_train", text):
-        try:
-            number = int(item)
-        except ValueError:
-            raise ConfigError(f"n_train: {item!r} is not an integer; write e.g. --n-train 200,400") from None
-        sizes.append(validation.size("n_train", number))
+    sizes = _numbers("n_train", text, int, "--n-train 200,400", lambda n: validation.size("n_train", n))
     return tuple(dict.fromkeys(sizes))
 
 
@@ -114,12 +117,7 @@ def comparison_design(
         if not supports(dataset):
             raise ConfigError(f"lr='auto' needs public data of dataset={dataset!r} (synthetic tasks, digits); "
                               "give a number, e.g. --lr 0.05")
-        grid = []
-        for item in _items("lr_grid", lr_grid):
-            try:
-                grid.append(float(item))
-            except ValueError:
-                raise ConfigError(f"lr_grid: {item!r} is not a number; write e.g. --lr-grid 0.01,0.05,0.2") from None
+        grid = _numbers("lr_grid", lr_grid, float, "--lr-grid 0.01,0.05,0.2")
         rule, rate = LRRule(tuple(grid), validation.integer("lr_epochs", lr_epochs, 1)), 0.05
     else:
         try:
