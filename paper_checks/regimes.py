@@ -223,9 +223,10 @@ def tasks(design: Design) -> list[Task]:
     map it gives covers every cell with fewer seeds rather than some blocks not at all.
     """
     out: dict[str, Task] = {}
+    g_stars = [bound_value(block.quantum, block.dataset) if any(bound_ratio(c) is not None for c in block.clips)
+               else None for block in design.blocks]
     for r in range(design.seeds):
-        for block in design.blocks:
-            g_star = bound_value(block.quantum, block.dataset) if any(bound_ratio(c) is not None for c in block.clips) else None
+        for block, g_star in zip(design.blocks, g_stars):
             for model in block.arms:
                 common = _common(design, block, model)
                 found = [Task.make(design.claim, "train", replicate=r, epsilon=math.inf, clip=None, **common)]
