@@ -49,14 +49,19 @@ for _name in _COMMAND_MODULES:
 err_console = Console(stderr=True)
 
 
+def _print_error(message: str) -> None:
+    """``error: <message>`` on stderr, on one line whatever the console's width."""
+    err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     try:
         # with standalone_mode=False click returns a typer.Exit's code instead of raising it
         status = app(args=argv, prog_name="privqml", standalone_mode=False)
     except PrivqmlError as exc:
-        err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)  # one line, any width
+        _print_error(str(exc))
         return 2
     except typer.Exit as exc:
         return exc.exit_code
@@ -71,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 return int(exc.exit_code)
             ctx = getattr(exc, "ctx", None)
             where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
-            err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
-            err_console.print(f"{message}{where}", markup=False, highlight=False, soft_wrap=True)
+            _print_error(f"{message}{where}")
             return int(exc.exit_code)
         raise
     return status if isinstance(status, int) else 0
