@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
+
 from privqml import jsonio, validation
 from privqml.errors import ConfigError
 from privqml.models.data.dataset import check_preprocessing
@@ -77,6 +79,10 @@ class TrainConfig:
             is not covered by ε.
         allow_large_delta: accept δ ≥ 1/n_train (a δ that large allows releasing an example
             outright); the outputs then carry a warning.
+        feature_range: for .npz and .csv files only, the public range of the raw features, known a
+            priori: one (lo, hi) pair for every feature or one pair per feature, as a tuple. With it a
+            file without public data is mapped by a data-independent projection
+            (:mod:`privqml.models.data.catalog`); None: the file's own declaration, if any.
     """
 
     model: str = DEFAULT_MODEL
@@ -99,6 +105,7 @@ class TrainConfig:
     simulation_seed: int | None = None
     preprocessing: str | None = None
     allow_large_delta: bool = False
+    feature_range: tuple | None = None
 
     def __post_init__(self) -> None:
         if self.epsilon is not None and self.noise_multiplier is not None:
@@ -128,6 +135,8 @@ class TrainConfig:
         randomness.check_simulation_seed(self.simulation_seed)
         if self.preprocessing is not None:
             check_preprocessing(self.preprocessing)
+        if self.feature_range is not None:
+            object.__setattr__(self, "feature_range", _feature_range(self.feature_range, self.dataset))
 
     @property
     def private(self) -> bool:
@@ -308,6 +317,27 @@ class RunResult:
             data["timing"], tuple(tuple(row) for row in covered["released_updates"]),
             int(diagnostics["nonfinite_examples"]), tuple(float(v) for v in diagnostics.get("signal_norms", ())),
         )
+
+
+def _feature_range(value, dataset) -> tuple:
+    """``value`` as a tuple of finite (lo, hi) pairs with lo < hi — one pair, or one per raw feature —
+    for a dataset that is a file (the built-in tasks have their own public ranges)."""
+    if not (isinstance(dataset, str) and dataset.endswith((".npz", ".csv"))):
+        raise ConfigError(
+            f"feature_range applies to .npz and .csv files, not to dataset={dataset!r} (its public range is built in)"
+        )
+    try:
+        pairs = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        pairs = np.empty(0)
+    pairs = pairs.reshape(1, 2) if pairs.shape == (2,) else pairs
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] == 0 or not np.all(np.isfinite(pairs)) \
+            or np.any(pairs[:, 0] >= pairs[:, 1]):
+        raise ConfigError(
+            f"feature_range={value!r} must be one finite (lo, hi) with lo < hi, or one such pair per raw feature; "
+            "e.g. --feature-range 0,1"
+        )
+    return tuple((float(lo), float(hi)) for lo, hi in pairs)
 
 
 def read_history(entries) -> tuple[dict, ...]:

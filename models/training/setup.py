@@ -114,7 +114,7 @@ def _model_and_data(config: TrainConfig, data: Dataset | None) -> tuple[Model, D
     if data is None:
         data = load_dataset(
             config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test,
-            preprocessing=config.preprocessing,
+            preprocessing=config.preprocessing, feature_range=config.feature_range,
         )
     elif not isinstance(data, Dataset):
         raise ConfigError(f"data is a {type(data).__name__}; pass a privqml.models.data.Dataset")
