@@ -22,6 +22,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from privqml import validation
 from privqml.models import losses as losses_mod
 
 
@@ -63,7 +64,9 @@ class Model(abc.ABC):
         self.output_ranges = tuple((float(lo), float(hi)) for lo, hi in output_ranges)
         self.input_domain = tuple((float(lo), float(hi)) for lo, hi in input_domain)
         self.loss = losses_mod.check_loss(loss, self.n_outputs)
-        self.clamp = clamp
+        self.clamp = None if clamp is None else validation.in_interval(
+            "clamp", clamp, 0.0, 0.5, hi_open=True,
+            hint="the bce_prob probability clamp c keeps p in [c, 1 - c]; e.g. clamp=0.01")
         self.weights = tf.Variable(np.asarray(initial_weights, dtype=np.float32), name="weights")
 
     # -- what each model family defines -------------------------------------------------

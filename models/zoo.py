@@ -54,6 +54,11 @@ def parse_model_spec(spec: str) -> tuple[str, dict]:
                 )
         except ValueError:
             raise ConfigError(f"model={spec!r}: option {key}={value!r} is not a number") from None
+    if "clamp" in options:
+        validation.in_interval("clamp", options["clamp"], 0.0, 0.5, hi_open=True,
+                               hint=f"in model={spec!r}: the bce_prob clamp c keeps p in [c, 1 - c]; e.g. clamp=0.01")
+    if "scale" in options:
+        validation.positive("scale", options["scale"], hint=f"in model={spec!r}: the fixed readout scale, e.g. scale=2")
     if "match" in options and family not in CLASSICAL_FAMILIES:
         raise ConfigError(f"model={spec!r}: match= applies to classical models only")
     validation.choice("match", options.get("match", "hea"), QUANTUM_FAMILIES, where=f" in model={spec!r}")

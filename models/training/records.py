@@ -37,8 +37,13 @@ COVERED_STATEMENT = (
 NOT_COVERED_STATEMENT = (
     "Diagnostics computed from the private training data, NOT covered by the (epsilon, delta) "
     "guarantee: the clipping meter (raw per-example gradient norms), train loss and accuracy, class "
-    "counts, the count of non-finite per-example gradients and the data fingerprint. Do not publish "
-    "them with the model"
+    "counts, the count of non-finite per-example gradients, the Poisson batch sizes, the timing (it "
+    "depends on the batch sizes) and the data fingerprint. Do not publish them with the model"
+)
+CHECKPOINT_STATEMENT = (
+    "Checkpoint of an unfinished privqml training run, NOT covered by the (epsilon, delta) guarantee as a "
+    "whole: besides released updates it holds diagnostics of the private training data (data fingerprint, "
+    "train metrics, clipping meter, batch sizes). It is deleted when the run finishes; do not publish it"
 )
 PRIVACY_SCOPE = COVERED_STATEMENT + ". " + NOT_COVERED_STATEMENT + "."
 #: The smallest σ a private run accepts: below it the PLD accountant's grid for a subsampled
@@ -167,6 +172,8 @@ class RunResult:
             row per step (what an adversary of DP-SGD sees; covered by the guarantee).
         nonfinite_examples: per-example gradients that had a NaN or infinite entry and were
             therefore released as zero (a diagnostic of the private data).
+        batch_sizes: |B_t| of every step's Poisson batch (a diagnostic of the private data: whether
+            an example was sampled changes it by one).
         signal_norms: at every meter reading, ‖(1/B) Σ_i clip_C(g_i)‖₂, the norm of the batch's mean
             clipped gradient (units of ∇_θ ℓ; a diagnostic of the private data, like the meter).
     """
@@ -185,6 +192,7 @@ class RunResult:
     released_updates: tuple = ()
     nonfinite_examples: int = 0
     signal_norms: tuple = ()
+    batch_sizes: tuple = ()
 
     @property
     def test_accuracy(self) -> float:
@@ -266,13 +274,16 @@ class RunResult:
             "clip_history": [r.as_dict() for r in self.clip_history],
             "nonfinite_examples": int(self.nonfinite_examples),
             "signal_norms": [float(v) for v in self.signal_norms],
+            "batch_sizes": [int(v) for v in self.batch_sizes],
+            "timing": self.timing,
             "class_balance_train": self.dataset.get("class_balance_train"),
             "data_fingerprint": self.dataset.get("fingerprint"),
         }
 
     def summary(self) -> dict:
-        """The run in three blocks — ``guarantee``, ``covered``, ``not_covered`` — plus the public
-        configuration, model description and timing, as privqml JSON values
+        """The run in three blocks — ``guarantee``, ``covered``, ``not_covered`` (which holds the timing:
+        wall time depends on the batch sizes) — plus the public configuration and model description, as
+        privqml JSON values
         (:func:`privqml.jsonio.to_jsonable`: non-finite numbers are ``"inf"``, ``"-inf"``, ``"nan"``)."""
         return jsonio.to_jsonable({
             "format": RUN_FORMAT,
@@ -281,7 +292,6 @@ class RunResult:
             "not_covered": self.not_covered(),
             "config": self.config.as_dict(),
             "model": self.model,
-            "timing": self.timing,
         })
 
     @classmethod
@@ -314,8 +324,9 @@ class RunResult:
             TrainConfig(**config), data["model"], dataset, privacy, covered["clip"],
             covered["clip_source"], covered["grad_norm_bound"], history,
             tuple(ClipMeasurement(**r) for r in diagnostics["clip_history"]), tuple(covered["final_weights"]),
-            data["timing"], tuple(tuple(row) for row in covered["released_updates"]),
+            diagnostics.get("timing", data.get("timing", {})), tuple(tuple(row) for row in covered["released_updates"]),
             int(diagnostics["nonfinite_examples"]), tuple(float(v) for v in diagnostics.get("signal_norms", ())),
+            tuple(int(v) for v in diagnostics.get("batch_sizes", ())),
         )
 
 
@@ -353,4 +364,4 @@ def _epsilon(value) -> float:
 
 
 __all__ = ["ADJACENCY", "DEFAULT_DATASET", "DEFAULT_MODEL", "MIN_NOISE_MULTIPLIER", "OPTIMIZERS", "PRIVACY_SCOPE",
-           "RUN_FORMAT", "RunResult", "TrainConfig", "read_history"]
+           "RUN_FORMAT", "RunResult", "TrainConfig", "read_history", "CHECKPOINT_STATEMENT"]

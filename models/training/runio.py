@@ -140,11 +140,11 @@ def plot_run(run: dict, path: str | os.PathLike) -> RunCurves:
     axes[1].set(xlabel="step", ylabel="per-example gradient norm", title="clipping meter (not covered by ε)")
     axes[1].legend(fontsize=8)
     if curves.meter_steps:
-        axes[2].plot(curves.meter_steps, curves.bias, lw=1, label="measured bias")
+        axes[2].plot(curves.meter_steps, curves.bias, lw=1, label="measured bias (private data)")
         axes[2].plot(curves.meter_steps, curves.bias_bound_batch, lw=1, label="mean (‖g_i‖ − C)₊")
     if curves.predicted_bias_max is not None:
         axes[2].axhline(curves.predicted_bias_max, color="r", ls=":", label="(G* − C)₊")
-    axes[2].set(xlabel="step", ylabel="‖mean clip(g) − mean g‖", title="clipping bias")
+    axes[2].set(xlabel="step", ylabel="‖mean clip(g) − mean g‖", title="clipping bias (not covered by ε)")
     axes[2].legend(fontsize=8)
     fig.suptitle(curves.title)
     save_figure_atomic(fig, path, dpi=110)

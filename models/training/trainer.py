@@ -23,7 +23,9 @@ wrong or unattainable are refused there with one line each. The final ε is comp
 ledger of spent events by both accountants. ``epsilon=inf`` trains without clipping or noise.
 
 With ``out_dir`` the run writes ``checkpoint.json`` after every epoch and ``run.json`` +
-``curves.png`` at the end (atomically); a finished run with the same config is loaded, not
+``curves.png`` at the end (atomically), then deletes ``checkpoint.json``: it holds private
+diagnostics (the data fingerprint, train metrics, the clipping meter, batch sizes) and says so in
+its own body (:data:`CHECKPOINT_STATEMENT`) for as long as an interrupted run leaves it; a finished run with the same config is loaded, not
 redone, and an interrupted one resumes from its last finished epoch with fresh secret randomness
 (the unfinished epoch's updates were never written out, so nothing released is redone, and the
 ledger is the planned T steps: exactly the budget accounted). In simulation mode the resumed run
@@ -46,6 +48,7 @@ from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
 from privqml.models.privacy.dpsgd import dp_step, nonprivate_step, per_example_gradients, poisson_batch
 from privqml.models.training import runio
 from privqml.models.training.records import (
+    CHECKPOINT_STATEMENT,
     DEFAULT_DATASET,
     DEFAULT_MODEL,
     PRIVACY_SCOPE,
@@ -85,15 +88,17 @@ class _RunState:
         self.epoch = 0
         self.step_seconds: list[float] = []
         self.signal_norms: list[float] = []
+        self.batch_sizes: list[int] = []
 
     def as_checkpoint(self, identity, model, optimizer, meter) -> dict:
         return {
+            "statement": CHECKPOINT_STATEMENT,
             "identity": identity, "epoch": self.epoch, "weights": model.weights.numpy().tolist(),
             "optimizer": [w.tolist() for w in optimizer.get_weights()], "history": self.history,
             "clip_history": [r.as_dict() for r in meter.history],
             "step_sigmas": [e.event.noise_multiplier for e in self.events],
             "released_updates": self.released, "nonfinite_examples": self.nonfinite,
-            "signal_norms": self.signal_norms,
+            "signal_norms": self.signal_norms, "batch_sizes": self.batch_sizes,
         }
 
     def restore(self, saved: dict, model, optimizer, meter) -> None:
@@ -107,6 +112,7 @@ class _RunState:
         self.nonfinite = int(saved["nonfinite_examples"])
         self.epoch = int(saved["epoch"])
         self.signal_norms = [float(v) for v in saved.get("signal_norms", [])]
+        self.batch_sizes = [int(v) for v in saved.get("batch_sizes", [])]
 
 
 def train(
@@ -149,6 +155,8 @@ def train(
         summary = result.summary()
         runio.write_json_atomic(out / "run.json", summary)
         runio.plot_run(summary, out / "curves.png")
+        if checkpoint_path is not None:  # run.json holds everything it had: no private diagnostics left lying
+            checkpoint_path.unlink(missing_ok=True)
     return result
 
 
@@ -182,6 +190,7 @@ def _train_epoch(setup: RunSetup, epoch: int, state: _RunState, optimizer, meter
         if setup.private:
             state.events.append(result.event)
         state.released.append([float(v) for v in result.gradient])
+        state.batch_sizes.append(int(result.batch_size))
         state.step_seconds.append(time.perf_counter() - t0)
         if result.n_nonfinite is not None:
             state.nonfinite += result.n_nonfinite
@@ -244,7 +253,7 @@ def _run_result(setup: RunSetup, state: _RunState, meter: ClipMeter, started: fl
             "steps_timed": len(step_seconds),
         },
         released_updates=tuple(tuple(row) for row in state.released), nonfinite_examples=state.nonfinite,
-        signal_norms=tuple(state.signal_norms),
+        signal_norms=tuple(state.signal_norms), batch_sizes=tuple(state.batch_sizes),
     )
 
 

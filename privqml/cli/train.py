@@ -15,6 +15,7 @@ from rich.table import Table
 
 from privqml import jsonio, validation
 from privqml.errors import ConfigError
+from privqml.models.data.synthetic import SYNTHETIC_TASKS
 from privqml.models.training import runio
 from privqml.progress import progress_bar
 
@@ -25,6 +26,26 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def _range(values) -> str:
+    return f"{min(values)} / {max(values)}" if values else "—"
+
+
+def feature_range_option(text: str | None) -> tuple | None:
+    """``"lo,hi"`` (one range for every raw feature) or ``"lo1,hi1;lo2,hi2;…"`` (one per feature) as pairs."""
+    if text is None:
+        return None
+    try:
+        pairs = tuple(tuple(float(v) for v in part.split(",")) for part in text.split(";") if part.strip())
+    except ValueError:
+        pairs = ()
+    if not pairs or any(len(pair) != 2 for pair in pairs):
+        raise ConfigError(
+            f"feature-range={text!r} must be 'lo,hi' (every raw feature) or 'lo1,hi1;lo2,hi2;...' (one pair per "
+            "feature): the public range of the file's raw features, known without looking at the data"
+        )
+    return pairs[0] if len(pairs) == 1 else pairs
 
 
 def _print_summary(summary: dict, console: Console) -> None:
@@ -67,7 +88,8 @@ def _print_summary(summary: dict, console: Console) -> None:
         ("predicted bias bound (G* − C)₊", meter["predicted_bias_max"]),
         ("non-finite per-example gradients (released as 0)", diag["nonfinite_examples"]),
         ("class counts", diag["class_balance_train"]),
-        ("time", f"{summary['timing']['total_seconds']:.1f} s"),
+        ("Poisson batch sizes (min / max)", _range(diag.get("batch_sizes", []))),
+        ("time (depends on the batch sizes)", f"{diag['timing']['total_seconds']:.1f} s"),
     ):
         private.add_row(name, _fmt(value))
     console.print(private)
@@ -102,6 +124,10 @@ def register(app: typer.Typer) -> None:
             help="digits/files to circuit inputs: public-split (default), public-classes, projection, or "
                  "private-fit (NOT covered by ε)"),
         allow_large_delta: bool = typer.Option(False, "--allow-large-delta", help="accept delta >= 1/n_train (warned in every output)"),
+        feature_range: Optional[str] = typer.Option(
+            None, "--feature-range",
+            help="files only: the public range of the raw features, 'lo,hi' or 'lo1,hi1;lo2,hi2;...', known a "
+                 "priori (not read off the data); a file without x_public is then mapped data-independently"),
         out: Optional[str] = typer.Option(None, "--out", help="directory for run.json, curves.png, checkpoint.json"),
         as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
     ) -> None:
@@ -119,12 +145,18 @@ def register(app: typer.Typer) -> None:
             )
         if epsilon is None and noise_multiplier is None:
             epsilon = 1.0
+        for name, value in (("--n-train", n_train), ("--n-test", n_test)):
+            if value is not None and dataset not in SYNTHETIC_TASKS:
+                raise ConfigError(
+                    f"{name} {value} applies to the synthetic tasks {list(SYNTHETIC_TASKS)}, not to dataset={dataset!r} "
+                    "(its split fixes the sizes); omit it"
+                )
         config = TrainConfig(
             model=model, dataset=dataset, epsilon=epsilon, delta=delta, noise_multiplier=noise_multiplier,
             clip=validation.clip("clip", clip), epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
             seed=seed, path=path, accountant=accountant, meter_every=meter_every, loss=loss,
             n_train=n_train, n_test=n_test, simulation_seed=simulation_seed, preprocessing=preprocessing,
-            allow_large_delta=allow_large_delta,
+            allow_large_delta=allow_large_delta, feature_range=feature_range_option(feature_range),
         )
         err = Console(stderr=True)
         with progress_bar(err, "train", transient=True) as bar:
@@ -143,4 +175,5 @@ def register(app: typer.Typer) -> None:
         else:
             _print_summary(summary, Console())
             if out:
-                Console().print(f"wrote {out}/run.json and {out}/curves.png")
+                Console().print(f"wrote {out}/run.json and {out}/curves.png ({out}/checkpoint.json, which held "
+                                "private diagnostics, was deleted at the end of the run)")

@@ -28,6 +28,11 @@ TINY = ["--n-train", "24", "--n-test", "8", "--batch-size", "6", "--epochs", "1"
         (["--model", "cnn"], "model='cnn'"),
         (["--dataset", "mnist"], "dataset='mnist'"),
         (["--epochs", "0"], "epochs=0"),
+        (["--model", "mlp:clamp=0", "--loss", "bce_prob", "--clip", "1"], "clamp=0.0 must lie in (0, 0.5)"),
+        (["--model", "mlp:clamp=-0.1", "--loss", "bce_prob", "--clip", "1"], "clamp=-0.1 must lie in (0, 0.5)"),
+        (["--model", "hea:clamp=0.5", "--loss", "bce_prob", "--clip", "1"], "clamp=0.5 must lie in (0, 0.5)"),
+        (["--model", "hea:scale=-2"], "scale=-2.0 must be a finite number > 0"),
+        (["--dataset", "quantum", "--feature-range", "0,1"], "feature_range applies to .npz and .csv files"),
     ],
 )
 def test_bad_input_exits_2_with_one_message(capsys, args, needle):
@@ -69,3 +74,29 @@ def test_json_output_and_files(tmp_path, capsys):
     assert curves.clip == data["covered"]["clip"] and curves.grad_norm_bound is None  # mlp: no bound of its own
     assert curves.norm_max == tuple(m["norm_max"] for m in data["not_covered"]["clip_history"])
     assert f"ε_RDP = {data['guarantee']['epsilon_rdp']:.3g}" in curves.title
+
+
+@pytest.mark.parametrize("option", ["--n-train", "--n-test"])
+def test_sizes_of_a_dataset_whose_split_fixes_them_are_refused(capsys, option):
+    """digits' split fixes n_train and n_test: a size given for it is refused, not silently ignored."""
+    status = main(["train", "--dataset", "digits:3v5", option, "50", "--epochs", "1"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert f"{option} 50 applies to the synthetic tasks" in err and "digits:3v5" in err
+
+
+@pytest.mark.parametrize("text", ["0", "0,1,2", "a,b", "1,0", "0,inf", ";"])
+def test_a_malformed_feature_range_is_one_line(tmp_path, capsys, text):
+    path = tmp_path / "d.npz"
+    np.savez(path, x_train=np.zeros((8, 3)), y_train=np.arange(8) % 2, x_test=np.zeros((4, 3)), y_test=[0, 1, 0, 1])
+    status = main(["train", "--dataset", str(path), "--feature-range", text, "--epochs", "1", "--batch-size", "2"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1 and "feature" in err and "range" in err
+
+
+def test_feature_range_option_reads_one_pair_or_one_per_feature():
+    from privqml.cli.train import feature_range_option
+
+    assert feature_range_option("0,16") == (0.0, 16.0)
+    assert feature_range_option("0,1;-1,1") == ((0.0, 1.0), (-1.0, 1.0))
+    assert feature_range_option(None) is None

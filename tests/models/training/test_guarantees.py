@@ -67,7 +67,10 @@ def test_resume_continues_with_fresh_randomness_and_spends_exactly_the_budget(tm
         train(config, out_dir=tmp_path, progress=crash)
     saved = json.loads((tmp_path / "checkpoint.json").read_text())
     assert saved["epoch"] == 1 and len(saved["released_updates"]) == 6
+    # an interrupted run's checkpoint says in its own body that it is not covered by epsilon
+    assert saved["statement"].startswith("Checkpoint of an unfinished") and "NOT covered" in saved["statement"]
     resumed = train(config, out_dir=tmp_path)
+    assert not (tmp_path / "checkpoint.json").exists()
     assert resumed.released_updates[:6] == tuple(tuple(r) for r in saved["released_updates"])  # kept, not redone
     assert len(resumed.released_updates) == resumed.privacy.steps == 18
     uninterrupted = train(config)
@@ -136,7 +139,7 @@ def test_unclamped_bce_prob_is_refused_for_private_training():
 def test_run_json_separates_covered_from_not_covered(tmp_path):
     run = train(TrainConfig(**TINY), out_dir=tmp_path)
     data = json.loads((tmp_path / "run.json").read_text())
-    assert set(data) == {"format", "guarantee", "covered", "not_covered", "config", "model", "timing"}
+    assert set(data) == {"format", "guarantee", "covered", "not_covered", "config", "model"}
     g = data["guarantee"]
     assert g["adjacency"] == "add or remove one training example" and g["n_train"] == 48
     assert "treated as public" in g["n_train_public"]
@@ -144,8 +147,13 @@ def test_run_json_separates_covered_from_not_covered(tmp_path):
     covered = data["covered"]
     assert len(covered["released_updates"]) == 12 and covered["final_weights"] == list(run.final_weights)
     # private diagnostics live only under not_covered
-    for key in ("clip_history", "train_history", "class_balance_train", "data_fingerprint", "nonfinite_examples"):
+    for key in ("clip_history", "train_history", "class_balance_train", "data_fingerprint", "nonfinite_examples",
+                "batch_sizes", "timing"):
         assert key in data["not_covered"] and key not in covered and key not in g
+    # every step's Poisson batch size is recorded (for the audit of the record), and is no more than n_train
+    assert len(data["not_covered"]["batch_sizes"]) == 12 and all(0 <= b <= 48 for b in data["not_covered"]["batch_sizes"])
+    # the checkpoint held private diagnostics: it is gone once run.json is written
+    assert not (tmp_path / "checkpoint.json").exists()
     assert "train_accuracy" not in json.dumps(covered) and "fingerprint" not in json.dumps(covered)
     assert RunResult.from_summary(data).summary() == data
 
