@@ -7,13 +7,17 @@ angle encodings), so that the gradient bound — a sup over that domain — cove
 The record also says how raw data became those features (``preprocessing_mode``), and whether
 the (ε, δ) guarantee of a DP-SGD run on it covers that step (``preprocessing_covered``). The
 unit of privacy is one example of the private training split (add-or-remove adjacency). A
-transform T is *covered* when it is a function of public data only — a declared public split
-disjoint from the private one, public proxy data, or nothing at all — because then T(x_i)
-depends on example i alone, adding or removing one private example changes no other example's
-features, and DP-SGD's guarantee for the features carries over to the raw examples
-(post-processing of a fixed, public map). A transform fitted on the private training split
-itself makes every training example's features depend on every other one; its sensitivity is
-unbounded and the guarantee does not cover it.
+transform T is *covered* when it depends on no private training example — a declared public
+split disjoint from the private one, public proxy data, rows held out of the user's own data, or
+nothing at all — because then T(x_i) depends on example i alone, adding or removing one private
+example changes no other example's features, and DP-SGD's guarantee for the features carries over
+to the raw examples (post-processing of a fixed map). A transform fitted on the private training
+split itself makes every training example's features depend on every other one; its sensitivity
+is unbounded and the guarantee does not cover it.
+
+Rows held out of the user's own data to fit the map (``own-rows-split``) are a different loss: the
+training rows that remain are covered, but the held-out rows themselves are used in the clear and
+have no protection at all. The record counts them (``n_unprotected``).
 
 This module sits below the dataset sources (:mod:`privqml.models.data.synthetic`,
 :mod:`privqml.models.data.reduction`, :mod:`privqml.models.data`); it imports none of them.
@@ -32,16 +36,24 @@ from privqml import validation
 from privqml.errors import ConfigError, DataError
 
 DEFAULT_FILL = 0.5
-PREPROCESSING_MODES = ("none", "public-split", "public-classes", "projection", "private-fit")
+PREPROCESSING_MODES = ("none", "public-split", "public-classes", "projection", "own-rows-split", "private-fit")
 """How raw data are mapped to circuit inputs:
 
 ``none``            the features are the data (synthetic tasks draw them inside the domain);
-``public-split``    fitted on a held-out public split, disjoint from the train and test splits;
+``public-split``    fitted on public examples held out, disjoint from the train and test splits
+                    (a split of public data such as the digits, or rows a file declares public);
 ``public-classes``  fitted on public proxy data (digit classes that are not in the task);
 ``projection``      a data-independent map (a fixed random projection, scaled by a public range);
+``own-rows-split``  fitted on rows held out of the user's own data: the training rows that remain
+                    are covered, the held-out rows are NOT protected by (ε, δ); opt-in only;
 ``private-fit``     fitted on the private training split — NOT covered by (ε, δ); opt-in only.
 """
 PUBLIC_MODES = ("public-split", "public-classes")
+"""The modes that fit the map on examples that are public (declared or known to be)."""
+HELD_OUT_MODES = PUBLIC_MODES + ("own-rows-split",)
+"""The modes that fit the map on examples held out of training and testing (``n_public`` ≥ 1)."""
+UNPROTECTED_MODE = "own-rows-split"
+"""The one mode whose held-out rows are the user's own data and lose protection (``n_unprotected``)."""
 
 
 def check_preprocessing(mode, choices: Sequence[str] = PREPROCESSING_MODES, source: str = "") -> str:
@@ -82,10 +94,17 @@ class Dataset:
         preprocessing_mode: one of :data:`PREPROCESSING_MODES`.
         preprocessing_covered: True when the map from raw data to features depends on no
             private training example, so the DP guarantee of a run covers the whole pipeline
-            from the raw data; False exactly for ``private-fit``. Derived from the mode when
-            not given; a value that contradicts the mode is an error.
-        n_public: examples declared public and held out (neither trained nor tested on) to fit
-            the map; ≥ 1 for the ``public-*`` modes, 0 otherwise.
+            from the raw training data; False exactly for ``private-fit``. Derived from the mode
+            when not given; a value that contradicts the mode is an error. It speaks of the
+            training rows only: rows held out to fit the map are counted in ``n_unprotected``.
+        n_public: examples held out (neither trained nor tested on) to fit the map; ≥ 1 for the
+            modes of :data:`HELD_OUT_MODES`, 0 otherwise. Under ``public-split`` and
+            ``public-classes`` they are public data; under ``own-rows-split`` they are the
+            user's own rows, counted again in ``n_unprotected``.
+        n_unprotected: rows of the user's own data that lost protection: held out to fit the map
+            and used in the clear, so no (ε, δ) guarantee covers them. Equal to ``n_public``
+            under ``own-rows-split``, 0 in every other mode (``private-fit`` uncovers the whole
+            preprocessing instead, as ``preprocessing_covered=False`` says).
     """
 
     name: str
@@ -101,6 +120,7 @@ class Dataset:
     preprocessing_mode: str = "none"
     preprocessing_covered: bool | None = None
     n_public: int = 0
+    n_unprotected: int = 0
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen dataclass init
@@ -127,20 +147,19 @@ class Dataset:
             raise DataError(
                 f"feature_domain has {len(domain)} intervals for {self.n_features} features"
             )
+        lows, highs = np.array([d[0] for d in domain]), np.array([d[1] for d in domain])
         for split in ("train", "test"):
             x = getattr(self, f"x_{split}")
-            for j, (lo, hi) in enumerate(domain):
-                if x.size and (x[:, j].min() < lo - 1e-9 or x[:, j].max() > hi + 1e-9):
-                    raise DataError(
-                        f"x_{split}[:, {j}] spans [{x[:, j].min():.4g}, {x[:, j].max():.4g}], "
-                        f"outside the public domain [{lo:.4g}, {hi:.4g}]; rescale the features"
-                    )
+            outside = (x < lows - 1e-9) | (x > highs + 1e-9)
+            if np.any(outside):  # the position, never the private value
+                row, col = (int(i) for i in np.argwhere(outside)[0])
+                raise DataError(
+                    f"x_{split}[{row}, {col}] lies outside the public domain [{lows[col]:.4g}, {highs[col]:.4g}] "
+                    f"of feature {col}; rescale the features"
+                )
         set_("feature_domain", domain)
-        present = np.unique(self.y_train)
-        if present.size < 2:
-            raise DataError(
-                f"y_train holds only class(es) {present.tolist()}; a classifier needs >= 2 classes"
-            )
+        if np.unique(self.y_train).size < 2:
+            raise DataError("y_train holds a single class; a classifier needs examples of >= 2 classes")
         self._check_preprocessing_fields(set_)
 
     def _check_preprocessing_fields(self, set_) -> None:
@@ -156,13 +175,24 @@ class Dataset:
             )
         else:
             set_("preprocessing_covered", bool(self.preprocessing_covered))
-        n_public = validation.integer("n_public", self.n_public, 0, hint="the examples held out as public")
-        if (n_public >= 1) != (mode in PUBLIC_MODES):
+        n_public = validation.integer("n_public", self.n_public, 0, hint="the examples held out to fit the map")
+        if (n_public >= 1) != (mode in HELD_OUT_MODES):
             raise ConfigError(
                 f"n_public={n_public} does not fit preprocessing_mode={mode!r}; the modes "
-                f"{list(PUBLIC_MODES)} fit on >= 1 public example, the others on none (n_public=0)"
+                f"{list(HELD_OUT_MODES)} fit on >= 1 held-out example, the others on none (n_public=0)"
             )
         set_("n_public", int(n_public))
+        n_unprotected = validation.integer(
+            "n_unprotected", self.n_unprotected, 0, hint="the user's own rows held out to fit the map"
+        )
+        expected = n_public if mode == UNPROTECTED_MODE else 0
+        if n_unprotected != expected:
+            raise ConfigError(
+                f"n_unprotected={n_unprotected} does not fit preprocessing_mode={mode!r} with n_public={n_public}; "
+                f"only {UNPROTECTED_MODE!r} holds out the user's own rows (n_unprotected = n_public), "
+                "every other mode has n_unprotected=0"
+            )
+        set_("n_unprotected", int(n_unprotected))
 
     @property
     def n_features(self) -> int:
@@ -197,6 +227,7 @@ class Dataset:
             "preprocessing_mode": self.preprocessing_mode,
             "preprocessing_covered": self.preprocessing_covered,
             "n_public": self.n_public,
+            "n_unprotected": self.n_unprotected,
             "seed": self.seed,
         }
 
@@ -205,8 +236,8 @@ def check_features(x, name: str) -> np.ndarray:
     """``x`` as a finite float64 array [n_examples, n_features]; ``name`` says where it came from."""
     try:
         x = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} cannot be read as numbers: {exc}") from exc
+    except (TypeError, ValueError):  # the exception's text may quote a value: never print it
+        raise DataError(f"{name} cannot be read as numbers; give numeric features") from None
     if x.ndim != 2:
         raise DataError(f"{name} has shape {x.shape}; need a 2-D array of shape (n_examples, n_features)")
     if not np.all(np.isfinite(x)):
@@ -235,20 +266,25 @@ def integer_labels(y, name: str) -> np.ndarray:
             f"{name} contains NaN or infinite labels (first at index {first}); "
             "fix or drop those examples: labels must be class indices 0..K-1"
         )
-    if np.any(values != np.round(values)):
-        raise DataError(f"{name} has non-integer labels; use class indices 0..K-1")
-    if values.size and values.min() < 0:
-        raise DataError(f"{name} has a negative label ({values.min():g}); use class indices 0..K-1")
+    fractional = np.flatnonzero(values != np.round(values))
+    if fractional.size:
+        raise DataError(
+            f"{name} has non-integer labels (first at index {fractional[0]}); use class indices 0..K-1"
+        )
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        raise DataError(f"{name} has a negative label (first at index {negative[0]}); use class indices 0..K-1")
     return values.astype(np.int64)
 
 
 def check_labels(y, name: str, n_classes: int) -> np.ndarray:
     """``y`` as int64 class indices in 0..n_classes−1."""
     y_int = integer_labels(y, name)
-    if y_int.size and y_int.max() >= n_classes:
+    above = np.flatnonzero(y_int >= n_classes)
+    if above.size:
         raise DataError(
-            f"{name} has labels in [{y_int.min()}, {y_int.max()}]; need 0..{n_classes - 1} "
-            f"for n_classes={n_classes}"
+            f"{name} has a label outside 0..{n_classes - 1} (first at index {above[0]}); need labels in "
+            f"0..{n_classes - 1} for n_classes={n_classes}"
         )
     return y_int
 
@@ -276,6 +312,7 @@ def check_domain(n_features: int, domain, fill: float) -> tuple[tuple[float, flo
 
 
 __all__ = [
-    "DEFAULT_FILL", "PREPROCESSING_MODES", "PUBLIC_MODES", "Dataset", "box", "check_domain", "check_features",
-    "check_labels", "check_preprocessing", "check_seed", "check_size", "integer_labels",
+    "DEFAULT_FILL", "HELD_OUT_MODES", "PREPROCESSING_MODES", "PUBLIC_MODES", "UNPROTECTED_MODE", "Dataset", "box",
+    "check_domain", "check_features", "check_labels", "check_preprocessing", "check_seed", "check_size",
+    "integer_labels",
 ]

@@ -111,7 +111,7 @@ def test_bad_label_values_in_files_are_data_errors(tmp_path):
 
 
 def test_preprocessing_modes_and_their_validator():
-    assert PREPROCESSING_MODES == ("none", "public-split", "public-classes", "projection", "private-fit")
+    assert PREPROCESSING_MODES == ("none", "public-split", "public-classes", "projection", "own-rows-split", "private-fit")
     assert check_preprocessing("projection") == "projection"
     with pytest.raises(ConfigError) as info:
         check_preprocessing("pca-on-train")
@@ -146,6 +146,7 @@ def test_defaults_are_covered(spec, mode, covered, n_public):
     digits:0,1,2 has 537: 162 test, 75 = ceil(0.2·375) public."""
     summary = load_dataset(spec, 4).summary()
     assert (summary["preprocessing_mode"], summary["preprocessing_covered"], summary["n_public"]) == (mode, covered, n_public)
+    assert summary["n_unprotected"] == 0  # the digits are public data: no row lost protection
     assert "covers" in summary["preprocessing"] and "NOT covered" not in summary["preprocessing"]
 
 

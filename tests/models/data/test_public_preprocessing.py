@@ -158,14 +158,19 @@ def test_npz_x_public_is_the_public_data(tmp_path):
     assert "x_public of pub.npz" in data.preprocessing
 
 
-def test_npz_without_x_public_holds_out_part_of_x_train(tmp_path):
+def test_npz_without_x_public_holds_out_own_rows_only_on_request(tmp_path):
     path = tmp_path / "nopub.npz"
     _npz(path, np.random.default_rng(1), public=False)
-    raw = npz_split(str(path), "public-split", seed=3)
-    assert (raw.n_public, raw.x_train.shape[0]) == (8, 32)
-    assert not set(raw.public_index.tolist()) & set(raw.train_index.tolist())
-    assert set(raw.public_index.tolist()) | set(raw.train_index.tolist()) == set(range(40))
-    assert _removal_changes(raw, [0, 5, 31]).tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ConfigError, match="nopub.npz declares no public data"):
+        npz_split(str(path), seed=3)
+    with pytest.raises(ConfigError, match="preprocessing='public-split' for nopub.npz needs examples the file declares public"):
+        npz_split(str(path), "public-split", seed=3)
+    raw = npz_split(str(path), "own-rows-split", seed=3)
+    held = set(raw.public_index.tolist())
+    assert (raw.n_public, raw.n_unprotected, raw.x_train.shape[0]) == (len(held), len(held), 40 - len(held))
+    assert 1 <= len(held) <= 20  # each of 40 rows with probability 0.2: 8 expected
+    assert not held & set(raw.train_index.tolist()) and held | set(raw.train_index.tolist()) == set(range(40))
+    assert _removal_changes(raw, [0, 5, raw.x_train.shape[0] - 1]).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_projection_of_user_files_needs_a_declared_range(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from privqml.errors import DataError
-from privqml.models.data import dataset_classes, digits, load_dataset
+from privqml.models.data import TEST_DRAW, dataset_classes, digits, load_dataset, row_draws
 from privqml.models.data.reduction import fit_reduction
 
 
@@ -44,11 +44,14 @@ def test_npz_round_trip(tmp_path):
     path = tmp_path / "ok.npz"
     np.savez(path, x_train=rng.normal(size=(30, 6)), y_train=np.arange(30) % 3,
              x_test=rng.normal(size=(9, 6)), y_test=np.arange(9) % 3)
-    data = load_dataset(str(path), 4)  # public-split: a stratified 20% of x_train held out
-    assert (data.n_train, data.n_test, data.n_public, data.n_features, data.n_classes) == (24, 9, 6, 4, 3)
-    assert np.bincount(data.y_train).tolist() == [8, 8, 8]
+    data = load_dataset(str(path), 4, feature_range=(-6.0, 6.0))  # the default with a declared range
+    assert (data.n_train, data.n_test, data.n_public, data.n_features, data.n_classes) == (30, 9, 0, 4, 3)
+    assert (data.preprocessing_mode, data.n_unprotected) == ("projection", 0)
+    assert np.bincount(data.y_train).tolist() == [10, 10, 10]
     fitted = load_dataset(str(path), 4, preprocessing="private-fit")
     assert (fitted.n_train, fitted.n_public, fitted.preprocessing_covered) == (30, 0, False)
+    own = load_dataset(str(path), 4, preprocessing="own-rows-split")
+    assert own.n_train + own.n_public == 30 and own.n_unprotected == own.n_public >= 4
 
 
 def test_csv_with_header_and_nan(tmp_path):
@@ -56,11 +59,14 @@ def test_csv_with_header_and_nan(tmp_path):
     rows = np.column_stack([rng.normal(size=(40, 5)), np.arange(40) % 2])
     good = tmp_path / "good.csv"
     np.savetxt(good, rows, delimiter=",", header="a,b,c,d,e,label", comments="")
-    data = load_dataset(str(good), 3, seed=1)
-    assert (data.n_train, data.n_test, data.n_public, data.n_features, data.n_classes) == (22, 12, 6, 3, 2)
+    data = load_dataset(str(good), 3, seed=1, feature_range=(-5.0, 5.0))
+    expected_test = int(np.sum(row_draws(np.loadtxt(good, delimiter=",", skiprows=1)[:, :5], 1, TEST_DRAW) < 0.3))
+    assert (data.n_train, data.n_test, data.n_public, data.n_features, data.n_classes) == (
+        40 - expected_test, expected_test, 0, 3, 2)
+    assert 4 <= expected_test <= 20  # 40 rows, each in the test split with probability 0.3
     assert dataset_classes(str(good)) == 2
     rows[7, 2] = np.nan
     bad = tmp_path / "bad.csv"
     np.savetxt(bad, rows, delimiter=",")
     with pytest.raises(DataError, match=r"bad.csv: features contains NaN or infinite values \(first at row 7, column 2\)"):
-        load_dataset(str(bad), 3)
+        load_dataset(str(bad), 3, feature_range=(-5.0, 5.0))
