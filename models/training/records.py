@@ -80,8 +80,10 @@ class TrainConfig:
             *simulation* of DP training, not private against anyone who knows the seed.
         preprocessing: how raw high-dimensional data (digits, files) is mapped to circuit inputs
             (:data:`privqml.models.data.PREPROCESSING_MODES`); None: the task's public default
-            (``public-split`` for digits and files, ``none`` for synthetic tasks); ``private-fit``
-            is not covered by ε.
+            (``public-split`` for digits and for files that ship ``x_public``, ``projection`` for a file
+            with a declared ``feature_range``, a refusal for a file with neither, ``none`` for synthetic
+            tasks); ``private-fit`` is not covered by ε, and ``own-rows-split`` leaves the held-out rows of
+            the user's own file unprotected (counted in every output).
         allow_large_delta: accept δ ≥ 1/n_train (a δ that large allows releasing an example
             outright); the outputs then carry a warning.
         feature_range: for .npz and .csv files only, the public range of the raw features, known a
@@ -219,6 +221,12 @@ class RunResult:
             out.append(randomness.SIMULATION_WARNING)
         if not self.dataset.get("preprocessing_covered", True):
             out.append("the preprocessing was fitted on the private training split: NOT covered by epsilon")
+        n_unprotected = int(self.dataset.get("n_unprotected") or 0)
+        if n_unprotected:
+            out.append(
+                f"{n_unprotected} of the user's own rows were held out to fit the preprocessing (opt-in "
+                "own-rows-split): those rows are NOT protected by epsilon; the training rows are"
+            )
         n_train = self.dataset.get("n_train")
         if n_train and self.privacy.delta >= 1.0 / n_train:
             out.append(
@@ -258,8 +266,8 @@ class RunResult:
             "clip": self.clip,
             "clip_source": self.clip_source,
             "grad_norm_bound": self.grad_norm_bound,
-            "dataset": {k: self.dataset.get(k) for k in ("name", "n_train", "n_test", "n_public", "n_features", "n_classes",
-                                                         "class_names", "seed")},
+            "dataset": {k: self.dataset.get(k) for k in ("name", "n_train", "n_test", "n_public", "n_unprotected",
+                                                         "n_features", "n_classes", "class_names", "seed")},
         }
 
     def not_covered(self) -> dict:
@@ -331,7 +339,7 @@ class RunResult:
 
 
 def _feature_range(value, dataset) -> tuple:
-    """``value`` as a tuple of finite (lo, hi) pairs with lo < hi — one pair, or one per raw feature —
+    """``value`` as one finite (lo, hi) with lo < hi, or a tuple of such pairs (one per raw feature),
     for a dataset that is a file (the built-in tasks have their own public ranges)."""
     if not (isinstance(dataset, str) and dataset.endswith((".npz", ".csv"))):
         raise ConfigError(
@@ -348,6 +356,8 @@ def _feature_range(value, dataset) -> tuple:
             f"feature_range={value!r} must be one finite (lo, hi) with lo < hi, or one such pair per raw feature; "
             "e.g. --feature-range 0,1"
         )
+    if pairs.shape[0] == 1:  # one range for every raw feature, in the loader's own form
+        return float(pairs[0, 0]), float(pairs[0, 1])
     return tuple((float(lo), float(hi)) for lo, hi in pairs)
 
 

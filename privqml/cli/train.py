@@ -62,7 +62,9 @@ def _print_summary(summary: dict, console: Console) -> None:
         ("calibrated with", g["calibrated_with"]),
         ("sampling", f"Poisson, q = {g['sampling_probability']:.4g}, T = {g['steps']} steps"),
         ("randomness", g["randomness"]["mode"]),
-        ("preprocessing", f"{g['preprocessing']['mode']} ({'covered' if g['preprocessing']['covered'] else 'NOT covered'} by ε)"),
+        ("preprocessing", f"{g['preprocessing']['mode']} ({'covered' if g['preprocessing']['covered'] else 'NOT covered'} by ε)"
+                          + (f"; {covered['dataset']['n_unprotected']} held-out rows of your file NOT protected"
+                             if covered["dataset"].get("n_unprotected") else "")),
     ]
     for name, value in rows:
         guarantee.add_row(name, _fmt(value))
@@ -121,8 +123,9 @@ def register(app: typer.Typer) -> None:
                  "against anyone who knows the seed (default: secret OS randomness)"),
         preprocessing: Optional[str] = typer.Option(
             None, "--preprocessing",
-            help="digits/files to circuit inputs: public-split (default), public-classes, projection, or "
-                 "private-fit (NOT covered by ε)"),
+            help="digits/files to circuit inputs: public-split (digits' default; files with x_public), "
+                 "public-classes, projection (default for a file with --feature-range), own-rows-split (opt-in: "
+                 "held-out rows of your file lose protection), or private-fit (NOT covered by ε)"),
         allow_large_delta: bool = typer.Option(False, "--allow-large-delta", help="accept delta >= 1/n_train (warned in every output)"),
         feature_range: Optional[str] = typer.Option(
             None, "--feature-range",
