@@ -277,7 +277,11 @@ class Ansatz:
         return dict(zip(self.inputs, self.input_domain))
 
     def check_inputs(self, inputs: Sequence[float] | np.ndarray) -> np.ndarray:
-        """Validate feature values against the declared domain; returns a float64 array [..., n_inputs]."""
+        """Validate feature values against the declared domain; returns a float64 array [..., n_inputs].
+
+        A value outside its interval [lo, hi] by at most 10⁻⁹ (the rounding of a rescaling) is
+        accepted and returned clipped onto the interval, so every returned value lies in the domain
+        the bounds are taken over; a value further outside raises :class:`DomainError`."""
         values = np.asarray(inputs, dtype=np.float64)
         if values.shape[-1:] != (self.n_inputs,) and not (self.n_inputs == 0 and values.size == 0):
             raise DomainError(
@@ -295,6 +299,11 @@ class Ansatz:
                     f"input {symbol}={worst} lies outside its declared domain [{lo}, {hi}]; "
                     "rescale the features into the domain or declare a wider public domain"
                 )
+        if values.size and self.n_inputs:
+            lows = np.array([lo for lo, _ in self.input_domain], dtype=np.float64)
+            highs = np.array([hi for _, hi in self.input_domain], dtype=np.float64)
+            if np.any((values < lows) | (values > highs)):
+                values = np.clip(values, lows, highs)
         return values
 
     def resolver(self, weights: Sequence[float], inputs: Sequence[float] = ()) -> cirq.ParamResolver:

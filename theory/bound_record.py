@@ -8,7 +8,7 @@ rotation angle), f in the units of the observable's eigenvalues.
 
 Notation: slot k of the ansatz has spread Ω_k (radians per unit exponent) and exponent t_k;
 M_kj = sup |∂t_k/∂θ_j| over the public input domain; L is the set of live (not provably zero)
-slots; h = (o_max − o_min)/2 is the observable's half-range.
+slots, a near-zero one entering B_j with its factor ε_k; h = (o_max − o_min)/2 is the observable's half-range.
 """
 
 from __future__ import annotations
@@ -42,9 +42,15 @@ class GradientBound:
             and coordinate forms).
         coordinate_by_observable / directional_by_observable: the two total forms, for reference.
         naive_by_observable: h · (Σ_j (Σ_k Ω_k M_kj)²)^{1/2} with nothing pruned.
-        zero_weights: weights with a provably zero derivative for every observable.
+        zero_weights: weights whose derivative is exactly zero for every observable, weight vector
+            and input: every slot they enter is pruned by an exact argument — outside the backward
+            light cone, or commuting with the Heisenberg-evolved observable, decided in exact
+            arithmetic on the gates' matrices (:mod:`privqml.theory.pauli`). A weight whose
+            derivative is only shown to be tiny (a near-zero slot) is not listed; its B_j is that
+            tiny bound.
         n_slots, n_live_slots, n_pruned_commuting, n_pruned_outside_cone: pruning statistics
-            (slots counted for the union over Pauli terms and observables).
+            (slots counted for the union over Pauli terms and observables; ``n_live_slots``
+            counts every slot not pruned, near-zero ones included).
         expression: the coordinate form before the sup over inputs, as a SymPy expression in
             the input symbols (``Max`` over observables when there are several).
         unbounded_reason: ``None`` when every total bound is finite; otherwise why not — for each
@@ -55,6 +61,9 @@ class GradientBound:
             ``bounded`` is True exactly when it is ``None``.
         n_pruned_whole_observable: slots pruned only because they commute with the whole
             Heisenberg-evolved observable (refinement ``commutation``).
+        n_near_zero_slots: slots that are not live for any Pauli term but near zero for some:
+            |∂⟨P_t⟩/∂t_k| ≤ Ω_k ε_{t,k} with ε_{t,k} < 1 the norm carried from terms below 10⁻⁹
+            in fixed gates' Heisenberg images (:mod:`privqml.theory.pauli`).
         refinements: the refinements switched on (``()`` for the base bound and for bounds on
             sampled estimates); :meth:`refinement_totals` gives the bound after each.
     """
@@ -80,6 +89,7 @@ class GradientBound:
     unbounded_reason: str | None = None
     n_pruned_whole_observable: int = 0
     refinements: tuple[str, ...] = ()
+    n_near_zero_slots: int = 0
     _pointwise: object = dataclasses.field(default=None, repr=False, compare=False)
     _refiner: object = dataclasses.field(default=None, repr=False, compare=False)
 
@@ -154,6 +164,7 @@ class GradientBound:
                 "pruned_commuting": self.n_pruned_commuting,
                 "pruned_outside_light_cone": self.n_pruned_outside_cone,
                 "pruned_whole_observable": self.n_pruned_whole_observable,
+                "near_zero": self.n_near_zero_slots,
             },
             "refinements": list(self.refinements),
             "expression": str(self.expression),

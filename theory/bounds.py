@@ -10,7 +10,12 @@ h = (o_max − o_min)/2; L is the set of slots that are not provably zero
 *Per weight* (Bernstein's inequality for functions of exponential type — f is a trigonometric
 polynomial of degree Ω_k in t_k — with the chain rule over the slots):
 
-    |∂f/∂θ_j| ≤ B_j := h · Σ_{k∈L} Ω_k M_kj                                        (1)
+    |∂f/∂θ_j| ≤ B_j := h · Σ_{k∈L} φ_k Ω_k M_kj                                    (1)
+
+with φ_k = 1 for a live slot and φ_k < 1 for a *near-zero* one, whose derivative the Pauli
+propagation bounds by the norm it carried from negligible (but not zero) terms of fixed gates'
+Heisenberg images: |∂f/∂t_k| ≤ φ_k Ω_k h (:func:`privqml.theory.refinements.stages.union_factors`).
+Every other form below takes the near-zero slots as live, which is sound.
 
 *Total, coordinate form*: ‖∇_θ f‖₂ ≤ (Σ_j B_j²)^{1/2}.                                 (2)
 
@@ -24,9 +29,9 @@ computed as max over sign vectors σ of ‖ |Σ σ_k Ω_k r_k| + m ‖₂ for th
 constant and involve several weights, all other rows entering entrywise through
 m_j = Σ Ω_k M_kj (:mod:`privqml.theory.directional`; it reduces to (2) when every row is relaxed).
 
-*Per Pauli term*: ∇f = Σ_t c_t ∇⟨P_t⟩ with each ⟨P_t⟩ of half-range 1 and its own live set L_t,
-so every bound above also holds with h·(·)(L) replaced by Σ_t |c_t| (·)(L_t); we take the
-smaller, per weight and in total.
+*Per Pauli term*: ∇f = Σ_t c_t ∇⟨P_t⟩ with each ⟨P_t⟩ of half-range 1 and its own live set L_t
+(and factors φ_{t,k}), so every bound above also holds with h·(·)(L) replaced by
+Σ_t |c_t| (·)(L_t); we take the smaller, per weight and in total.
 
 Units: the bound on ∂f/∂θ_j is per unit of θ_j (radians for a rotation angle, half-turns for
 an exponent weight); f is in the units of the observable's eigenvalues.
@@ -52,7 +57,7 @@ from privqml.theory.directional import directional_form
 from privqml.theory.entries import SlotEntries, per_weight_sums, slot_entries
 from privqml.theory.observable_range import observable_range, sample_mean_range
 from privqml.theory.pauli import live_slots, pauli_from_cirq
-from privqml.theory.refinements.stages import STAGES, LiveSet, Refiner
+from privqml.theory.refinements.stages import STAGES, LiveSet, Refiner, noise_adjusted, union_factors
 from privqml.theory.slots import SlotTable, slot_table
 
 _MAX_REASONS = 3
@@ -80,10 +85,16 @@ class ObservableLiveSets:
     Attributes:
         observable_range: (o_min, o_max), and ``range_method`` how it was obtained.
         half_range: h = (o_max − o_min)/2.
-        union: [n_slots] True for a slot live for some Pauli term (L of the module docstring).
-        terms: (|c_t|, [n_slots] live mask L_t) per non-constant Pauli term.
+        union: [n_slots] True for a slot not provably zero for some Pauli term (L of the module
+            docstring): live, or near zero (:mod:`privqml.theory.pauli`).
+        terms: (|c_t|, [n_slots] mask L_t of the slots not provably zero for term t) per
+            non-constant Pauli term.
         commuting, outside_cone: slots pruned for some term, by commutation with the
             Heisenberg-evolved term or by the light cone.
+        term_factors: per term, [n_slots] φ_{t,k}: |∂⟨P_t⟩/∂t_k| ≤ φ_{t,k} Ω_k (1 live, ε_{t,k}
+            near zero, 0 pruned).
+        union_factors: [n_slots] φ_k: |∂f/∂t_k| ≤ φ_k Ω_k h
+            (:func:`privqml.theory.refinements.stages.union_factors`).
     """
 
     observable_range: tuple[float, float]
@@ -93,6 +104,17 @@ class ObservableLiveSets:
     terms: tuple[tuple[float, np.ndarray], ...]
     commuting: frozenset[int]
     outside_cone: frozenset[int]
+    term_factors: tuple[np.ndarray, ...]
+    union_factors: np.ndarray
+
+    def live_set(self) -> LiveSet:
+        """The same sets as the refinements take them."""
+        near = bool(np.any((self.union_factors > 0) & (self.union_factors < 1)))
+        near = near or any(np.any((f > 0) & (f < 1)) for f in self.term_factors)
+        if not near:
+            return LiveSet(self.half_range, self.union, self.terms, self.commuting, self.outside_cone)
+        return LiveSet(self.half_range, self.union, self.terms, self.commuting, self.outside_cone,
+                       self.union_factors, self.term_factors)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,24 +143,28 @@ def _live_sets(ansatz: Ansatz, table: SlotTable, observable: cirq.PauliSum, opti
     n_slots = table.n_slots
     qubit_index = {q: i for i, q in enumerate(ansatz.qubits)}
     terms: list[tuple[float, np.ndarray]] = []
+    factors: list[np.ndarray] = []
     union = np.zeros(n_slots, dtype=bool)
     commuting: set[int] = set()
     outside: set[int] = set()
     for term in observable:
         if len(term) == 0:
             continue
-        mask = np.ones(n_slots, dtype=bool)
+        factor = np.ones(n_slots)
         if options.prune:
             result = live_slots(table.canonical, pauli_from_cirq(term, qubit_index), qubit_index,
                                 options.max_strings, options.prune_commuting)
-            mask = np.zeros(n_slots, dtype=bool)
-            mask[list(result.live)] = True
+            factor = result.factors(n_slots)
             commuting |= result.commuting
             outside |= result.outside_cone
+        mask = factor > 0
         terms.append((abs(float(np.real(term.coefficient))), mask))
+        factors.append(factor)
         union |= mask
-    return ObservableLiveSets((lo, hi), method, (hi - lo) / 2.0, union, tuple(terms),
-                              frozenset(commuting), frozenset(outside))
+    half_range = (hi - lo) / 2.0
+    return ObservableLiveSets((lo, hi), method, half_range, union, tuple(terms),
+                              frozenset(commuting), frozenset(outside), tuple(factors),
+                              union_factors(half_range, terms, factors, n_slots))
 
 
 def _observable_bound(entries: SlotEntries, live: ObservableLiveSets, n_weights: int, n_slots: int,
@@ -147,8 +173,9 @@ def _observable_bound(entries: SlotEntries, live: ObservableLiveSets, n_weights:
     h, terms = live.half_range, live.terms
     per_term = options.per_term and bool(terms)
     naive = h * np.linalg.norm(per_weight_sums(entries, np.ones(n_slots, dtype=bool), entries.sup, n_weights))
-    b_union = h * per_weight_sums(entries, live.union, entries.sup, n_weights)
-    b_terms = sum((c * per_weight_sums(entries, mask, entries.sup, n_weights) for c, mask in terms), np.zeros(n_weights))
+    b_union = h * per_weight_sums(entries, live.union_factors, entries.sup, n_weights)
+    b_terms = sum((c * per_weight_sums(entries, f, entries.sup, n_weights) for (c, _), f in zip(terms, live.term_factors)),
+                  np.zeros(n_weights))
     b = np.minimum(b_union, b_terms) if per_term else b_union
     coordinate = float(np.linalg.norm(b))
     candidates = [coordinate]
@@ -211,8 +238,7 @@ def gradient_bound(
     n_weights = ansatz.n_weights
     live_sets = [_live_sets(ansatz, table, observable, options) for observable in ansatz.observables]
     bounds = [_observable_bound(entries, live, n_weights, table.n_slots, options) for live in live_sets]
-    refiner = Refiner(ansatz, table, entries, [LiveSet(live.half_range, live.union, live.terms, live.commuting, live.outside_cone)
-                                                for live in live_sets],
+    refiner = Refiner(ansatz, table, entries, [live.live_set() for live in live_sets],
                       directional=directional, per_term=per_term, enabled=not sampled, prune=options.prune,
                       max_strings=max_strings, prune_commuting=prune_commuting)
     final = frozenset(STAGES[1:]) if refine else frozenset()
@@ -221,7 +247,8 @@ def gradient_bound(
     per_weight = [tuple(float(v) for v in np.minimum(b.per_weight, refiner.per_weight(c, final)))
                   for c, b in enumerate(bounds)]
     pruning = _Pruning.of(entries, refined, live_sets, table.n_slots)
-    point_entries = refiner.scaled_entries if (refine and not sampled) else entries
+    noisy = refine and not sampled
+    point_entries = refiner.scaled_entries if noisy else entries
     return GradientBound(
         ansatz_name=ansatz.name,
         n_qubits=ansatz.n_qubits,
@@ -243,8 +270,10 @@ def gradient_bound(
         expression=_expression(entries, refined, n_weights),
         unbounded_reason=_unbounded_reason(entries, pruning.live_entries, per_observable),
         n_pruned_whole_observable=len(pruning.whole_observable),
+        n_near_zero_slots=len(pruning.near),
         refinements=tuple(STAGES[1:]) if (refine and not sampled) else (),
-        _pointwise=_PointwiseBound(ansatz, point_entries, refined, n_weights),
+        _pointwise=_PointwiseBound(ansatz, point_entries, refined, n_weights,
+                                   refiner.noise.factors if noisy else None),
         _refiner=refiner,
     )
 
@@ -258,6 +287,7 @@ class _Pruning:
             ``whole_observable`` the slots only the whole-observable commutation pruned.
         live_entries: [E] True for an entry of a live slot.
         touched_weights: the weights with an entry in a live slot (the others are provably zero).
+        near: the live slots that are only near zero (factor < 1) for every observable.
     """
 
     live: frozenset[int]
@@ -266,12 +296,15 @@ class _Pruning:
     live_entries: np.ndarray
     touched_weights: frozenset[int]
     whole_observable: frozenset[int] = frozenset()
+    near: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, entries: SlotEntries, refined: list, live_sets: list[ObservableLiveSets], n_slots: int) -> "_Pruning":
         union = np.logical_or.reduce([live.union for live in refined] + [np.zeros(n_slots, dtype=bool)])
         before = np.logical_or.reduce([live.union for live in live_sets] + [np.zeros(n_slots, dtype=bool)])
         live_entries = union[entries.slot] if len(entries) else np.zeros(0, dtype=bool)
+        fully_live = np.logical_or.reduce([np.asarray(live.union_weights(), dtype=float) >= 1.0 for live in refined]
+                                          + [np.zeros(n_slots, dtype=bool)])
         return cls(
             live=frozenset(np.nonzero(union)[0].tolist()),
             commuting=frozenset().union(*(live.commuting for live in live_sets)),
@@ -279,6 +312,7 @@ class _Pruning:
             live_entries=live_entries,
             touched_weights=frozenset(entries.weight[live_entries].tolist()),
             whole_observable=frozenset(np.nonzero(before & ~union)[0].tolist()),
+            near=frozenset(np.nonzero(union & ~fully_live)[0].tolist()),
         )
 
 
@@ -321,9 +355,11 @@ class _PointwiseBound:
     """Evaluates the coordinate form at one input vector: derivatives that depend only on the
     inputs are evaluated at x; those that depend on weights keep their sup over all weights."""
 
-    def __init__(self, ansatz: Ansatz, entries: SlotEntries, live_sets: list, n_weights: int):
+    def __init__(self, ansatz: Ansatz, entries: SlotEntries, live_sets: list, n_weights: int,
+                 noise: np.ndarray | None = None):
         self._entries = entries
         self._live_sets = live_sets
+        self._noise = noise
         self._n_weights = n_weights
         self._n_inputs = ansatz.n_inputs
         inputs = set(ansatz.inputs)
@@ -341,10 +377,16 @@ class _PointwiseBound:
         for e, function in self._at_x:
             magnitudes[e] = abs(float(function(*x)))
         best = 0.0
+
+        def weights(factors: np.ndarray) -> np.ndarray:
+            return factors if self._noise is None else noise_adjusted(factors, self._noise)
+
         for live in self._live_sets:
-            b_union = live.half_range * per_weight_sums(entries, live.union, magnitudes, self._n_weights)
+            b_union = live.half_range * per_weight_sums(entries, weights(live.union_weights()), magnitudes,
+                                                        self._n_weights)
             if live.terms:
-                b_terms = sum(c * per_weight_sums(entries, m, magnitudes, self._n_weights) for c, m in live.terms)
+                b_terms = sum(c * per_weight_sums(entries, weights(f), magnitudes, self._n_weights)
+                              for (c, _), f in zip(live.terms, live.term_weights()))
                 b_union = np.minimum(b_union, b_terms)
             best = max(best, float(np.linalg.norm(b_union)))
         return best

@@ -4,8 +4,8 @@ One entry per (slot k, weight θ_j) pair whose derivative d_kj = ∂t_k/∂θ_j 
 of θ_j, from the slot table :mod:`privqml.theory.slots`) is not identically 0. Its supremum is
 taken over the *public* input domain (and over all real weights when d_kj depends on weights)
 by :func:`privqml.theory.sup.sup_abs`; an infinite supremum carries a reason naming the gate.
-Per weight, the bounds need Σ_{k∈L} Ω_k |d_kj| for a set L of live slots and given entry
-magnitudes (:func:`per_weight_sums`).
+Per weight, the bounds need Σ_{k∈L} Ω_k |d_kj| for a set L of live slots (or with a factor per
+slot) and given entry magnitudes (:func:`per_weight_sums`).
 """
 
 from __future__ import annotations
@@ -82,11 +82,16 @@ def slot_entries(ansatz: Ansatz, table: SlotTable) -> SlotEntries:
 
 
 def per_weight_sums(entries: SlotEntries, live_mask: np.ndarray, magnitudes: np.ndarray, n_weights: int) -> np.ndarray:
-    """[n_weights] Σ_{k∈L} Ω_k |d_kj| for the live slots L (``live_mask`` [n_slots]) and entry
-    magnitudes |d_kj| (``magnitudes`` [E])."""
-    mask = live_mask[entries.slot]
+    """[n_weights] Σ_k φ_k Ω_k |d_kj| for slot factors φ_k (``live_mask`` [n_slots]) and entry
+    magnitudes |d_kj| (``magnitudes`` [E]).
+
+    ``live_mask`` is a boolean mask of the live slots L (φ_k = 1 on L, 0 elsewhere), or factors in
+    [0, 1]: the fraction of slot k's Bernstein bound that holds (a near-zero slot of
+    :mod:`privqml.theory.pauli` has φ_k = ε_k). A slot with φ_k = 0 adds nothing, even where its
+    magnitude is infinite."""
+    factor = np.asarray(live_mask, dtype=float)[entries.slot]
     with np.errstate(invalid="ignore"):
-        contributions = np.where(mask, entries.spread * magnitudes, 0.0)
+        contributions = np.where(factor > 0, factor * entries.spread * magnitudes, 0.0)
     return np.bincount(entries.weight, weights=contributions, minlength=n_weights)
 
 

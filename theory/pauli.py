@@ -5,45 +5,62 @@ f = Tr[O U_K … U_1 ρ U_1† … U_K†] is
 
     ∂f/∂t_k = i Tr[[H_k, O_k] ρ_k],      O_k = (channels and gates after k)†(O)  (Heisenberg picture),
 
-so ∂f/∂t_k ≡ 0 whenever H_k commutes with O_k. We track, walking the circuit backwards, a
-*superset* S of the Pauli strings that can appear in O_k with a non-zero coefficient:
+so ∂f/∂t_k ≡ 0 whenever H_k commutes with O_k. For one Pauli term P of the observable we track,
+walking the circuit backwards, a *superset* S of the Pauli strings that can appear in O_k with a
+non-zero coefficient, and a *remainder*: O_k = A_k + E_k with A_k ∈ span(S ∪ {I}) and an operator
+E_k of norm ‖E_k‖ ≤ ε_k acting only on the qubits in a tracked set Q_k:
 
 - a fixed gate or channel maps each string R touching it to the Pauli decomposition of its
-  Heisenberg image (U†RU, or Σ K†RK for a channel) restricted to the gate's qubits;
+  Heisenberg image (U†RU, or Σ K†RK for a channel) restricted to the gate's qubits, computed in
+  exact rational arithmetic (:mod:`privqml.theory.rational`), so a term is dropped only when its
+  coefficient is exactly zero. A term whose coefficient is non-zero but at most ``_CARRY_BELOW``
+  is not tracked as a string but moved into the remainder: with a_R the coefficients of A_k and
+  d_R the summed magnitudes of the terms moved out of R's image, Cauchy–Schwarz and
+  Σ_R |a_R|² ≤ ‖A_k‖² ≤ (1 + ε)² give
+
+      ε ← ε + (1 + ε) · (Σ_R d_R²)^{1/2}
+
+  (the Heisenberg map of a channel is unital and positive, hence a contraction in operator norm
+  — Russo–Dye — and ‖P‖ = 1, so the old remainder keeps its bound and ‖O_k‖ ≤ 1);
 - a parametrised slot, for *all* values of its angle, maps S into the closure of S under
   R ↦ Q·R for every Pauli term Q of H_k that anticommutes with R (the span of the
-  Baker–Campbell–Hausdorff series of e^{-itH} R e^{itH}).
+  Baker–Campbell–Hausdorff series of e^{-itH} R e^{itH}); it keeps ‖E‖ and may spread it onto its
+  qubits. The generator's Pauli terms are exact too: a term is left out only when it is zero.
 
-Slot k is *provably zero* for the observable term when every Pauli term of H_k commutes with
-every string of S (then [H_k, R] = 0 for every R in S, hence [H_k, O_k] = 0). Coefficient
-cancellations are ignored, so S only over-approximates and the rule is sound. When S grows past
-``max_strings`` the walk falls back to the backward light cone (the qubit support of S), where a
-slot is provably zero iff it acts outside the cone. Both passes are linear in the number of
-gates.
+Slot k is *provably zero* for the term when every Pauli term of H_k commutes with every string of
+S and the slot acts outside Q_k (then [H_k, O_k] = 0). When only the remainder is in the way it
+is *near zero*: |∂⟨P⟩/∂t_k| = |Tr[[H_k, E_k] ρ_k]| ≤ (λ_max − λ_min)(H_k) ‖E_k‖ = Ω_k ε_k, a
+fraction ε_k of its Bernstein bound Ω_k (:attr:`LiveSlots.near`). Coefficient cancellations
+between strings are ignored, so S only over-approximates and the rule is sound. When S grows past
+``max_strings`` the walk falls back to the backward light cone (the qubit support of S and of
+the remainder), where a slot is provably zero iff it acts outside the cone. Both passes are linear
+in the number of gates.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import itertools
+import math
+from fractions import Fraction
 
 import cirq
 import numpy as np
 
+from privqml.theory.rational import heisenberg_pauli_coefficients, magnitude_up, pauli_coefficients
 from privqml.theory.spectra import CanonicalCircuit, generator_matrix
 
-_SIGMA = (
-    np.eye(2, dtype=complex),
-    np.array([[0, 1], [1, 0]], dtype=complex),
-    np.array([[0, -1j], [1j, 0]], dtype=complex),
-    np.array([[1, 0], [0, -1]], dtype=complex),
-)
 # (x bit, z bit) of I, X, Y, Z
 _XZ = ((0, 0), (1, 0), (1, 1), (0, 1))
 _MAX_EXACT_QUBITS = 3
-#: a Pauli term with a coefficient below this is taken as absent from an image or a generator
-_LABEL_TOL = 1e-9
+#: a non-zero term of a fixed gate's Heisenberg image with |coefficient| at most this is carried in
+#: the remainder ε instead of being tracked as a string (a choice of tightness, not of soundness:
+#: a tracked string makes the slots it meets live, a carried one bounds them by Ω_k ε)
+_CARRY_BELOW = Fraction(1, 10**9)
+#: relative allowance for the difference between a gate's floating-point matrix and its ideal
+#: one (a few units in the last place of each entry), applied to every carried magnitude
+_MATRIX_ROUNDING = 1e-12
+
+Coefficients = tuple[tuple[tuple[int, ...], Fraction], ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,17 +95,6 @@ def pauli_from_cirq(string: cirq.PauliString, index: dict) -> PauliString:
     return PauliString(x, z)
 
 
-def _local_paulis(k: int):
-    return list(itertools.product(range(4), repeat=k))
-
-
-def _local_matrix(labels) -> np.ndarray:
-    out = np.ones((1, 1), dtype=complex)
-    for label in labels:
-        out = np.kron(out, _SIGMA[label])
-    return out
-
-
 def labels_to_bits(labels, positions) -> tuple[int, int]:
     x = z = 0
     for label, position in zip(labels, positions):
@@ -106,90 +112,130 @@ def bits_to_labels(string: PauliString, positions) -> tuple[int, ...]:
     return tuple(labels)
 
 
-def _op_key(op: cirq.Operation):
-    try:
-        hash(op.gate)
-        return ("gate", op.gate)
-    except TypeError:
-        return ("id", id(op))
-
-
-def heisenberg_image(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple[int, ...], ...] | None:
-    """Local Pauli labels in the Heisenberg image of ``labels`` under a fixed ``op``; None if unknown."""
-    image = heisenberg_coefficients(op, labels)
-    return None if image is None else tuple(term for term, c in image if abs(c) > _LABEL_TOL)
-
-
-@functools.lru_cache(maxsize=8192)
-def _heisenberg_coefficients_cached(key, labels: tuple[int, ...], matrices_bytes: bytes, k: int, n_kraus: int):
-    kraus = np.frombuffer(matrices_bytes, dtype=complex).reshape(n_kraus, 2**k, 2**k)
-    pauli = _local_matrix(labels)
-    image = sum(K.conj().T @ pauli @ K for K in kraus)
-    return tuple(_coefficients(image, k))
-
-
-def _coefficients(matrix: np.ndarray, k: int, tol: float = 1e-12) -> list[tuple[tuple[int, ...], float]]:
-    """(labels, real coefficient) of a Hermitian ``matrix`` in the local Pauli basis."""
-    dim = 2**k
-    out = []
-    for labels in _local_paulis(k):
-        coefficient = np.trace(_local_matrix(labels).conj().T @ matrix) / dim
-        if abs(coefficient) > tol:
-            out.append((labels, float(np.real(coefficient))))
-    return out
-
-
-def heisenberg_coefficients(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], float], ...] | None:
+def heisenberg_exact(op: cirq.Operation, labels: tuple[int, ...]) -> Coefficients | None:
     """The Heisenberg image Σ_K K† P K of the local Pauli string ``labels`` under a fixed ``op``, as
-    (labels, real coefficient) pairs; None for more than three qubits or an operation with neither
-    a unitary nor a Kraus representation."""
+    (labels, exact coefficient) pairs, every coefficient non-zero (:mod:`privqml.theory.rational`);
+    None for more than three qubits or an operation with neither a unitary nor a Kraus
+    representation."""
     k = len(op.qubits)
     if k > _MAX_EXACT_QUBITS:
         return None
     if cirq.has_unitary(op):
-        kraus = np.asarray([cirq.unitary(op)], dtype=complex)
+        kraus = [cirq.unitary(op)]
     elif cirq.has_kraus(op):
-        kraus = np.asarray(cirq.kraus(op), dtype=complex)
+        kraus = list(cirq.kraus(op))
     else:
         return None
-    return _heisenberg_coefficients_cached(_op_key(op), labels, kraus.tobytes(), k, len(kraus))
+    return heisenberg_pauli_coefficients(kraus, tuple(labels))
 
 
-@functools.lru_cache(maxsize=4096)
-def _generator_terms_cached(matrix_bytes: bytes, k: int) -> tuple[tuple[tuple[int, ...], float], ...]:
-    matrix = np.frombuffer(matrix_bytes, dtype=complex).reshape(2**k, 2**k)
-    return tuple((labels, c) for labels, c in _coefficients(matrix, k, tol=_LABEL_TOL) if any(labels))
+def heisenberg_coefficients(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], float], ...] | None:
+    """:func:`heisenberg_exact` with the coefficients as (correctly rounded) floats."""
+    image = heisenberg_exact(op, labels)
+    return None if image is None else tuple((term, float(c)) for term, c in image)
+
+
+def heisenberg_image(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[tuple[int, ...], ...] | None:
+    """Local Pauli labels in the Heisenberg image of ``labels`` under a fixed ``op`` (every label whose
+    coefficient is not exactly zero); None if unknown."""
+    image = heisenberg_exact(op, labels)
+    return None if image is None else tuple(term for term, _ in image)
+
+
+def generator_exact(op: cirq.Operation) -> Coefficients:
+    """The non-identity local Pauli terms of the slot's generator H per unit exponent with their exact
+    coefficients, every one non-zero (labels in ``op.qubits`` order)."""
+    return tuple((labels, c) for labels, c in pauli_coefficients(generator_matrix(op.gate)) if any(labels))
 
 
 def generator_terms(op: cirq.Operation) -> tuple[tuple[tuple[int, ...], float], ...]:
-    """The non-identity local Pauli terms of the slot's generator H per unit exponent, with their
-    real coefficients (labels in ``op.qubits`` order)."""
-    matrix = generator_matrix(op.gate)
-    return _generator_terms_cached(np.ascontiguousarray(matrix, dtype=complex).tobytes(), len(op.qubits))
+    """:func:`generator_exact` with the coefficients as floats."""
+    return tuple((labels, float(c)) for labels, c in generator_exact(op))
 
 
 def generator_labels(op: cirq.Operation) -> tuple[tuple[int, ...], ...]:
     """Non-identity local Pauli terms of the slot's generator H (on ``op.qubits`` order)."""
-    return tuple(labels for labels, _ in generator_terms(op))
+    return tuple(labels for labels, _ in generator_exact(op))
 
 
 @dataclasses.dataclass(frozen=True)
 class LiveSlots:
-    """Which slots may have a non-zero derivative for one Pauli term of an observable.
+    """Which slots may have a non-zero derivative for one Pauli term P of an observable.
 
     Attributes:
-        live: indices of slots not proven zero.
+        live: indices of slots not proven zero (Bernstein bound Ω_k for ⟨P⟩).
         commuting: slots proven zero because their generator commutes with the
             Heisenberg-evolved observable (inside the light cone).
         outside_cone: slots proven zero because they act outside the backward light cone.
         fell_back_at: number of operations walked (from the end) before the exact Pauli
             tracking gave way to the light cone, or None if it never did.
+        near: (slot, ε_k) for the slots that would be proven zero but for the remainder E_k of
+            the module docstring: |∂⟨P⟩/∂t_k| ≤ Ω_k ε_k with 0 < ε_k < 1. Neither live nor zero.
     """
 
     live: frozenset[int]
     commuting: frozenset[int]
     outside_cone: frozenset[int]
     fell_back_at: int | None
+    near: tuple[tuple[int, float], ...] = ()
+
+    def factors(self, n_slots: int) -> np.ndarray:
+        """[n_slots] the fraction of each slot's Bernstein bound that holds: 1 live, ε_k near zero, 0 zero."""
+        out = np.zeros(n_slots)
+        out[list(self.live)] = 1.0
+        for slot, epsilon in self.near:
+            out[slot] = epsilon
+        return out
+
+
+@dataclasses.dataclass
+class _Remainder:
+    """‖E‖ ≤ ``norm`` with E acting on the qubits of the bit mask ``support`` (the module docstring)."""
+
+    norm: float = 0.0
+    support: int = 0
+
+    def spread_onto(self, mask: int) -> bool:
+        """An operation on ``mask`` may move E onto its qubits; True when it touches E."""
+        if self.support & mask:
+            self.support |= mask
+            return True
+        return False
+
+    def carry(self, dropped: list[float], support: int) -> None:
+        """ε ← ε + (1 + ε)(Σ_R d_R²)^{1/2} for the magnitudes d_R moved out of the touched strings' images."""
+        moved = math.sqrt(sum(d * d for d in dropped)) * (1.0 + _MATRIX_ROUNDING)
+        self.norm = float(np.nextafter(self.norm + (1.0 + self.norm) * moved, np.inf))
+        self.support |= support
+
+
+def _fixed_image(op: cirq.Operation, touching: list[PauliString], positions: list[int], mask: int,
+                 remainder: _Remainder) -> set[PauliString] | None:
+    """The strings the images of ``touching`` keep; the small terms go to ``remainder``. None if unknown."""
+    kept: set[PauliString] = set()
+    dropped: list[float] = []
+    moved_support = 0
+    for r in touching:
+        image = heisenberg_exact(op, bits_to_labels(r, positions))
+        if image is None:
+            return None
+        rest_x, rest_z = r.x & ~mask, r.z & ~mask
+        moved = 0.0
+        for labels, c in image:
+            x, z = labels_to_bits(labels, positions)
+            s = PauliString(rest_x | x, rest_z | z)
+            if not s.support:
+                continue  # the identity commutes with every generator
+            if abs(c) > _CARRY_BELOW:
+                kept.add(s)
+            else:
+                moved += magnitude_up(c)
+                moved_support |= s.support
+        if moved:
+            dropped.append(moved)
+    if dropped:
+        remainder.carry(dropped, moved_support)
+    return kept
 
 
 def live_slots(
@@ -205,6 +251,8 @@ def live_slots(
     exact = True
     fell_back_at = None
     live, commuting, outside = set(), set(), set()
+    near: dict[int, float] = {}
+    remainder = _Remainder()
     operations = canonical.operations
     for step, position in enumerate(range(len(operations) - 1, -1, -1)):
         op = operations[position]
@@ -213,14 +261,16 @@ def live_slots(
         mask = sum(1 << p for p in positions)
         if exact:
             touching = [r for r in strings if r.support & mask]
-            if not touching:
-                if slot >= 0:
-                    outside.add(slot)
-                continue
+            meets_remainder = remainder.spread_onto(mask)
             if slot >= 0:
                 generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
-                if prune_commuting and not any(q.anticommutes(r) for q in generators for r in touching):
-                    commuting.add(slot)
+                zero_on_s = not touching or (prune_commuting and
+                                             not any(q.anticommutes(r) for q in generators for r in touching))
+                if zero_on_s and meets_remainder and remainder.norm < 1.0:
+                    near[slot] = remainder.norm
+                    continue
+                if zero_on_s and not meets_remainder:
+                    (commuting if touching else outside).add(slot)
                     continue
                 live.add(slot)
                 frontier = list(touching)
@@ -232,28 +282,18 @@ def live_slots(
                             if product.support and product not in strings:
                                 strings.add(product)
                                 frontier.append(product)
-            else:
-                new_strings = set(r for r in strings if not r.support & mask)
-                for r in touching:
-                    image = heisenberg_image(op, bits_to_labels(r, positions))
-                    if image is None:
-                        exact = False
-                        break
-                    rest_x, rest_z = r.x & ~mask, r.z & ~mask
-                    for labels in image:
-                        x, z = labels_to_bits(labels, positions)
-                        s = PauliString(rest_x | x, rest_z | z)
-                        if s.support:
-                            new_strings.add(s)
-                if exact:
-                    strings = new_strings
+            elif touching:
+                kept = _fixed_image(op, touching, positions, mask, remainder)
+                if kept is None:
+                    exact = False
+                else:
+                    strings = set(r for r in strings if not r.support & mask) | kept
             if len(strings) > max_strings or not exact:
                 exact = False
                 fell_back_at = step
-                cone = 0
+                cone = remainder.support | mask
                 for r in strings:
                     cone |= r.support
-                cone |= mask
             continue
         # light-cone mode
         if cone & mask:
@@ -262,7 +302,8 @@ def live_slots(
             cone |= mask
         elif slot >= 0:
             outside.add(slot)
-    return LiveSlots(frozenset(live), frozenset(commuting), frozenset(outside), fell_back_at)
+    return LiveSlots(frozenset(live), frozenset(commuting), frozenset(outside), fell_back_at,
+                     tuple(sorted(near.items())))
 
 
 __all__ = [
@@ -270,8 +311,10 @@ __all__ = [
     "LiveSlots",
     "live_slots",
     "pauli_from_cirq",
+    "heisenberg_exact",
     "heisenberg_image",
     "heisenberg_coefficients",
+    "generator_exact",
     "generator_labels",
     "generator_terms",
     "labels_to_bits",

@@ -61,8 +61,9 @@ class EigenSpectrum:
     """Eigen half-turns of an EigenGate and the spread they imply.
 
     Attributes:
-        half_turns: the distinct eigen half-turns λ (global shift excluded).
-        spread: Ω = π (max λ − min λ), radians per unit exponent.
+        half_turns: the distinct eigen half-turns λ (global shift excluded; rounded to 12 decimals
+            to merge duplicates).
+        spread: Ω = π (max λ − min λ), radians per unit exponent, from the unrounded λ.
         frequencies: distinct positive differences π|λ_i − λ_j|, the frequencies of an
             expectation value as a function of the exponent, in radians per unit exponent.
     """
@@ -123,7 +124,8 @@ class CanonicalCircuit:
 @functools.lru_cache(maxsize=4096)
 def _spectrum_from_half_turns(half_turns: tuple[float, ...]) -> EigenSpectrum:
     values = sorted(set(round(h, 12) for h in half_turns))
-    spread = math.pi * (values[-1] - values[0]) if values else 0.0
+    # the spread from the half-turns as given: rounding them first could shrink it
+    spread = math.pi * (max(half_turns) - min(half_turns)) if half_turns else 0.0
     freqs = sorted(
         {round(math.pi * abs(a - b), 12) for a in values for b in values if abs(a - b) > 1e-12}
     )

@@ -8,8 +8,10 @@ Used for sup |∂t_k/∂θ_j|, the angle-derivative factors of the bounds. Strat
    over the 2^n vertices is exact.
 3. ``calculus``: one input — SymPy's ``maximum``/``minimum`` over the interval, with the input
    taken real (so Abs and sign are handled). Exact; accepted only when it is not below the
-   lower bound that interval branch and bound proves (or, where interval arithmetic does not
-   apply, not below the expression sampled on a grid: sampling can only reject it).
+   lower bound that interval branch and bound proves (with no tolerance: that lower bound is
+   rigorous), or, where interval arithmetic does not apply, not below the expression sampled on
+   a grid by more than the samples' rounding (and then raised to the largest sample): sampling
+   can only reject it.
 4. ``interval``: interval arithmetic (natural and mean-value forms, :mod:`privqml.theory.interval`)
    with branch and bound (:func:`sup_abs_interval`), sin(u)/u also read as sinc(u): a rigorous
    upper bound, within 1e-6 of the supremum when the search converges.
@@ -40,6 +42,8 @@ from privqml.theory.interval import Interval, IntervalError, IntervalFunction, c
 _ADVICE = "restrict the input domain or change the encoding"
 _SAMPLES = 2001
 _INFINITE_SIDE_BOXES = 256
+#: relative rounding of a lambdified NumPy evaluation, allowed between a sample and SymPy's maximum
+_SAMPLE_ROUNDING = 1e-13
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,8 +130,10 @@ def sup_abs_interval(
 
 
 def _finite(value) -> float:
+    """|value| of a real number (a rounding-size imaginary part from the evaluation counts in the
+    modulus, which is never below |Re value|); ``inf`` for a genuinely complex one."""
     value = complex(sympy.N(value))
-    return abs(value.real) if abs(value.imag) < 1e-12 else math.inf
+    return abs(value) if abs(value.imag) < 1e-12 else math.inf
 
 
 def _domain_text(symbols, bounds) -> str:
@@ -144,7 +150,7 @@ def _calculus(expr: sympy.Expr, symbol: sympy.Symbol, domain: sympy.Set) -> Opti
         return None
     if any(abs(v.imag) > 1e-12 * max(1.0, abs(v.real)) or math.isnan(v.real) for v in extremes):
         return None
-    return max(abs(v.real) for v in extremes)
+    return max(abs(v) for v in extremes)
 
 
 def _sampled_max(expr: sympy.Expr, symbol: sympy.Symbol, lo: float, hi: float) -> float:
@@ -155,6 +161,14 @@ def _sampled_max(expr: sympy.Expr, symbol: sympy.Symbol, lo: float, hi: float) -
         values = np.abs(np.broadcast_to(np.asarray(function(grid), dtype=complex), grid.shape))
     finite = values[np.isfinite(values)]
     return float(finite.max()) if finite.size else 0.0
+
+
+def _checked_against_samples(calculus: float, sampled: float) -> Optional[float]:
+    """SymPy's maximum when no sample exceeds it by more than evaluation rounding (``_SAMPLE_ROUNDING``
+    relative), raised to the largest sample; None (reject) when a sample exceeds it by more."""
+    if calculus >= sampled * (1 - _SAMPLE_ROUNDING):
+        return max(calculus, sampled)
+    return None
 
 
 def _interval(expr: sympy.Expr, symbols, box) -> tuple[Optional[IntervalSupremum], str]:
@@ -180,13 +194,16 @@ def _over_inputs(expr: sympy.Expr, symbols, bounds) -> Supremum:
         calculus = _calculus(expr, symbol, sympy.Interval(lo, hi))
     enclosure, uncovered = _interval(expr, symbols, [bounds[s] for s in symbols])
     if enclosure is not None and math.isfinite(enclosure.upper):
-        if calculus is not None and enclosure.lower * (1 - 1e-12) <= calculus <= enclosure.upper * (1 + 1e-12):
+        # the enclosures' lower bound is rigorous: a calculus value below it is below the supremum
+        if calculus is not None and enclosure.lower <= calculus <= enclosure.upper * (1 + 1e-12):
             return Supremum(calculus, "calculus")
         return Supremum(enclosure.upper, "interval")
     if calculus is not None and math.isinf(calculus):
         return Supremum(math.inf, "unbounded", f"{expr} is unbounded on {domain}; {_ADVICE}")
-    if calculus is not None and calculus >= _sampled_max(expr, symbols[0], *bounds[symbols[0]]) * (1 - 1e-9):
-        return Supremum(calculus, "calculus")
+    if calculus is not None:
+        checked = _checked_against_samples(calculus, _sampled_max(expr, symbols[0], *bounds[symbols[0]]))
+        if checked is not None:
+            return Supremum(checked, "calculus")
     why = (
         f"privqml's interval arithmetic does not cover {uncovered}"
         if uncovered
@@ -204,9 +221,11 @@ def _over_weights(expr: sympy.Expr, weights: list[str], bounds) -> Supremum:
     calculus = _calculus(expr, free[0], sympy.S.Reals) if len(free) == 1 else None
     enclosure, _ = _interval(expr, free, [bounds.get(s, (-math.inf, math.inf)) for s in free])
     upper = enclosure.upper if enclosure is not None else math.inf
-    if calculus is not None and math.isfinite(calculus) and calculus <= upper * (1 + 1e-12):
-        if calculus >= _sampled_max(expr, free[0], -10 * math.pi, 10 * math.pi) * (1 - 1e-9):
-            return Supremum(calculus, "calculus")
+    lower = enclosure.lower if enclosure is not None else 0.0
+    if calculus is not None and math.isfinite(calculus) and lower <= calculus <= upper * (1 + 1e-12):
+        checked = _checked_against_samples(calculus, _sampled_max(expr, free[0], -10 * math.pi, 10 * math.pi))
+        if checked is not None:
+            return Supremum(checked, "calculus")
     if math.isfinite(upper):
         return Supremum(upper, "interval")
     return Supremum(

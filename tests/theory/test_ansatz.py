@@ -128,6 +128,8 @@ def test_input_domain_mapping_and_defaults():
 def test_check_inputs():
     ansatz = _ansatz(input_domain=((-1.0, 2.0),))
     np.testing.assert_array_equal(ansatz.check_inputs([[0.5], [2.0]]), [[0.5], [2.0]])
+    # within 1e-9 of the domain (rounding of a rescaling): accepted, and returned inside it
+    np.testing.assert_array_equal(ansatz.check_inputs([[-1.0 - 5e-10], [2.0 + 5e-10]]), [[-1.0], [2.0]])
     with pytest.raises(DomainError, match=r"x=2\.5 lies outside its declared domain \[-1\.0, 2\.0\]"):
         ansatz.check_inputs([[0.5], [2.5]])
     with pytest.raises(DomainError, match="NaN or infinite"):

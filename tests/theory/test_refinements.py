@@ -60,6 +60,21 @@ def test_fsim_commutes_with_the_excitation_number_but_not_with_one_z():
     assert not commutes([(xx, 1.0), (yy, 1.0)], {z0: 1.0})
     assert not commutes([(xx, 1.0)], {z0: 1.0, z1: 1.0})
     assert not commutes([(xx, 1.0), (yy, 1.0)], {z0: 1.0, z1: 0.5})  # unequal weights break the symmetry
+    # exact, not within a tolerance: weights one unit in the last place apart do not commute either
+    assert not commutes([(xx, 1.0), (yy, 1.0)], {z0: 1.0, z1: 1.0 + 2.0**-52})
+    assert not commutes([(xx, 1.0), (yy, 1.0 + 2.0**-52)], {z0: 1.0, z1: 1.0})
+
+
+def test_the_whole_observable_walk_keeps_a_tiny_non_commuting_remainder():
+    # ry(π/2) · rz(w) · rx(1e-15), Z measured: |∂f/∂w| reaches sin(1e-15); the exact walk must not
+    # prune rz for the whole observable, and the base walk bounds it by the carried remainder
+    w = sympy.Symbol("w")
+    circuit = cirq.Circuit(cirq.ry(np.pi / 2).on(Q[0]), cirq.rz(w).on(Q[0]), cirq.rx(1e-15).on(Q[0]))
+    bound = gradient_bound(Ansatz(circuit, (w,), (), (_z(Q[0]),)))
+    assert bound.n_pruned_whole_observable == 0 and bound.zero_weights == ()
+    assert math.sin(1e-15) <= bound.grad_norm_bound <= 1.000001e-15
+    (row,) = bound.explain()["observables"][0]["near_zero"]
+    assert row["slot"] == 0 and row["factor"] == pytest.approx(1e-15, rel=1e-6)
 
 
 def test_the_last_fsim_drops_out_of_sum_z_exactly():

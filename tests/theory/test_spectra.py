@@ -20,6 +20,7 @@ import sympy
 from privqml.errors import AnsatzError, UnsupportedGateError
 from privqml.theory import Ansatz, canonicalize, eigen_spectrum
 from privqml.theory.slots import weight_spreads
+from privqml.theory.diagonal import DiagonalPhaseGate
 from privqml.theory.spectra import ControlledEigenGate, generator_matrix
 
 A = sympy.Symbol("a")
@@ -189,6 +190,13 @@ class _Mystery(cirq.Gate):
 
     def __str__(self):
         return f"Mystery({self.angle})"
+
+
+def test_the_spread_comes_from_unrounded_half_turns():
+    # rounding λ = 0.1234567890123456 to 12 decimals first would shrink the spread below π λ
+    half_turn = 0.1234567890123456
+    spectrum = eigen_spectrum(DiagonalPhaseGate([0.0, half_turn], exponent=A))
+    assert spectrum.spread == PI * half_turn and spectrum.spread > PI * round(half_turn, 12)
 
 
 def test_unsupported_gate_names_gate_and_operation():

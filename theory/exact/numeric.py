@@ -332,7 +332,7 @@ def _stack_values(ansatz: Ansatz, weights, inputs, check_domain: bool) -> tuple[
     if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(inputs))):
         raise DomainError("weights or inputs contain NaN or infinite values")
     if check_domain:
-        ansatz.check_inputs(inputs)
+        inputs = ansatz.check_inputs(inputs)  # values within rounding of the domain come back on it
     batch = max(weights.shape[0], inputs.shape[0])
     if weights.shape[0] not in (1, batch) or inputs.shape[0] not in (1, batch):
         raise DomainError(f"batch sizes differ: weights {weights.shape}, inputs {inputs.shape}")

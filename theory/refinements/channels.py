@@ -4,16 +4,36 @@ The Heisenberg Pauli-transfer matrix of a channel N with Kraus operators K is
 R_ab = ½ Tr[σ_a N†(σ_b)], N†(X) = Σ_K K† X K, for a, b ∈ I, X, Y, Z (a run of channels N₁ then N₂
 composes as R₁ R₂). A channel is
 
-- *depolarising* when R = diag(1, φ, φ, φ) and it is unital: N(ρ) = φ ρ + (1 − φ) I/2 · Tr ρ, which
-  commutes with every single-qubit unitary (φ = 1 − 4p/3 for ``cirq.depolarize(p)``);
-- a *Pauli channel* (a mixture of I, X, Y, Z) when it is unital with a diagonal R: bit flip, phase
-  flip, phase damping, depolarising. Its Pauli probabilities follow from the diagonal.
+- *depolarising* when R = diag(1, φ, φ, φ): N(ρ) = φ ρ + (1 − φ) I/2 · Tr ρ, which commutes with
+  every single-qubit unitary (φ = 1 − 4p/3 for ``cirq.depolarize(p)``);
+- a *Pauli channel* (a mixture of I, X, Y, Z) when R is diagonal: bit flip, phase flip, phase
+  damping, depolarising. Its Pauli probabilities follow from the diagonal.
+
+The kind is decided exactly, never within a tolerance (a channel that is only close to
+depolarising is not depolarising, and an argument that assumes it would be off by that much).
+R is computed in exact rational arithmetic (:mod:`privqml.theory.rational`) from what defines the
+channel:
+
+- a channel given as a mixture of unitaries (``cirq.mixture``) that are all Paulis up to a phase
+  is the Pauli channel of those probabilities: R = diag(1, λ_X, λ_Y, λ_Z) with
+  λ_a = Σ_P p_P s_{Pa} / Σ_P p_P, s_{Pa} = ±1 as P commutes or anticommutes with σ_a;
+- phase damping with parameter γ is, by its definition, the Pauli channel with
+  λ = (1, √(1−γ), √(1−γ), 1) (a phase flip of probability (1 − √(1−γ))/2);
+- any other channel from its Kraus operators as floats, with the column of I set to N†(I) = I: a
+  quantum channel is trace preserving, and the floats' Σ K†K = I holds only to rounding (√γ and
+  √(1−γ) are rounded separately). Amplitude damping keeps its exact structure this way.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from fractions import Fraction
+
 import cirq
 import numpy as np
+
+from privqml.theory.rational import heisenberg_pauli_coefficients
 
 _PAULIS = (
     np.eye(2, dtype=complex),
@@ -21,7 +41,8 @@ _PAULIS = (
     np.array([[0, -1j], [1j, 0]], dtype=complex),
     np.array([[1, 0], [0, -1]], dtype=complex),
 )
-_ATOL = 1e-12
+#: s_{Pa} = +1 when σ_P and σ_a commute, −1 when they anticommute (P, a over I, X, Y, Z)
+_SIGNS = tuple(tuple(1 if p == 0 or a == 0 or p == a else -1 for a in range(4)) for p in range(4))
 
 
 def is_channel(op: cirq.Operation) -> bool:
@@ -29,40 +50,89 @@ def is_channel(op: cirq.Operation) -> bool:
     return not cirq.has_unitary(op) and cirq.has_kraus(op)
 
 
+def _pauli_of(unitary: np.ndarray) -> int | None:
+    """P when ``unitary`` is exactly a phase (±1, ±i) times σ_P, else None."""
+    for p, sigma in enumerate(_PAULIS):
+        if any(np.array_equal(unitary, phase * sigma) for phase in (1, -1, 1j, -1j)):
+            return p
+    return None
+
+
+def _mixture_transfer(op: cirq.Operation) -> np.ndarray | None:
+    """R of a mixture of Paulis, exactly from its probabilities; None for anything else."""
+    if len(op.qubits) != 1 or not cirq.has_mixture(op):
+        return None
+    mixture = cirq.mixture(op)
+    paulis = [_pauli_of(np.asarray(u, dtype=complex)) for _, u in mixture]
+    if any(p is None for p in paulis):
+        return None
+    probabilities = [Fraction(float(p)) for p, _ in mixture]
+    total = sum(probabilities)
+    transfer = np.array([[Fraction(0)] * 4 for _ in range(4)], dtype=object)
+    for a in range(4):
+        transfer[a, a] = sum(p * _SIGNS[pauli][a] for p, pauli in zip(probabilities, paulis)) / total
+    return transfer
+
+
+@functools.lru_cache(maxsize=256)
+def _transfer_cached(op: cirq.Operation) -> np.ndarray:
+    transfer = _mixture_transfer(op)
+    if transfer is not None:
+        return transfer
+    transfer = np.array([[Fraction(0)] * 4 for _ in range(4)], dtype=object)
+    transfer[0, 0] = Fraction(1)  # trace preserving: N†(I) = I
+    if isinstance(op.gate, cirq.PhaseDampingChannel):
+        lam = Fraction(math.sqrt(1.0 - float(op.gate.gamma)))
+        transfer[1, 1], transfer[2, 2], transfer[3, 3] = lam, lam, Fraction(1)
+        return transfer
+    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
+    for b in range(1, 4):
+        for (a,), coefficient in heisenberg_pauli_coefficients(kraus, (b,)):
+            transfer[a, b] = coefficient
+    return transfer
+
+
+def transfer_exact(op: cirq.Operation) -> np.ndarray:
+    """R_ab = ½ Tr[σ_a N†(σ_b)] (4 × 4 :class:`fractions.Fraction`, a, b over I, X, Y, Z) of a single-qubit
+    channel, exactly (see the module docstring)."""
+    try:
+        return _transfer_cached(op)
+    except TypeError:  # an operation that cannot be hashed is computed afresh
+        return _transfer_cached.__wrapped__(op)
+
+
 def heisenberg_transfer(op: cirq.Operation) -> np.ndarray:
-    """R_ab = ½ Tr[σ_a N†(σ_b)] (4 × 4, a, b over I, X, Y, Z) of a single-qubit channel."""
-    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
-    return np.array([[0.5 * np.real(np.trace(a @ sum(k.conj().T @ b @ k for k in kraus))) for b in _PAULIS]
-                     for a in _PAULIS])
+    """:func:`transfer_exact` as floats (4 × 4)."""
+    return np.array(transfer_exact(op), dtype=float)
 
 
-def _unital(op: cirq.Operation) -> bool:
-    kraus = [np.asarray(k, dtype=complex) for k in cirq.kraus(op)]
-    return bool(np.allclose(sum(k @ k.conj().T for k in kraus), np.eye(2), rtol=0, atol=_ATOL))
+def _off_diagonal(transfer: np.ndarray) -> bool:
+    return any(transfer[a, b] for a in range(4) for b in range(4) if a != b)
 
 
 def depolarising_factor(op: cirq.Operation) -> float | None:
-    """φ when the single-qubit channel ``op`` is ρ ↦ φ ρ + (1 − φ) I/2·Tr ρ, else None."""
+    """φ when the single-qubit channel ``op`` is ρ ↦ φ ρ + (1 − φ) I/2·Tr ρ exactly, else None."""
     if len(op.qubits) != 1 or not is_channel(op):
         return None
-    transfer = heisenberg_transfer(op)[1:, 1:]
-    phi = float(transfer[0, 0])
-    if np.allclose(transfer, phi * np.eye(3), rtol=0, atol=_ATOL) and _unital(op):
-        return phi
-    return None
+    transfer = transfer_exact(op)
+    if _off_diagonal(transfer) or not transfer[1, 1] == transfer[2, 2] == transfer[3, 3]:
+        return None
+    return float(transfer[1, 1])
 
 
 def pauli_support(op: cirq.Operation) -> tuple[int, ...] | None:
     """The Paulis (0..3 = I, X, Y, Z) a single-qubit Pauli channel applies with non-zero probability, or
-    None when ``op`` is no mixture of Paulis."""
+    None when ``op`` is no mixture of Paulis (exactly)."""
     if len(op.qubits) != 1 or not is_channel(op):
         return None
-    transfer = heisenberg_transfer(op)
-    if not (np.allclose(transfer, np.diag(np.diag(transfer)), rtol=0, atol=_ATOL) and _unital(op)):
+    transfer = transfer_exact(op)
+    if _off_diagonal(transfer):
         return None
-    _, lx, ly, lz = np.diag(transfer)
+    _, lx, ly, lz = (transfer[a, a] for a in range(4))
     probabilities = ((1 + lx + ly + lz) / 4, (1 + lx - ly - lz) / 4, (1 - lx + ly - lz) / 4, (1 - lx - ly + lz) / 4)
-    return tuple(i for i, p in enumerate(probabilities) if p > 1e-15)
+    if any(p < 0 for p in probabilities):
+        return None
+    return tuple(i for i, p in enumerate(probabilities) if p > 0)
 
 
-__all__ = ["depolarising_factor", "heisenberg_transfer", "is_channel", "pauli_support"]
+__all__ = ["depolarising_factor", "heisenberg_transfer", "is_channel", "pauli_support", "transfer_exact"]

@@ -23,9 +23,13 @@ backwards from the end:
   qubit is blocked. Slots it does not reach are left to the base pruning.
 
 The walk also stops when O has more than ``max_strings`` strings or meets an operation on more
-than three qubits. Coefficients are floating-point: a commutator coefficient counts as zero when
-it is below 1e-12 of the scale Σ|c_h c_r| of the products that make it, which is where exact
-cancellations like FSim's land (they cancel term by term in floating point, to 0.0).
+than three qubits. Coefficients are exact rationals (:mod:`privqml.theory.rational`): the
+observable's coefficients, the images of the fixed gates and the generators' Pauli terms are the
+exact values of the floating-point numbers and matrices given, and a commutator coefficient — or a
+term of O — counts as zero only when it is exactly zero. FSim's cancellation is exact (its XX and
+YY terms have the same coefficient); a cancellation that floating point only approximates (a
+fixed ``cirq.ry(π/2)``, whose matrix entries cos(π/4) and sin(π/4) are different floats) leaves a
+non-zero remainder, and the slot is not pruned here.
 
 Pruning a slot for the whole observable removes it from every term's live set too: the
 per-term gradients are then defined without that slot's contributions, which cancel in the
@@ -35,6 +39,8 @@ sum, so every per-term bound still bounds its (redefined) term and the sum is un
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
+from typing import Sequence
 
 import cirq
 import numpy as np
@@ -42,19 +48,19 @@ import numpy as np
 from privqml.theory.pauli import (
     PauliString,
     bits_to_labels,
-    generator_terms,
-    heisenberg_coefficients,
+    generator_exact,
+    heisenberg_exact,
     labels_to_bits,
     pauli_from_cirq,
 )
 from privqml.theory.spectra import CanonicalCircuit
 
-_RELATIVE_ZERO = 1e-12
 # single-qubit products σ_a σ_b = phase · σ_c on labels 0..3 = I, X, Y, Z
 _PHASE = {(1, 2): 1j, (2, 1): -1j, (2, 3): 1j, (3, 2): -1j, (3, 1): 1j, (1, 3): -1j}
 _LABEL = {(0, 0): 0, (1, 0): 1, (1, 1): 2, (0, 1): 3}
 
-Observable = dict[PauliString, float]
+#: Pauli string -> exact real coefficient (floats are accepted and read exactly)
+Observable = dict[PauliString, Fraction]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,42 +93,46 @@ def _product_phase(a: PauliString, b: PauliString) -> complex:
     return phase
 
 
-def commutes(generator: list[tuple[PauliString, float]], observable: Observable) -> bool:
-    """True when [H, O] = 0 exactly for H = Σ c_h P_h and O = Σ c_r P_r (coefficients included)."""
-    commutator: dict[PauliString, complex] = {}
-    scale: dict[PauliString, float] = {}
+def commutes(generator: Sequence[tuple[PauliString, Fraction | float]], observable: Observable) -> bool:
+    """True when [H, O] = 0 exactly for H = Σ c_h P_h and O = Σ c_r P_r (coefficients included, in exact
+    rational arithmetic: a float coefficient is read as the rational number it is)."""
+    real: dict[PauliString, Fraction] = {}
+    imaginary: dict[PauliString, Fraction] = {}
     for h, ch in generator:
         for r, cr in observable.items():
             if not h.anticommutes(r):
                 continue
             product = h.times(r)
-            commutator[product] = commutator.get(product, 0) + 2 * ch * cr * _product_phase(h, r)
-            scale[product] = scale.get(product, 0.0) + abs(2 * ch * cr)
-    return all(abs(value) <= _RELATIVE_ZERO * scale[key] for key, value in commutator.items())
+            phase = _product_phase(h, r)  # ±1 or ±i, exactly
+            value = 2 * Fraction(ch) * Fraction(cr)
+            real[product] = real.get(product, Fraction(0)) + int(phase.real) * value
+            imaginary[product] = imaginary.get(product, Fraction(0)) + int(phase.imag) * value
+    return not any(real.values()) and not any(imaginary.values())
 
 
 def _image(op: cirq.Operation, observable: Observable, positions: list[int]) -> Observable | None:
+    """The exact Heisenberg image of ``observable`` under the fixed ``op``; terms that cancel exactly are
+    dropped, no others."""
     mask = sum(1 << p for p in positions)
     out: Observable = {}
     for string, coefficient in observable.items():
         if not string.support & mask:
-            out[string] = out.get(string, 0.0) + coefficient
+            out[string] = out.get(string, Fraction(0)) + coefficient
             continue
-        image = heisenberg_coefficients(op, bits_to_labels(string, positions))
+        image = heisenberg_exact(op, bits_to_labels(string, positions))
         if image is None:
             return None
         rest_x, rest_z = string.x & ~mask, string.z & ~mask
         for labels, c in image:
             x, z = labels_to_bits(labels, positions)
             key = PauliString(rest_x | x, rest_z | z)
-            out[key] = out.get(key, 0.0) + coefficient * c
-    peak = max((abs(v) for v in out.values()), default=0.0)
-    return {k: v for k, v in out.items() if abs(v) > _RELATIVE_ZERO * peak}
+            out[key] = out.get(key, Fraction(0)) + coefficient * c
+    return {k: v for k, v in out.items() if v}
 
 
-def _generator(op: cirq.Operation, qubit_index: dict) -> list[tuple[PauliString, float]]:
+def _generator(op: cirq.Operation, qubit_index: dict) -> list[tuple[PauliString, Fraction]]:
     positions = [qubit_index[q] for q in op.qubits]
-    return [(PauliString(*labels_to_bits(labels, positions)), c) for labels, c in generator_terms(op)]
+    return [(PauliString(*labels_to_bits(labels, positions)), c) for labels, c in generator_exact(op)]
 
 
 def _slot_group(canonical: CanonicalCircuit, position: int, qubit_index: dict) -> list[int]:
@@ -156,7 +166,8 @@ def whole_observable_pruning(canonical: CanonicalCircuit, observable: cirq.Pauli
     for term in observable:
         if len(term):
             key = pauli_from_cirq(term, qubit_index)
-            current[key] = current.get(key, 0.0) + float(np.real(term.coefficient))
+            current[key] = current.get(key, Fraction(0)) + Fraction(float(np.real(term.coefficient)))
+    current = {k: v for k, v in current.items() if v}
     pruned: set[int] = set()
     blocked: set = set()
     first_block: int | None = None

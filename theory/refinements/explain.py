@@ -7,6 +7,8 @@ observable, the bound after each stage and the gates behind each change:
   light cone of every Pauli term, commuting with every Heisenberg-evolved term, or commuting only
   with the *whole* evolved observable (``commutation``; consecutive slots that form one rotation,
   such as FSim's XX and YY, are listed as one group);
+- ``near_zero``: every slot that is not pruned only because of a negligible remainder carried from
+  fixed gates' Heisenberg images, with its factor φ_k (|∂f/∂t_k| ≤ φ_k Ω_k h);
 - ``prefix``: the groups of qubits whose weights act on a product state, their weights and σ;
 - ``suffix``: per qubit, the weights after its last multi-qubit operation;
 - ``noise``: every slot whose derivative a channel scales, the factor and the channels.
@@ -44,10 +46,16 @@ def explain(refiner, refinements: tuple[str, ...]) -> dict:
             why = ("commutes with every Heisenberg-evolved Pauli term" if k in base.commuting
                    else "outside the backward light cone of every Pauli term")
             pruned.append({"slot": k, "gate": _gate(refiner, k), "refinement": "base pruning", "why": why})
+        factors = np.asarray(live.union_weights(), dtype=float)
+        near_zero = [{"slot": int(k), "gate": _gate(refiner, int(k)), "factor": float(factors[k]),
+                      "why": "commutes with every tracked Heisenberg-evolved Pauli string; only the remainder carried "
+                             "from negligible (non-zero) terms of fixed gates' images reaches it"}
+                     for k in np.nonzero((factors > 0) & (factors < 1))[0] if refiner.table.rows[int(k)].weight_derivatives]
         entry = {
             "observable": str(observable),
             "stages": [{"stage": s, "bound": v} for s, v in refiner.stage_totals(c)],
             "pruned": pruned,
+            "near_zero": near_zero,
         }
         if "prefix" in refinements:
             bound = refiner.prefix(live.union, refiner.removed(c, "commutation" in refinements))

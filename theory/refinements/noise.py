@@ -29,7 +29,9 @@ whose all-T term commutes with the slot's generator; every other term is a unita
 (The smaller "largest φ_q" does not follow from this argument: the map that keeps one-qubit
 components and scales the others is not positive.)
 
-Any other case keeps the factor 1. The factors multiply the slot's spread Ω_k in every bound;
+Any other case keeps the factor 1. The structure is checked exactly on the transfer matrices of
+:mod:`.channels` (an entry that should vanish must be exactly zero), and a factor within 10⁻¹² of 1
+is rounded up to 1. The factors multiply the slot's spread Ω_k in every bound;
 they are never applied to h as a whole (a depolarising channel after the last gate does not
 shrink the derivative of a slot on another qubit).
 """
@@ -43,7 +45,7 @@ import cirq
 import numpy as np
 
 from privqml.theory.pauli import generator_terms
-from privqml.theory.refinements.channels import depolarising_factor, heisenberg_transfer, is_channel
+from privqml.theory.refinements.channels import depolarising_factor, is_channel, transfer_exact
 from privqml.theory.slots import SlotTable
 
 
@@ -72,9 +74,11 @@ def _pauli_axis(op: cirq.Operation) -> int | None:
 
 
 def _pauli_factor(transfer: np.ndarray, axis: int) -> float | None:
+    """max(|λ_Q|, |λ_R|) when the exact transfer matrix has the structure of the module docstring (the
+    entries that would mix Q, R with I, P or with each other are exactly zero), else None."""
     q, r = [a for a in (1, 2, 3) if a != axis]
     off = [transfer[q, 0], transfer[q, axis], transfer[r, 0], transfer[r, axis], transfer[q, r], transfer[r, q]]
-    if max(abs(v) for v in off) > 1e-12:
+    if any(v != 0 for v in off):
         return None
     return float(max(abs(transfer[q, q]), abs(transfer[r, r])))
 
@@ -148,9 +152,9 @@ def _single_qubit_factor(op: cirq.Operation, after: list[cirq.Operation]) -> tup
         else:
             break
     if axis is not None and run:
-        transfer = np.eye(4)
-        for o in run:
-            transfer = transfer @ heisenberg_transfer(o)
+        transfer = transfer_exact(run[0])
+        for o in run[1:]:
+            transfer = transfer @ transfer_exact(o)  # exact rational products
         factor = _pauli_factor(transfer, axis)
         if factor is not None:
             phi, names = _depolarising_after(after[len(run):])

@@ -154,8 +154,9 @@ class AxisChain:
         if support is None:
             return False
         # a random Pauli between: the pair's Gram entry is the largest over the Paulis it may be
-        turned = {tuple(np.round(_PAULI_TURNS[p] @ r, 12).ravel()): _PAULI_TURNS[p] @ r
-                  for p in support for r in self._rotations}
+        # (only exact duplicates merge: two rotations that differ at all both stay, so the maximum over
+        # them is never taken at a neighbour of the rotation that attains it)
+        turned = {(_PAULI_TURNS[p] @ r).tobytes(): _PAULI_TURNS[p] @ r for p in support for r in self._rotations}
         self._rotations = list(turned.values()) if len(turned) <= _MAX_ROTATIONS else []
         return True
 

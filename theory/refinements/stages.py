@@ -50,13 +50,59 @@ STAGES = ("bernstein",) + REFINEMENTS
 @dataclasses.dataclass(frozen=True)
 class LiveSet:
     """One observable's live slots: half-range h, the union mask and (|c_t|, mask_t) per Pauli term, and
-    the slots the base pruning removed for some term (by commutation, or outside the light cone)."""
+    the slots the base pruning removed for some term (by commutation, or outside the light cone).
+
+    The masks hold every slot that is not provably zero — the live ones and the *near-zero* ones of
+    :mod:`privqml.theory.pauli` — and every form that takes a set of slots takes them all as live,
+    which is sound. The per-weight sums use factors instead: ``term_factors[t][k]`` is 1 for a slot
+    live for term t, ε_{t,k} for a near-zero one (|∂⟨P_t⟩/∂t_k| ≤ Ω_k ε_{t,k}) and 0 otherwise;
+    ``union_factors`` (:func:`union_factors`) the same for the whole observable, in units of h.
+    Empty / None when every slot of the masks is live."""
 
     half_range: float
     union: np.ndarray
     terms: tuple[tuple[float, np.ndarray], ...]
     commuting: frozenset[int] = frozenset()
     outside_cone: frozenset[int] = frozenset()
+    union_factors: np.ndarray | None = None
+    term_factors: tuple[np.ndarray, ...] = ()
+
+    def union_weights(self) -> np.ndarray:
+        """The factors of the union's per-weight sum (the mask itself when nothing is near zero)."""
+        return self.union if self.union_factors is None else self.union_factors
+
+    def term_weights(self) -> tuple[np.ndarray, ...]:
+        """The factors of each term's per-weight sum (the masks when nothing is near zero)."""
+        return self.term_factors if self.term_factors else tuple(mask for _, mask in self.terms)
+
+
+def union_factors(half_range: float, terms: Sequence[tuple[float, np.ndarray]],
+                  term_factors: Sequence[np.ndarray], n_slots: int) -> np.ndarray:
+    """[n_slots] φ_k with |∂f/∂t_k| ≤ φ_k Ω_k h for O = c_0 + Σ_t c_t P_t: 1 for a slot live for some term;
+    for a slot that is near zero for the terms that reach it, min(1, Σ_t |c_t| ε_{t,k} / h), since
+    ∂f/∂t_k = Σ_t c_t ∂⟨P_t⟩/∂t_k (rounded up); 0 for a slot every term prunes."""
+    live = np.zeros(n_slots, dtype=bool)
+    near = np.zeros(n_slots)
+    for (coefficient, _), factors in zip(terms, term_factors):
+        live |= factors >= 1.0
+        near += coefficient * np.where(factors < 1.0, factors, 0.0)
+    if half_range > 0:
+        near = np.minimum(1.0, np.nextafter(np.nextafter(near, np.inf) / half_range, np.inf))
+    else:
+        near = (near > 0).astype(float)
+    return np.where(live, 1.0, near)
+
+
+def noise_adjusted(factors: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Factors to use with spreads already multiplied by the noise factors ν_k (:mod:`.noise`): a near-zero
+    slot's derivative is bounded by both ν_k Ω_k h and ε_k Ω_k h, so by min(ν_k, ε_k) Ω_k h —
+    never by the product, which no argument here proves. Live (1) and pruned (0) slots keep theirs."""
+    near = (factors > 0) & (factors < 1.0)
+    if not np.any(near):
+        return factors
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(noise > 0, np.minimum(1.0, np.nextafter(factors / noise, np.inf)), 0.0)
+    return np.where(near & (noise < 1.0), ratio, factors)
 
 
 def subset(entries: SlotEntries, keep: np.ndarray) -> SlotEntries:
@@ -126,20 +172,27 @@ class Refiner:
         if all(len(self.table.rows[k].slot.qubits) == 1 for k in removed):
             # dropping single-qubit slots joins no light cones: the base terms, without them, stand
             return LiveSet(base.half_range, base.union & keep, tuple((coef, m & keep) for coef, m in base.terms),
-                           base.commuting, base.outside_cone)
+                           base.commuting, base.outside_cone,
+                           None if base.union_factors is None else base.union_factors * keep,
+                           tuple(f * keep for f in base.term_factors))
         kept = [i for i, slot in enumerate(canonical.slot_of) if slot not in removed]
         reduced = CanonicalCircuit(tuple(canonical.operations[i] for i in kept),
                                    tuple(canonical.slot_of[i] for i in kept), canonical.slots)
-        terms = []
-        for (coef, mask), term in zip(base.terms, [t for t in self.ansatz.observables[c] if len(t)]):
+        terms, factors = [], []
+        for (coef, mask), base_factors, term in zip(base.terms, base.term_weights(),
+                                                    [t for t in self.ansatz.observables[c] if len(t)]):
             result = live_slots(reduced, pauli_from_cirq(term, self.qubit_index), self.qubit_index, self.max_strings,
                                 self.prune_commuting)
-            reduced_mask = np.zeros(self.table.n_slots, dtype=bool)
-            reduced_mask[list(result.live)] = True
-            terms.append((coef, mask & keep & reduced_mask))
+            # both walks bound the same term where the dropped slots sit at exponent 0: take the smaller
+            factor = np.minimum(np.asarray(base_factors, dtype=float), result.factors(self.table.n_slots)) * keep
+            terms.append((coef, mask & keep & (factor > 0)))
+            factors.append(factor)
         union = np.logical_or.reduce([m for _, m in terms] + [np.zeros(self.table.n_slots, dtype=bool)])
-        return LiveSet(base.half_range, base.union & keep & union if terms else base.union & keep, tuple(terms),
-                       base.commuting, base.outside_cone)
+        union = base.union & keep & union if terms else base.union & keep
+        if base.union_factors is None and all(np.all((f == 0) | (f == 1)) for f in factors):
+            return LiveSet(base.half_range, union, tuple(terms), base.commuting, base.outside_cone)
+        return LiveSet(base.half_range, union, tuple(terms), base.commuting, base.outside_cone,
+                       union_factors(base.half_range, terms, factors, self.table.n_slots) * union, tuple(factors))
 
     def prefix(self, mask: np.ndarray, removed: frozenset[int] = frozenset()) -> PrefixBound:
         return prefix_bound(self.structure(removed), self.entries, mask)
@@ -160,13 +213,19 @@ class Refiner:
         return value
 
     def per_weight(self, c: int, switches: frozenset[str]) -> np.ndarray:
-        """B_j: min of the whole-observable and per-term sums, per unit of each weight."""
+        """B_j: min of the whole-observable and per-term sums, per unit of each weight (near-zero slots
+        with their factors)."""
         live = self.live(c, "commutation" in switches)
-        entries = self.scaled_entries if ("noise" in switches and self.enabled) else self.entries
-        b = live.half_range * per_weight_sums(entries, live.union, entries.sup, self.n_weights)
+        noisy = "noise" in switches and self.enabled
+        entries = self.scaled_entries if noisy else self.entries
+
+        def weights(factors: np.ndarray) -> np.ndarray:
+            return noise_adjusted(factors, self.noise.factors) if noisy else factors
+
+        b = live.half_range * per_weight_sums(entries, weights(live.union_weights()), entries.sup, self.n_weights)
         if self.per_term and live.terms:
-            b_terms = sum((coef * per_weight_sums(entries, m, entries.sup, self.n_weights) for coef, m in live.terms),
-                          np.zeros(self.n_weights))
+            b_terms = sum((coef * per_weight_sums(entries, weights(f), entries.sup, self.n_weights)
+                           for (coef, _), f in zip(live.terms, live.term_weights())), np.zeros(self.n_weights))
             b = np.minimum(b, b_terms)
         return b
 
@@ -255,4 +314,4 @@ class Refiner:
         return tuple((stage, self.total(c, switches_upto(stage))) for stage in STAGES)
 
 
-__all__ = ["LiveSet", "Refiner", "STAGES", "subset", "switches_upto"]
+__all__ = ["LiveSet", "Refiner", "STAGES", "noise_adjusted", "subset", "switches_upto", "union_factors"]
