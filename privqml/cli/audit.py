@@ -7,6 +7,12 @@ the noise scale with confidence intervals, the empirical ε lower bound against 
 every check and a verdict (consistent / violation / no-guarantee); ``--json`` prints one object
 with at least ``epsilon_accounted``, ``epsilon_lower_bound``, ``noise_std_estimate``,
 ``canary_shift_estimate`` and ``verdict``.
+
+With ``--run DIR`` the table shows what every sub-audit ran at (the run's model, loss, C, σ, q, T,
+batch, path, optimizer, public seed, preprocessing, feature range and data fingerprint), the record
+checks' statistics and each sub-audit's verdict. A run whose data here differs from the recorded
+data (by fingerprint) is refused with one line and exit status 2; ``--inject wrong-data`` shows that
+refusal as the failed ``data-fingerprint`` check, verdict ``violation``.
 """
 
 from __future__ import annotations
@@ -65,11 +71,16 @@ def _print_run(report: dict, console: Console) -> None:
     colour = {"consistent": "green", "violation": "bold red", "no-guarantee": "yellow"}
     s = report["setting"]
     table = Table(title=f"privqml audit --run {report['run_dir']}"
-                  + (f" (re-trained with fault {report['inject']})" if report["inject"] else ""), show_header=False)
-    table.add_row("model / dataset", f"{s['model']} / {s['dataset']}")
+                  + (f" (fault injected: {report['inject']})" if report["inject"] else ""), show_header=False)
+    table.add_row("model / loss / dataset", f"{s['model']} / {s['loss']} / {s['dataset']}")
     table.add_row("C, σ, q, T, batch, path",
                   f"{_fmt(s['clip_norm'])}, {s['noise_multiplier']:.4g}, {s['sampling_probability']:.4g}, "
                   f"{s['steps']}, {s['batch_size']}, {s['path']}")
+    table.add_row("optimizer, lr, public seed", f"{s['optimizer']}, {s['lr']:g}, {s['seed']}")
+    table.add_row("preprocessing, feature range", f"{s['preprocessing']}, {s['feature_range']}")
+    recorded = s["data_fingerprint_recorded"]
+    table.add_row("data (n_train, fingerprint)", f"{s['n_train']}, {s['data_fingerprint'][:12]}"
+                  + ("" if recorded == s["data_fingerprint"] else f" (recorded: {str(recorded)[:12]})"))
     table.add_row("ε (RDP / PLD) of the run", f"{_fmt(s['epsilon_rdp'])} / {_fmt(s['epsilon_pld'])} at δ={s['delta']:g}")
     table.add_row("randomness", s["randomness"])
     for name, audit in report["sub_audits"].items():
@@ -77,6 +88,11 @@ def _print_run(report: dict, console: Console) -> None:
         detail = f"[{colour[audit['verdict']]}]{audit['verdict']}[/]"
         if "epsilon_lower_bound" in audit:
             detail += f"  ε_lb {_fmt(audit['epsilon_lower_bound'])} vs accounted {_fmt(audit['epsilon_accounted'])}"
+        if audit.get("noise_p_value") is not None:
+            centred = audit.get("centred_p_value")
+            detail += (f"  noise p={audit['noise_p_value']:.3g}"
+                       + ("" if centred is None else f", centred p={centred:.3g}")
+                       + f" (α={audit['alpha']:g}), max norm/bound {audit['norm_ratio_max']:.3g}")
         if failed:
             detail += f"  failed: {', '.join(failed)}"
         table.add_row(f"sub-audit {name}", detail)
@@ -85,7 +101,7 @@ def _print_run(report: dict, console: Console) -> None:
     for audit in report["sub_audits"].values():
         for check in audit.get("checks", []):
             if not check["passed"]:
-                console.print(f"{check['name']}: {check['detail']}", style="red")
+                console.print(f"{check['name']}: {check['detail']}", style="red", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -99,7 +115,8 @@ def register(app: typer.Typer) -> None:
         mechanism: str = typer.Option("dpsgd", "--mechanism", help="dpsgd | shots | depolarizing (quantum noise only)"),
         path: str = typer.Option("fast", "--path", help="per-example gradient path: fast | stock"),
         inject: Optional[str] = typer.Option(None, "--inject", help="a broken trainer (published-seed | nonfinite-leak | noise-omitted) "
-                                             "or NumPy variant (reference | sensitivity-doubled | data-clip | noise-replayed); must be flagged"),
+                                             "or NumPy variant (reference | sensitivity-doubled | data-clip | noise-replayed); "
+                                             "with --run also a broken record (noise-shrunk-in-record | wrong-data); must be flagged"),
         run: Optional[str] = typer.Option(None, "--run", help="audit the finished run in this --out folder at its exact configuration"),
         trials: Optional[int] = typer.Option(None, "--trials", help="trials per side (default: 20000 dpsgd, 50 shots, 40 depolarizing)"),
         thorough: bool = typer.Option(False, "--thorough", help="10x trials and a real-step audit of the path"),

@@ -5,11 +5,16 @@ Dirac gradient canaries). The model is given m extra *phantom* parameters that t
 touch (their per-example gradient is 0, as for unused parameters of a large network); canary j
 is an example whose gradient is 2C·e_{P+j} (clipped to C·e_{P+j}), included in the training
 set with probability 1/2 (the secret S_j) and then sampled into batches like every other example
-(Poisson, probability q per step). The run is privqml's DP-SGD step — the trainer's per-example
-gradients (fast path) of the model's real batch, clipped and noised by the trainer's TF-Privacy
-Gaussian sum query on the augmented [P + m] vectors — with the first P coordinates applied to the
-model by SGD. The auditor's score for canary j is the sum over steps of the released coordinate
-P + j; it guesses "in" for the k highest and "out" for the k lowest scores, and
+(Poisson, probability q per step). The run is privqml's DP-SGD step on the augmented [P + m]
+vectors: every per-example row is zero either on the model's P coordinates (a canary) or on the m
+phantom ones (a real example), so clipping the augmented row clips its one non-zero block and
+the noised sum splits exactly into the trainer's own step
+(:func:`~privqml.models.privacy.dpsgd.dp_step`, on the run's per-example gradient ``path``) of the
+model's real batch and the trainer's clipping and Gaussian noise
+(:func:`~privqml.models.privacy.dpsgd.clipped_sum`, :func:`~privqml.models.privacy.dpsgd.add_noise`)
+on the canary block, independent across coordinates as one query's noise is. The model's block is
+applied by the run's optimizer (post-processing). The auditor's score for canary j is the sum over
+steps of the released coordinate P + j; it guesses "in" for the k highest and "out" for the k lowest scores, and
 :func:`privqml.verify.audit.one_run_bound.one_run_audit` turns the correct guesses into ε_lb, compared
 with the run's accounted ε (PLD, Poisson q, T steps). Every canary is a neighbour of the run
 without it, so ε_lb ≤ ε_accounted must hold.
@@ -39,8 +44,10 @@ from scipy.special import logsumexp
 
 from privqml import jsonio, validation
 from privqml.models.privacy import accounting, dpsgd
+from privqml.models.data import Dataset
 from privqml.models.training.records import TrainConfig
 from privqml.models.training.setup import run_setup
+from privqml.models.training.trainer import optimizer_for
 from privqml.verify.audit.distinguishing import audit_distinguishing_test
 from privqml.verify.audit.estimates import standard_deviation
 from privqml.verify.audit.one_run_bound import OneRunAudit, one_run_audit
@@ -55,7 +62,9 @@ RUN_AUDIT_N_TEST = 16
 @dataclasses.dataclass(frozen=True)
 class RunAuditResult:
     """One training run with m canaries. ε in nats at ``delta``; ``epsilon_accounted`` by
-    dp-accounting's PLD accountant for T Poisson-subsampled Gaussian steps."""
+    dp-accounting's PLD accountant for T Poisson-subsampled Gaussian steps. ``training`` is what
+    the run was trained with: model, loss, gradient path, public seed, optimizer and learning
+    rate, preprocessing, feature range, the data's fingerprint and the audit's own seed."""
 
     model: str
     mechanism: str
@@ -70,11 +79,12 @@ class RunAuditResult:
     one_run: OneRunAudit
     checks: tuple[Check, ...]
     verdict: str
+    training: dict = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """The audit as privqml JSON values (an infinite ε is ``"inf"``)."""
         return jsonio.to_jsonable({
-            "model": self.model, "mechanism": self.mechanism, "n_canaries": self.n_canaries,
+            "model": self.model, "training": self.training, "mechanism": self.mechanism, "n_canaries": self.n_canaries,
             "steps": self.steps, "sampling_probability": self.sampling_probability,
             "noise_multiplier": self.noise_multiplier, "clip_norm": self.clip_norm, "delta": self.delta,
             "epsilon_accounted": self.epsilon_accounted, "accountant": "pld",
@@ -100,53 +110,68 @@ def one_run_training_audit(
     mechanism: str = "correct",
     seed: int = 0,
     preprocessing: str | None = None,
+    loss: str | None = None,
+    path: str = "fast",
+    optimizer: str = "sgd",
+    feature_range=None,
+    public_seed: int | None = None,
+    data: Dataset | None = None,
 ) -> RunAuditResult:
     """Train once with ``n_canaries`` Dirac canaries and audit the run (module docstring).
 
     ``guesses`` = k guesses "in" and k "out" (default m/4 each, fixed before the run);
     ``mechanism="noise-omitted"`` applies no noise while accounting for σ (the run must be flagged).
-    The model, the data (``preprocessing`` as in :class:`TrainConfig`), C and q are those of a
-    training run with these options (:func:`~privqml.models.training.setup.run_setup`);
-    T = ``steps``.
+    The model, the data, C and q are those of a training run with these options
+    (:func:`~privqml.models.training.setup.run_setup` of a :class:`TrainConfig` with this model,
+    dataset, ``loss``, ``path``, ``optimizer``, ``lr``, ``preprocessing``, ``feature_range`` and
+    public seed ``public_seed``, default ``seed``); ``data`` replaces the dataset the spec names
+    (the audit of a finished run passes the run's data, checked by its fingerprint). T = ``steps``.
+    ``seed`` seeds the audit's own randomness: canary inclusion, batches and noise.
     """
     validation.choice("mechanism", mechanism, RUN_MECHANISMS)
     validation.integer("n_canaries", n_canaries, 4)
     validation.integer("steps", steps, 1)
     config = TrainConfig(model=model_spec, dataset=dataset, epsilon=None, noise_multiplier=noise_multiplier,
-                         delta=delta, clip=clip, batch_size=batch_size, lr=lr, seed=seed, n_train=n_train,
-                         n_test=RUN_AUDIT_N_TEST, preprocessing=preprocessing, allow_large_delta=True)
-    setup = run_setup(config)
+                         delta=delta, clip=clip, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                         seed=seed if public_seed is None else public_seed, path=path, loss=loss, n_train=n_train,
+                         n_test=RUN_AUDIT_N_TEST, preprocessing=preprocessing, feature_range=feature_range,
+                         allow_large_delta=True)
+    setup = run_setup(config, data)
     model, data, clip_norm, q = setup.model, setup.data, setup.clip, setup.sampling_probability
     sigma_applied = 0.0 if mechanism == "noise-omitted" else float(noise_multiplier)
     rng = np.random.default_rng([seed, 7])
     tf.random.set_seed(seed)
     included = rng.random(n_canaries) < 0.5
-    n_weights = model.n_weights
+    step_optimizer = optimizer_for(config)
     scores = np.zeros(n_canaries)
     x_train = data.x_train.astype(np.float32)
     for _ in range(int(steps)):
         batch = dpsgd.poisson_batch(data.n_train, q, rng)
         sampled = np.flatnonzero(included & (rng.random(n_canaries) < q))
-        grads, _ = dpsgd.per_example_gradients(model, x_train[batch], data.y_train[batch])
-        rows = np.zeros((len(batch) + len(sampled), n_weights + n_canaries), np.float32)
-        rows[: len(batch), :n_weights] = grads
-        rows[len(batch) + np.arange(len(sampled)), n_weights + sampled] = 2.0 * clip_norm
-        clipped = dpsgd.clipped_sum(rows, clip_norm)  # the trainer's clipping and noise
-        noised, _ = dpsgd.add_noise(clipped, clip_norm, sigma_applied, q)
-        noised = np.asarray(noised, np.float64)
-        model.weights.assign_sub(lr * noised[:n_weights].astype(np.float32) / batch_size)
-        scores += noised[n_weights:]
+        step = dpsgd.dp_step(model, x_train[batch], data.y_train[batch], clip_norm, sigma_applied, batch_size, q,
+                             config.path)
+        canary_rows = np.zeros((len(sampled), n_canaries), np.float32)
+        canary_rows[np.arange(len(sampled)), sampled] = 2.0 * clip_norm
+        noised, _ = dpsgd.add_noise(dpsgd.clipped_sum(canary_rows, clip_norm), clip_norm, sigma_applied, q)
+        step_optimizer.apply_gradients([(tf.constant(step.gradient), model.weights)])
+        scores += np.asarray(noised, np.float64)
     k = n_canaries // 4 if guesses is None else int(guesses)
     audit = one_run_audit(scores, included, k_positive=k, k_negative=k, delta=delta, confidence=confidence)
     eps_acc = accounting.compute_epsilon(q, float(noise_multiplier), int(steps), delta, "pld")
     checks = (Check("epsilon", audit.epsilon_lower_bound <= eps_acc,
                     f"one-run epsilon lower bound {audit.epsilon_lower_bound:.4g} ({audit.n_correct}/"
                     f"{audit.n_guesses} guesses right) vs accounted {eps_acc:.4g} (pld, q={q:.4g}, T={steps})"),)
+    training = {
+        "model": model.name, "loss": model.loss, "path": config.path, "seed": config.seed,
+        "optimizer": config.optimizer, "lr": config.lr, "preprocessing": data.preprocessing_mode,
+        "feature_range": config.feature_range, "n_train": data.n_train, "data_fingerprint": data.fingerprint(),
+        "audit_seed": int(seed),
+    }
     return RunAuditResult(
         model=model.name, mechanism=mechanism, n_canaries=n_canaries, steps=int(steps),
         sampling_probability=q, noise_multiplier=float(noise_multiplier), clip_norm=float(clip_norm),
         delta=float(delta), epsilon_accounted=eps_acc, epsilon_lower_bound=audit.epsilon_lower_bound,
-        one_run=audit, checks=checks, verdict=verdict_of(eps_acc, checks),
+        one_run=audit, checks=checks, verdict=verdict_of(eps_acc, checks), training=training,
     )
 
 

@@ -9,12 +9,12 @@ options (:func:`~privqml.verify.audit.setting.build_setting`) and
    (:mod:`privqml.verify.audit.mechanisms`), or quantum noise alone — with ``trials`` releases per
    side (default :data:`DEFAULT_TRIALS`, ×:data:`THOROUGH_FACTOR` when ``thorough``); the
    trainer's step also gets the finite-release check and a replay of a short run trained with it
-   (:func:`~privqml.verify.audit.trained_run.short_run_replay`);
+   (:func:`~privqml.verify.audit.replay.short_run_replay`);
 2. with ``thorough`` (DP-SGD, nothing injected): the same audit with the whole step per trial
    (``real_steps``, trials/100 but at least 50, seed + 1);
 3. with ``whole_run``: one training run with 1000 canaries (4000 when ``thorough``)
    (:func:`~privqml.verify.audit.one_run.one_run_training_audit`, its own 50 steps of batch 16 on
-   128 examples) of the setting's model at the given clip and at
+   128 examples) of the setting's model on its ``path`` at the given clip and at
    σ = max(the setting's σ, :data:`WHOLE_RUN_MIN_NOISE_MULTIPLIER`); for the quantum-noise
    mechanisms at C = 1, σ = 1.
 
@@ -22,8 +22,9 @@ The verdict (:mod:`privqml.verify.audit.verdicts`) is the one-step audit's, made
 when the real-step audit finds one; the whole-run audit reports its own verdict beside it.
 
 **A finished run** (:func:`run_audit_report`): :func:`~privqml.verify.audit.trained_run.audit_run`
-at the run's own configuration, with the same trial counts (dpsgd) and 1000 canaries (4000 when
-``thorough``).
+on the run's own data (checked by its fingerprint) and record, at the run's own configuration,
+with the same trial counts (dpsgd) and 1000 canaries (4000 when ``thorough``); ``inject`` may
+name a trainer fault or a record fault (:data:`~privqml.verify.audit.trained_run.RUN_FAULTS`).
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from privqml.models.privacy import faults
 from privqml.verify.audit.mechanisms import BROKEN_MECHANISMS, TrainerStepMechanism
 from privqml.verify.audit.one_run import RunAuditResult, one_run_training_audit
 from privqml.verify.audit.one_step import StepAuditResult, one_step_audit
+from privqml.verify.audit.record import DEFAULT_ALPHA
 from privqml.verify.audit.setting import MECHANISMS, AuditSetting, build_setting, setting_mechanism
-from privqml.verify.audit.trained_run import RunAudit, audit_run, short_run_replay
+from privqml.verify.audit.replay import short_run_replay
+from privqml.verify.audit.trained_run import RunAudit, audit_run
 
 DEFAULT_TRIALS = {"dpsgd": 20_000, "shots": 50, "depolarizing": 40}
 THOROUGH_FACTOR = 10
@@ -162,18 +165,19 @@ def audit_report(
         whole = one_run_training_audit(
             setting.model_spec, dataset, clip=clip if dpsgd else 1.0,
             noise_multiplier=max(setting.noise_multiplier, WHOLE_RUN_MIN_NOISE_MULTIPLIER) if dpsgd else 1.0,
-            delta=delta, n_canaries=_canaries(thorough), seed=seed,
+            delta=delta, n_canaries=_canaries(thorough), seed=seed, path=path,
             mechanism="noise-omitted" if inject == "noise-omitted" else "correct",
         )
     return AuditReport(setting, step, float(mech.canary_norm), real_step, whole)
 
 
 def run_audit_report(run_dir, *, inject: str | None = None, trials: int | None = None, thorough: bool = False,
-                     seed: int = 0) -> RunAudit:
-    """Audit the finished run in ``run_dir`` at its own configuration (module docstring)."""
+                     seed: int = 0, alpha: float = DEFAULT_ALPHA) -> RunAudit:
+    """Audit the finished run in ``run_dir`` at its own configuration (module docstring); ``alpha``
+    is the false-alarm probability of each record check."""
     if trials is None:
         trials = default_trials("dpsgd", thorough)
-    return audit_run(run_dir, trials=trials, n_canaries=_canaries(thorough), inject=inject, seed=seed)
+    return audit_run(run_dir, trials=trials, n_canaries=_canaries(thorough), inject=inject, seed=seed, alpha=alpha)
 
 
 __all__ = ["AuditReport", "DEFAULT_TRIALS", "INJECTABLE", "THOROUGH_FACTOR", "WHOLE_RUN_CANARIES",
