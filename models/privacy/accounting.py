@@ -29,6 +29,12 @@ Traps handled here:
   fixed-size batching would need a different analysis; it is not offered.
 - TF Privacy's statement counts ⌈epochs / q⌉ steps; privqml's trainer accounts for the steps it
   actually ran (the ledger of events returned by the Gaussian sum query).
+- Outside its numerical range an accountant does not fail cleanly: a NaN σ (the 0/0 of a clip that
+  is 0 in float32) loops forever in dp-accounting's fractional-order RDP series, and a per-step
+  signal q·√(e^{1/σ²} − 1) below ~2⁻²⁶ gives a negative RDP (a ValueError) or an ε of 0. Every
+  function here checks its σ and q at the boundary (:func:`check_accountable`, :func:`check_event`):
+  σ finite, q ∈ (0, 1], q·√(e^{1/σ²} − 1) ≥ 2⁻¹⁶ (the derivation is in :mod:`privqml.validation`),
+  and σ ≥ :data:`PLD_SIGMA_FLOOR` for the PLD accountant.
 """
 
 from __future__ import annotations
@@ -48,6 +54,57 @@ from privqml.errors import ConfigError
 ACCOUNTANTS = ("rdp", "pld")
 CALIBRATION_PLD_DISCRETIZATION = 1e-3  # coarser grid while searching: larger, still valid ε
 PLD_SIGMA_FLOOR = 0.3  # below this the PLD grid of a subsampled Gaussian needs > 1 GB
+
+
+def max_accountable_noise_multiplier(sampling_probability: float) -> float:
+    """The largest σ for which q·√(e^{1/σ²} − 1) ≥ 2⁻¹⁶ (:data:`privqml.validation.ACCOUNTING_MIN_SIGNAL`
+    = s): σ_max(q) = 1/√(log(1 + s²/q²)) — 2¹⁶ at q = 1, 0.43 at q = 10⁻⁶."""
+    q = validation.probability("sampling_probability", sampling_probability)
+    return 1.0 / math.sqrt(math.log1p((validation.ACCOUNTING_MIN_SIGNAL / q) ** 2))
+
+
+def check_accountable(sampling_probability: float, noise_multiplier: float, accountant: str | None = None) -> float:
+    """σ, if a Poisson-subsampled Gaussian step (q, σ) lies where the accountants are exact: q ∈ (0, 1],
+    σ = 0 (no noise: ε = ∞) or 0 < σ ≤ :func:`max_accountable_noise_multiplier` (q), and for
+    ``accountant="pld"`` σ ≥ :data:`PLD_SIGMA_FLOOR`; else a one-line ConfigError (never a loop)."""
+    q = validation.probability("sampling_probability", sampling_probability)
+    sigma = validation.non_negative("noise_multiplier", noise_multiplier, hint="sigma = noise stddev / clip")
+    if sigma == 0:
+        return sigma
+    sigma_max = max_accountable_noise_multiplier(q)
+    if sigma > sigma_max:
+        raise ConfigError(
+            f"noise_multiplier={noise_multiplier!r} at sampling_probability={q:.6g}: the per-step privacy loss "
+            f"q*sqrt(exp(1/sigma^2) - 1) is below 2^-16, where dp-accounting's RDP loses its precision (a wrong "
+            f"or failing epsilon); use a noise multiplier <= {sigma_max:.6g} at this q, or a larger batch"
+        )
+    if accountant == "pld" and sigma < PLD_SIGMA_FLOOR:
+        raise ConfigError(
+            f"noise_multiplier={noise_multiplier!r} is below {PLD_SIGMA_FLOOR:g}: the PLD accountant cannot finish "
+            f"in bounded memory; use a noise multiplier >= {PLD_SIGMA_FLOOR:g} or the rdp accountant"
+        )
+    return sigma
+
+
+def check_event(event: dp_accounting.DpEvent, accountant: str | None = None) -> dp_accounting.DpEvent:
+    """``event`` if every Gaussian step in it is accountable (:func:`check_accountable`; a bare
+    ``GaussianDpEvent`` is a step with q = 1) and every composition count is an integer ≥ 1."""
+    if isinstance(event, dp_accounting.PoissonSampledDpEvent):
+        inner = event.event
+        if isinstance(inner, dp_accounting.GaussianDpEvent):
+            check_accountable(event.sampling_probability, inner.noise_multiplier, accountant)
+        else:
+            validation.probability("sampling_probability", event.sampling_probability)
+            check_event(inner, accountant)
+    elif isinstance(event, dp_accounting.GaussianDpEvent):
+        check_accountable(1.0, event.noise_multiplier, accountant)
+    elif isinstance(event, dp_accounting.SelfComposedDpEvent):
+        validation.integer("count", event.count, 1, hint="the number of composed steps")
+        check_event(event.event, accountant)
+    elif isinstance(event, dp_accounting.ComposedDpEvent):
+        for part in event.events:
+            check_event(part, accountant)
+    return event
 
 
 def make_accountant(accountant: str, pld_discretization: float = 1e-4) -> dp_accounting.PrivacyAccountant:
@@ -93,9 +150,11 @@ def compress_ledger(events: Sequence[dp_accounting.DpEvent]) -> dp_accounting.Dp
 def epsilon_of_event(
     event: dp_accounting.DpEvent, delta: float, accountant: str = "rdp", pld_discretization: float = 1e-4
 ) -> float:
-    """ε(δ) of ``event`` by the named accountant (``inf`` when σ = 0)."""
+    """ε(δ) of ``event`` by the named accountant (``inf`` when σ = 0); an event outside the
+    accountants' exact range is refused (:func:`check_event`)."""
     delta = validation.delta("delta", delta)
     validation.choice("accountant", accountant, ACCOUNTANTS)
+    check_event(event, accountant)
     try:
         return _epsilon_cached(event, delta, accountant, float(pld_discretization))
     except TypeError:  # an unhashable event: no cache
@@ -136,6 +195,12 @@ def calibrate_noise_multiplier(
     Brent's method through ``dp_accounting.calibrate_dp_mechanism``; the returned σ is then
     *verified* (and nudged up by ``tol`` steps if needed) so that ε(σ) ≤ target ε always holds.
     Results are cached per argument tuple (calibration costs seconds at large q).
+
+    The search stays inside the accountants' exact range: σ above
+    :func:`max_accountable_noise_multiplier` (q) is evaluated at that maximum, and a target that
+    even the maximum misses is refused (ConfigError) instead of failing inside dp-accounting. The RDP
+    calibration may return a σ below :data:`PLD_SIGMA_FLOOR` (callers refuse it); the PLD one refuses
+    such a target, since PLD cannot verify it in bounded memory.
     """
     target = validation.epsilon("epsilon", target_epsilon)
     delta = validation.delta("delta", delta)
@@ -144,9 +209,17 @@ def calibrate_noise_multiplier(
         return 0.0
     q = validation.probability("sampling_probability", sampling_probability)
     steps = validation.integer("steps", steps, 1)
+    sigma_max = max_accountable_noise_multiplier(q)
 
     def event(sigma: float):
-        return _dpsgd_event(q, max(float(sigma), 1e-6), steps)
+        if sigma >= sigma_max:  # reached only for tiny targets; ε(σ_max) is computed once (cached)
+            if epsilon_of_event(_dpsgd_event(q, sigma_max, steps), delta, "rdp") > target:
+                raise ConfigError(
+                    f"epsilon={target_epsilon} at delta={delta} with q={q:.3g}, steps={steps} needs "
+                    f"a noise_multiplier above {sigma_max:.6g}, beyond which the accountants are not exact; use a "
+                    "larger epsilon, a larger batch or fewer steps"
+                )
+        return _dpsgd_event(q, min(max(float(sigma), 1e-6), sigma_max), steps)
 
     def calibrate(name: str, bracket) -> float:
         try:
@@ -166,6 +239,14 @@ def calibrate_noise_multiplier(
         # RDP answer only, never below PLD_SIGMA_FLOOR. If the lower end of the bracket already
         # meets the target we return it: more noise than needed is still (target, delta)-DP.
         upper = sigma
+        if upper < PLD_SIGMA_FLOOR:
+            floor_eps = epsilon_of_event(event(PLD_SIGMA_FLOOR), delta, "rdp")
+            usable = validation.limit_text(floor_eps, lower=False, digits=3)
+            raise ConfigError(
+                f"epsilon={target_epsilon} needs noise_multiplier={upper:.3g} < {PLD_SIGMA_FLOOR} (rdp), below "
+                f"which the PLD accountant cannot finish in bounded memory; use epsilon <= {usable} for this "
+                f"q={q:.3g}, steps={steps}"
+            )
         if epsilon_of_event(event(upper), delta, "pld", CALIBRATION_PLD_DISCRETIZATION) > target:  # PLD looser here: search up
             sigma = calibrate("pld", dp_accounting.LowerEndpointAndGuess(upper, 2.0 * upper))
         else:
@@ -283,13 +364,17 @@ def tf_privacy_statement_epsilon(
 
 __all__ = [
     "ACCOUNTANTS",
+    "PLD_SIGMA_FLOOR",
     "PrivacyReport",
     "calibrate_noise_multiplier",
+    "check_accountable",
+    "check_event",
     "compress_ledger",
     "compute_epsilon",
     "dpsgd_event",
     "epsilon_of_event",
     "make_accountant",
+    "max_accountable_noise_multiplier",
     "privacy_report",
     "tf_privacy_statement_epsilon",
 ]

@@ -14,6 +14,10 @@ weight vector and label):
 zero when C ≥ G* (no example can be clipped). Unclipped gradients are kept *bit for bit*
 (the factor is applied only where ‖g_i‖ > C), so with C ≥ G* the measured bias is exactly 0.0.
 
+Norms are computed in float64 without overflow or underflow (:func:`l2_norms`): a row whose
+squared norm leaves float64's range is rescaled by its largest entry first, ‖g‖ = m·‖g/m‖ with
+m = max_j |g_j|, so a finite row always has a finite norm.
+
 Privacy scope: the meter looks at raw per-example gradients of the training data. Its history
 is a research diagnostic, **not** covered by the run's (ε, δ) guarantee; do not release it as
 private output (run.json says so).
@@ -58,6 +62,26 @@ class ClipMeasurement:
         return dataclasses.asdict(self)
 
 
+def l2_norms(rows) -> np.ndarray:
+    """‖g_i‖₂ of every row of [B, P], in float64, finite for every finite row.
+
+    Rows whose plain sum of squares overflows (|g_j| ≳ 1e154) or underflows to 0 while the row is
+    not zero are recomputed as m·√(Σ (g_j/m)²) with m = max_j |g_j|; the others are NumPy's norm,
+    bit for bit. A row with a NaN entry has norm NaN, one with an infinite entry (and no NaN) inf.
+    """
+    grads = np.asarray(rows, dtype=np.float64)
+    if grads.ndim != 2:
+        raise ValueError(f"rows have shape {grads.shape}; need (batch, n)")
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        norms = np.linalg.norm(grads, axis=1)
+        peak = np.max(np.abs(grads), axis=1) if grads.shape[1] else np.zeros(grads.shape[0])
+        redo = np.isfinite(peak) & (peak > 0) & ((norms == 0) | ~np.isfinite(norms))
+        if np.any(redo):
+            scaled = grads[redo] / peak[redo, None]
+            norms[redo] = peak[redo] * np.sqrt(np.sum(scaled * scaled, axis=1))
+    return norms
+
+
 def predicted_bias_bound(grad_norm_bound: float | None, clip_norm: float) -> float | None:
     """(G* − C)₊, or None when there is no bound."""
     if grad_norm_bound is None or not math.isfinite(grad_norm_bound):
@@ -73,11 +97,11 @@ def measure_clipping(
     predicted = predicted_bias_bound(grad_norm_bound, clip_norm)
     if grads.shape[0] == 0:
         return ClipMeasurement(step, 0, float(clip_norm), 0.0, 0.0, 0.0, 0.0, 0.0, predicted, grad_norm_bound)
-    norms = np.linalg.norm(grads, axis=1)
+    norms = l2_norms(grads)
     over = norms > clip_norm
     clipped = grads.copy()
-    clipped[over] *= (clip_norm / norms[over])[:, None]
-    bias = float(np.linalg.norm(clipped.mean(axis=0) - grads.mean(axis=0)))
+    clipped[over] = (clipped[over] / norms[over, None]) * clip_norm  # g/‖g‖ first: no overflow
+    bias = float(l2_norms((clipped.mean(axis=0) - grads.mean(axis=0))[None, :])[0])
     return ClipMeasurement(
         step=int(step),
         batch_size=int(grads.shape[0]),
@@ -124,4 +148,4 @@ class ClipMeter:
         }
 
 
-__all__ = ["ClipMeasurement", "ClipMeter", "measure_clipping", "predicted_bias_bound"]
+__all__ = ["ClipMeasurement", "ClipMeter", "l2_norms", "measure_clipping", "predicted_bias_bound"]

@@ -8,8 +8,17 @@ batch size), and releases
 
 the sum divided by the *expected* batch size L as TF Privacy's Gaussian sum query / Gaussian
 average query do (dividing by |B| would make the normaliser data-dependent). Clipping and noise
-go through TF Privacy's :class:`GaussianSumQuery` (``preprocess_record`` = clip_by_global_norm,
-``get_noised_result`` = sum + noise, returning the ``GaussianDpEvent`` it spent).
+go through TF Privacy's :class:`GaussianSumQuery` — ``get_noised_result`` = sum + noise — with
+``preprocess_record`` replaced by :class:`FiniteGaussianSumQuery`'s: a non-finite row becomes zero,
+and the norm is taken in float64, so that a finite row whose float32 squared norm overflows (a
+readout scale of 1e20 gives entries ~1e19, squares ~1e38) is clipped like any other instead of
+turning the release into NaN (TF's ``clip_by_global_norm`` returns NaN for an infinite norm).
+
+Float range: C and σ must lie where float32 arithmetic and the accountants are exact
+(:mod:`privqml.validation`: C ∈ [2⁻⁶⁴, 2³²], σ ∈ {0} ∪ [2⁻¹⁴, 2¹⁶], batches of at most 2²⁴ rows);
+inside it a release is finite, and a release that is not is refused
+(:class:`NonFiniteReleaseError`), never returned — under ``python -O`` too. The σ each step
+reports is the σ applied, f32(σC)/f32(C), rounded down (:func:`applied_noise_multiplier`).
 
 Per-example gradients ∇_θ ℓ_i, two paths:
 
@@ -30,8 +39,10 @@ An empty Poisson batch releases noise alone (the query on an all-zero state).
 from __future__ import annotations
 
 import dataclasses
+import fractions
 import functools
 import logging
+import math
 from typing import Literal
 
 import dp_accounting
@@ -41,11 +52,23 @@ from tensorflow_privacy.privacy.dp_query.gaussian_query import GaussianSumQuery
 from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import GenericDPSGDOptimizer
 
 from privqml import validation
-from privqml.errors import DataError
+from privqml.errors import DataError, PrivqmlError
 from privqml.models.base import Model
-from privqml.models.privacy import faults
+from privqml.models.privacy import accounting, faults
+from privqml.models.privacy.clipping import l2_norms
 
 PATHS = ("fast", "stock")
+#: The clipping factor's float64 shrink: 1 − 2⁻²² absorbs the float32 rounding of a clipped row
+#: (≤ 2⁻²⁴ per entry, ≤ 2⁻³² from the float64 norm), so that ‖clip_C(g)‖₂ ≤ C holds in float32.
+CLIP_SHRINK = 1.0 - 2.0**-22
+
+
+class NonFiniteReleaseError(PrivqmlError, ArithmeticError):
+    """A DP release (noised sum) with a NaN or infinite entry: it is refused, never returned.
+
+    Inside the float-exact range of C and σ it cannot happen (every clipped row is finite with norm
+    ≤ C and the noise is finite); raising — not asserting — keeps the refusal under ``python -O``.
+    """
 
 
 class _QuietPforFallback(logging.Filter):
@@ -144,20 +167,46 @@ class StepResult:
 
 
 class FiniteGaussianSumQuery(GaussianSumQuery):
-    r"""TF Privacy's Gaussian sum query with a finiteness guard before clipping.
+    r"""TF Privacy's Gaussian sum query with a finiteness guard and an overflow-free clip.
 
-    ``preprocess_record`` maps a record with any NaN or infinite entry to the zero record, then
-    clips as :class:`GaussianSumQuery` does (``clip_by_global_norm`` at C). The zero record has
-    norm 0 ≤ C, so the add-or-remove sensitivity stays C and the accountant's analysis is
-    unchanged; without the guard one non-finite example turns the whole released sum into NaN,
-    which reveals its presence with certainty (an unbounded privacy loss).
+    ``preprocess_record`` maps a record g with any NaN or infinite entry to the zero record, then
+    clips it to clip_C(g) = g · min(1, C/‖g‖₂) with ‖g‖₂ computed in float64 (a finite float32 record
+    has ‖g‖₂² ≤ P·2²⁵⁶, far below float64's 2¹⁰²⁴) and the factor shrunk by :data:`CLIP_SHRINK`, so
+    that the float32 row it returns has norm ≤ C exactly (not just up to rounding); a row with
+    ‖g‖₂ ≤ C is returned bit for bit. The zero record has norm 0 ≤ C, so the add-or-remove
+    sensitivity stays C and the accountant's analysis is unchanged; without the guard one non-finite
+    example turns the whole released sum into NaN, which reveals its presence with certainty (an
+    unbounded privacy loss). The stock path runs TF Privacy's optimizer with this very query, so both
+    paths clip alike.
     """
 
-    def preprocess_record(self, params, record):
+    def preprocess_record_impl(self, params, record):
+        """(clipped record, ‖record‖₂ in float64 after the guard), as :class:`GaussianSumQuery`'s."""
         parts = tf.nest.flatten(record)
-        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(p)) for p in parts]))
-        record = tf.nest.map_structure(lambda p: tf.where(finite, p, tf.zeros_like(p)), record)
-        return super().preprocess_record(params, record)
+        wide = [tf.cast(p, tf.float64) for p in parts]
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(w)) for w in wide]))
+        wide = [tf.where(finite, w, tf.zeros_like(w)) for w in wide]
+        norm = tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(w)) for w in wide]))
+        clip_norm = tf.cast(params, tf.float64)
+        factor = tf.where(norm > clip_norm, clip_norm / tf.maximum(norm, clip_norm) * CLIP_SHRINK,
+                          tf.constant(1.0, tf.float64))
+        clipped = [tf.cast(w * factor, p.dtype) for w, p in zip(wide, parts)]
+        return tf.nest.pack_sequence_as(record, clipped), norm
+
+    def preprocess_record(self, params, record):
+        return self.preprocess_record_impl(params, record)[0]
+
+
+def applied_noise_multiplier(query: GaussianSumQuery) -> float:
+    """σ as ``query`` applies it: the largest float64 ≤ f32(σC)/f32(C), the stddev and clip of its
+    float32 global state (0 when the stddev is 0). Never above the applied σ, and within 2⁻²³ of the
+    σ asked for inside the float-exact range (:mod:`privqml.validation`)."""
+    state = query.initial_global_state()
+    stddev = fractions.Fraction(float(np.float32(state.stddev.numpy())))
+    clip_norm = fractions.Fraction(float(np.float32(state.l2_norm_clip.numpy())))
+    exact = stddev / clip_norm
+    sigma = float(exact)  # round to nearest; step down one ulp if that rounded up
+    return sigma if fractions.Fraction(sigma) <= exact else math.nextafter(sigma, 0.0)
 
 
 def _guarded() -> bool:
@@ -205,6 +254,9 @@ def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
     grads = np.asarray(per_example_grads, dtype=np.float32)
     if grads.ndim != 2:
         raise DataError(f"per-example gradients have shape {grads.shape}; need (batch, n_weights)")
+    if grads.shape[0] > validation.MAX_BATCH_ROWS:
+        raise DataError(f"{grads.shape[0]} per-example gradients; a clipped sum is exact in float32 for at most "
+                        "2^24 rows, so split them")
     if grads.shape[0] == 0:
         return np.zeros(grads.shape[1], np.float32)
     return _clipped_sum_fn(float(clip_norm), _guarded())(tf.constant(grads)).numpy()
@@ -221,10 +273,28 @@ def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_proba
     validation.clip_norm("clip", clip_norm)
     validation.noise_multiplier("noise_multiplier", noise_multiplier)
     validation.probability("sampling_probability", sampling_probability)
+    accounting.check_accountable(sampling_probability, noise_multiplier)
     clipped = tf.convert_to_tensor(np.asarray(clipped, dtype=np.float32))
-    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier), _guarded()), clipped,
+    guarded = _guarded()
+    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier), guarded), clipped,
                             sampling_probability)
-    return np.asarray(noised), event
+    noised = np.asarray(noised)
+    if guarded:
+        check_release(noised, float(clip_norm), float(noise_multiplier), "add_noise")
+    return noised, event
+
+
+def check_release(noised: np.ndarray, clip_norm: float, noise_multiplier: float, where: str) -> np.ndarray:
+    """``noised`` if every entry is finite; else :class:`NonFiniteReleaseError` (the release is
+    refused, not returned). An explicit check, not an ``assert``: it holds under ``python -O``."""
+    finite = np.isfinite(noised)
+    if not np.all(finite):
+        raise NonFiniteReleaseError(
+            f"the DP release of {where} has {int(np.sum(~finite))} non-finite entries at clip={clip_norm!r}, "
+            f"noise_multiplier={noise_multiplier!r}; nothing is released. Inside the float-exact range this "
+            "cannot happen: report it with the model and the settings"
+        )
+    return noised
 
 
 @functools.lru_cache(maxsize=64)
@@ -251,8 +321,8 @@ def _noised(query: GaussianSumQuery, clipped_sum: tf.Tensor, sampling_probabilit
     global_state = query.initial_global_state()
     sample_state = query.initial_sample_state(clipped_sum)
     sample_state = query.accumulate_preprocessed_record(sample_state, clipped_sum)
-    noised, _, event = query.get_noised_result(sample_state, global_state)
-    sigma = float(np.asarray(event.noise_multiplier))  # as applied: float32(σC) / float32(C)
+    noised, _, _ = query.get_noised_result(sample_state, global_state)
+    sigma = applied_noise_multiplier(query)  # f32(σC)/f32(C) rounded down, not TF's float32 quotient
     if faults.active("noise-omitted"):  # the broken variant audits must catch: σ accounted, none added
         noised = clipped_sum
     spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
@@ -316,11 +386,15 @@ def dp_step(
     validation.noise_multiplier("noise_multiplier", noise_multiplier)
     validation.positive("expected_batch_size", expected_batch_size, hint="the expected batch size L = q·n_train")
     validation.probability("sampling_probability", sampling_probability)
+    accounting.check_accountable(sampling_probability, noise_multiplier)
     validation.choice("path", path, PATHS)
     validation.integer("n_releases", n_releases, 1)
     clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
     x_t, y_t = _as_inputs(model, x, labels)
     batch = int(x_t.shape[0])
+    if batch > validation.MAX_BATCH_ROWS:
+        raise DataError(f"the batch has {batch} rows; a clipped sum is exact in float32 for at most 2^24 rows, so "
+                        "split it or use a smaller expected batch size")
     guarded = _guarded()
     query = _query(clip_norm, noise_multiplier, guarded)
     grads = norms = clipped = None
@@ -335,7 +409,7 @@ def dp_step(
         grads_t, clipped_t = _fast_step_fn(model, clip_norm, noise_multiplier, guarded)(x_t, y_t)
         noised, event = _noised(query, copies(clipped_t), sampling_probability)
         grads = grads_t.numpy()
-        norms = np.linalg.norm(grads.astype(np.float64), axis=1)
+        norms = l2_norms(grads)
         clipped = clipped_t.numpy()
     else:
         applied = 0.0 if faults.active("noise-omitted") else noise_multiplier
@@ -343,14 +417,13 @@ def dp_step(
         # undo TF Privacy's 1/|B|: the noised sum
         rows = [noised_mean(x_t, y_t) * float(batch) for _ in range(int(n_releases))]
         noised = rows[0] if n_releases == 1 else tf.stack(rows)
-        state = optimizer._global_state  # noqa: SLF001 - the query's σ as applied
-        sigma = float(state.stddev.numpy() / state.l2_norm_clip.numpy())
+        sigma = applied_noise_multiplier(optimizer._dp_sum_query)  # noqa: SLF001 - the query the optimizer ran
         if faults.active("noise-omitted"):
             sigma = noise_multiplier  # what the broken variant tells the accountant
         event = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
     noised = np.asarray(noised, dtype=np.float32)
     if guarded:  # the release is a sum of clipped finite rows plus finite noise
-        assert np.all(np.isfinite(noised)), "a DP release must be finite"
+        check_release(noised, clip_norm, noise_multiplier, path)
     return StepResult(
         gradient=noised / np.float32(expected_batch_size),
         noised_sum=noised,
@@ -394,5 +467,6 @@ def nonprivate_step(model: Model, x, labels) -> StepResult:
     )
 
 
-__all__ = ["FiniteGaussianSumQuery", "PATHS", "StepResult", "add_noise", "clipped_sum", "count_nonfinite", "dp_step", "nonprivate_step", "per_example_gradients",
-           "poisson_batch"]
+__all__ = ["CLIP_SHRINK", "FiniteGaussianSumQuery", "NonFiniteReleaseError", "PATHS", "StepResult", "add_noise",
+           "applied_noise_multiplier", "check_release", "clipped_sum", "count_nonfinite", "dp_step", "nonprivate_step",
+           "per_example_gradients", "poisson_batch"]

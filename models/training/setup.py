@@ -7,21 +7,22 @@ would not be the guarantee:
 1. the classes of the dataset, the model (:func:`privqml.models.zoo.build_model`) and the dataset
    inside the model's public input domain (:func:`privqml.models.data.load_dataset`, or the
    ``data`` given); the loss must fit the classes, the batch the training split;
-2. for a private run: δ < 1/n_train (unless ``allow_large_delta``; a δ that large is met by a
-   mechanism that publishes one example outright) and no unclamped ``bce_prob`` loss (unbounded);
-3. Poisson sampling with q = batch_size / n_train and T = epochs · round(n_train / batch_size)
-   steps;
-4. σ: given, or the smallest σ for which T steps are (target ε, δ)-DP by the configured accountant
-   (:func:`~privqml.models.privacy.accounting.calibrate_noise_multiplier`), raised by a relative
-   margin of 2⁻²⁰ because TF Privacy applies the noise stddev float32(σ·C) to a float32 C, so the σ
-   it applies may be one float32 ulp below σ; a σ below
+2. for a private run, no unclamped ``bce_prob`` loss (unbounded);
+3. the budget, by :func:`privqml.models.privacy.budget.check_budget` (the one budget check every
+   command uses): δ < 1/n_train (unless ``allow_large_delta``; a δ that large is met by a
+   mechanism that publishes one example outright), Poisson sampling with q = batch_size / n_train
+   and T = epochs · round(n_train / batch_size) steps, and σ — given, or the smallest σ for which
+   T steps are (target ε, δ)-DP by the configured accountant, raised by
+   :data:`~privqml.models.privacy.budget.SIGMA_MARGIN` = 1 + 2⁻²⁰ because TF Privacy applies the
+   noise stddev float32(σ·C) to a float32 C; an ε that needs σ below
    :data:`~privqml.models.training.records.MIN_NOISE_MULTIPLIER` is refused (the PLD accountant
    cannot finish in bounded memory);
-5. C: the number given, or ``"bound"``: the theory's loss-gradient bound G* of the model over the
+4. C: the number given, or ``"bound"``: the theory's loss-gradient bound G* of the model over the
    public input domain (for a classical model, the bound of the quantum model it is matched to,
-   so that both are compared at one C) — never a quantity computed from the data. A non-private
-   run needs no C: when the bound is unavailable it has none, and a C it has only sets the
-   clipping meter's threshold.
+   so that both are compared at one C) — never a quantity computed from the data; a private run's
+   C must lie in the float-exact range [2⁻⁶⁴, 2³²] (:func:`privqml.validation.clip_norm`). A
+   non-private run needs no C: when the bound is unavailable it has none, and a C it has only
+   sets the clipping meter's threshold.
 
 The trainer runs what this record describes; the audits build their settings through it, so an
 audit tests the very configuration a training run would use.
@@ -30,19 +31,16 @@ audit tests the very configuration a training run would use.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
 
+from privqml import validation
 from privqml.errors import ConfigError, DataError
 from privqml.models.base import Model
 from privqml.models.data import Dataset, dataset_classes, load_dataset
 from privqml.models.losses import check_loss
-from privqml.models.privacy import accounting
-from privqml.models.training.records import MIN_NOISE_MULTIPLIER, TrainConfig
+from privqml.models.privacy.budget import SIGMA_MARGIN, Budget, check_budget
+from privqml.models.training.records import TrainConfig
 from privqml.models.zoo import build_model, reference_quantum_model
 
-#: TF Privacy's float32 noise stddev may apply σ one ulp low: calibrated σ is raised by this factor.
-SIGMA_MARGIN = 1.0 + 2.0**-20
 NO_CLIP_SOURCE = "none (non-private, no bound)"
 METER_ONLY = "; meter only, not applied (non-private run: no clipping, no noise)"
 
@@ -91,11 +89,8 @@ def run_setup(config: TrainConfig, data: Dataset | None = None) -> RunSetup:
     """The :class:`RunSetup` of ``config`` (module docstring); ``data`` replaces the dataset the
     config names (its features must lie in the model's public input domain)."""
     model, data, n_classes = _model_and_data(config, data)
-    _check_privacy_settings(config, model, data.n_train)
-    q = config.batch_size / data.n_train
-    steps_per_epoch = max(1, round(data.n_train / config.batch_size))
-    steps = config.epochs * steps_per_epoch
-    sigma, calibrated_with = _noise_multiplier(config, q, steps)
+    _check_loss_is_bounded(config, model)
+    budget = _budget(config, data.n_train)
     try:
         clip, clip_source, grad_norm_bound = _clip(config, model, n_classes)
     except ConfigError:
@@ -104,8 +99,17 @@ def run_setup(config: TrainConfig, data: Dataset | None = None) -> RunSetup:
         clip, clip_source, grad_norm_bound = None, NO_CLIP_SOURCE, None
     if not config.private and clip is not None:
         clip_source += METER_ONLY
-    return RunSetup(config, model, data, n_classes, q, steps_per_epoch, steps, clip, clip_source, grad_norm_bound,
-                    sigma, calibrated_with)
+    return RunSetup(config, model, data, n_classes, budget.sampling_probability, budget.steps_per_epoch, budget.steps,
+                    clip, clip_source, grad_norm_bound, budget.noise_multiplier, budget.calibrated_with)
+
+
+def _budget(config: TrainConfig, n_train: int) -> Budget:
+    """:func:`~privqml.models.privacy.budget.check_budget` of ``config`` at ``n_train`` examples."""
+    return check_budget(
+        epsilon=config.epsilon, delta=config.delta, noise_multiplier=config.noise_multiplier, n_train=n_train,
+        batch_size=config.batch_size, epochs=config.epochs, accountant=config.accountant,
+        allow_large_delta=config.allow_large_delta,
+    )
 
 
 def _model_and_data(config: TrainConfig, data: Dataset | None) -> tuple[Model, Dataset, int]:
@@ -134,46 +138,14 @@ def _model_and_data(config: TrainConfig, data: Dataset | None) -> tuple[Model, D
     return model, data, n_classes
 
 
-def _check_privacy_settings(config: TrainConfig, model: Model, n_train: int) -> None:
-    """Refuse, before any training, the settings under which the printed ε would not be the guarantee."""
-    if not config.private:
-        return
-    if config.delta >= 1.0 / n_train and not config.allow_large_delta:
-        raise ConfigError(
-            f"delta={config.delta:g} >= 1/n_train = {1.0 / n_train:.3g}: a mechanism that publishes one "
-            f"training example outright meets it; use delta < {1.0 / n_train:.3g} (e.g. "
-            f"{10 ** math.floor(math.log10(0.1 / n_train)):g}) or --allow-large-delta"
-        )
-    if model.loss == "bce_prob" and model.clamp is None:
+def _check_loss_is_bounded(config: TrainConfig, model: Model) -> None:
+    """Refuse, before any training, a private run whose loss is unbounded (its clipped gradients
+    are still bounded, but the bound the run reports is meaningless)."""
+    if config.private and model.loss == "bce_prob" and model.clamp is None:
         raise ConfigError(
             "loss='bce_prob' without a clamp is unbounded (log p -> -inf as p -> 0) and private training "
             "refuses it; add a clamp to the model (e.g. --model hea:clamp=0.01) or use --loss bce_logits"
         )
-
-
-def _noise_multiplier(config: TrainConfig, q: float, steps: int) -> tuple[float, str | None]:
-    """(σ, the accountant it was calibrated with)."""
-    if not config.private:
-        return 0.0, None
-    if config.noise_multiplier is not None:
-        return float(config.noise_multiplier), None
-    sigma = _calibrated_sigma(float(config.epsilon), float(config.delta), float(q), int(steps), config.accountant)
-    if sigma < MIN_NOISE_MULTIPLIER:
-        floor_eps = accounting.compute_epsilon(q, MIN_NOISE_MULTIPLIER, steps, config.delta, "rdp")
-        raise ConfigError(
-            f"epsilon={config.epsilon:g} needs noise_multiplier={sigma:.3g} < {MIN_NOISE_MULTIPLIER}, below which "
-            f"the PLD accountant cannot finish in bounded memory; use epsilon <= {floor_eps:.3g} for this "
-            f"q={q:.3g}, T={steps} (or epsilon=inf for a non-private run)"
-        )
-    return sigma * SIGMA_MARGIN, config.accountant
-
-
-@functools.lru_cache(maxsize=4096)
-def _calibrated_sigma(epsilon: float, delta: float, q: float, steps: int, accountant: str) -> float:
-    """:func:`~privqml.models.privacy.accounting.calibrate_noise_multiplier`, memoised per process: σ is a
-    pure function of (ε, δ, q, T, accountant), and a sweep calibrates the same budget for every arm,
-    clip and replicate (about a second each time)."""
-    return accounting.calibrate_noise_multiplier(epsilon, delta, q, steps, accountant)
 
 
 def _clip(config: TrainConfig, model: Model, n_classes: int) -> tuple[float, str, float | None]:
@@ -181,7 +153,7 @@ def _clip(config: TrainConfig, model: Model, n_classes: int) -> tuple[float, str
     bound = model.loss_gradient_bound()
     grad_norm_bound = bound.value if bound is not None else None
     if config.clip != "bound":
-        return float(config.clip), "given", grad_norm_bound
+        return float(config.clip), "given", grad_norm_bound  # inside the float-exact range (TrainConfig)
     reference, source = bound, "bound"
     if bound is None:  # classical: the bound of the quantum model it is matched to
         ref_model = reference_quantum_model(config.model, n_classes, config.seed, config.loss)
@@ -192,6 +164,11 @@ def _clip(config: TrainConfig, model: Model, n_classes: int) -> tuple[float, str
             f"clip='bound' but the loss gradient of {config.model} is unbounded: "
             f"{reference.unbounded_reason}. Give a numeric clip"
         )
+    if config.private:
+        try:
+            validation.clip_norm("clip", float(reference.value))
+        except ConfigError as exc:
+            raise ConfigError(f"clip='bound' of model={config.model!r} is G* = {reference.value:.6g}: {exc}") from None
     return float(reference.value), source + f" (loss {reference.loss}: {reference.formula})", grad_norm_bound
 
 

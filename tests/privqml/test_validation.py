@@ -86,3 +86,69 @@ def test_every_refusal_of_a_clip_says_what_to_do_and_refuses_a_data_derived_one(
     for value in ("median", "-1", 0.0, math.nan):
         with pytest.raises(ConfigError, match="a clip computed from the training data is a privacy leak and is refused"):
             validation.clip("clip", value)
+
+
+# -- the float-exact range of C and σ ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "check,value,expected",
+    [
+        (lambda v: validation.clip("clip", v), 2.0**-64, 2.0**-64),
+        (lambda v: validation.clip("clip", v), "4294967296", 2.0**32),
+        (lambda v: validation.clip_norm("clip", v), 2.0**32, 2.0**32),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v), 2.0**16, 65536.0),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v), 2.0**-14, 2.0**-14),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v, positive_floor=0.3), 2.0**16, 65536.0),
+    ],
+)
+def test_the_edges_of_the_float_exact_range_are_accepted(check, value, expected):
+    got = check(value)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "check,value,message",
+    [
+        (lambda v: validation.clip("clip", v), 1e-46, "clip=1e-46 lies outside [5.422e-20, 4.294e+09] (2^-64 to 2^32)"),
+        (lambda v: validation.clip("clip", v), "1e39", "clip=1e+39 lies outside [5.422e-20, 4.294e+09]"),
+        (lambda v: validation.clip("clip", v), 1e-36, "clip=1e-36 lies outside"),
+        (lambda v: validation.clip_norm("clip", v), 2.0**32 * (1 + 2.0**-52), "clip=4294967296.000001 lies outside"),
+        (lambda v: validation.clip_norm("clip", v), 2.0**-65, "clip=2.710505431213761e-20 lies outside"),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v), 1e38,
+         "noise_multiplier=1e+38 is above 65536 (2^16), outside the range where DP-SGD's float32 arithmetic"),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v), 65536.00000000001,
+         "noise_multiplier=65536.00000000001 is above 65536"),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v), 1e-6,
+         "noise_multiplier=1e-06 is below 6.104e-05 (2^-14), outside the range where"),
+        (lambda v: validation.noise_multiplier("noise_multiplier", v), math.nan, "noise_multiplier=nan must be a finite"),
+    ],
+)
+def test_values_outside_the_float_exact_range_are_refused_in_one_line(check, value, message):
+    with pytest.raises(ConfigError) as info:
+        check(value)
+    text = str(info.value)
+    assert text.startswith(message) and "\n" not in text, text
+
+
+def test_the_limits_printed_in_a_refusal_are_themselves_accepted():
+    """The message's interval is rounded inward (5.422e-20, not 5.42e-20 < 2⁻⁶⁴): a user who copies
+    a printed limit is not refused again."""
+    with pytest.raises(ConfigError) as info:
+        validation.clip("clip", 1e-46)
+    lower, upper = str(info.value).split("[")[1].split("]")[0].split(", ")
+    assert validation.clip("clip", lower) == float(lower) and validation.clip("clip", upper) == float(upper)
+    assert float(lower) > validation.CLIP_MIN and float(upper) < validation.CLIP_MAX
+    smallest = validation.limit_text(validation.NOISE_MULTIPLIER_MIN, lower=True)
+    assert validation.noise_multiplier("noise_multiplier", float(smallest)) == float(smallest)
+    assert validation.limit_text(55.78, lower=False, digits=3) == "55.7"
+    assert validation.limit_text(55.71, lower=True, digits=3) == "55.8"
+
+
+def test_the_range_implies_the_derived_bounds_on_sigma_times_c():
+    """The box C ∈ [2⁻⁶⁴, 2³²], σ ∈ [2⁻¹⁴, 2¹⁶] gives σC ∈ [2⁻⁷⁸, 2⁴⁸] — no noise draw with |z| ≥ 2⁻²⁴
+    is flushed after the stock path's division by |B| ≤ 2²⁴ (z·σC/|B| ≥ 2⁻¹²⁶) — and
+    N·C + 8σC < 2⁵⁷ (its square, taken by Adam, stays finite in float32)."""
+    smallest = validation.NOISE_MULTIPLIER_MIN * validation.CLIP_MIN
+    assert smallest == 2.0**-78 and smallest * 2.0**-24 / validation.MAX_BATCH_ROWS == 2.0**-126
+    largest = (validation.MAX_BATCH_ROWS + 8 * validation.NOISE_MULTIPLIER_MAX) * validation.CLIP_MAX
+    assert largest < 2.0**57 and math.isfinite(float(np.float32(largest) ** 2))
+    assert np.float32(2.0**-126) > 0 and np.float32(smallest) == smallest  # normal and exact in float32

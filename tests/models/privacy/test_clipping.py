@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from privqml.models.privacy.clipping import ClipMeter, measure_clipping, predicted_bias_bound
+from privqml.models.privacy.clipping import ClipMeter, l2_norms, measure_clipping, predicted_bias_bound
 from privqml.models.data import load_dataset
 from privqml.models.privacy.dpsgd import per_example_gradients
 from privqml.models.zoo import build_model
@@ -77,3 +77,19 @@ def test_classical_model_at_the_quantum_clip_is_clipped():
     summary = meter.summary()
     assert summary["clip_fraction_max"] == m.fraction_clipped and summary["predicted_bias_max"] is None
     assert not math.isnan(summary["clip_bias_max"])
+
+
+def test_norms_are_computed_without_overflow_or_underflow():
+    """‖(3e200, 4e200)‖ = 5e200 and ‖(3e-200, 4e-200)‖ = 5e-200, where Σg² over/underflows float64;
+    ordinary rows are NumPy's norm bit for bit; the meter then clips a 1e200-sized row to C."""
+    rows = np.array([[3e200, 4e200], [3e-200, 4e-200], [3.0, 4.0], [0.0, 0.0]])
+    with np.errstate(over="ignore", under="ignore"):
+        assert np.linalg.norm(rows[:2], axis=1).tolist() == [np.inf, 0.0]  # the plain formula fails both
+    norms = l2_norms(rows)
+    np.testing.assert_allclose(norms[:2], [5e200, 5e-200], rtol=1e-15)
+    assert norms[2] == np.linalg.norm(rows[2]) and norms[3] == 0.0
+    assert np.isnan(l2_norms([[np.nan, 1.0]])[0]) and l2_norms([[np.inf, 1.0]])[0] == np.inf
+    m = measure_clipping(rows[:3], 2.5)
+    assert m.norm_max == pytest.approx(5e200, rel=1e-15) and m.fraction_clipped == 2 / 3
+    # rows 0 and 2 clip to (1.5, 2), row 1 is kept: bias = ‖mean clip − mean g‖ ≈ ‖(3e200, 4e200)‖/3
+    assert m.bias == pytest.approx(5e200 / 3, rel=1e-12)
