@@ -53,6 +53,20 @@ def test_a_replay_from_run_json_cannot_reproduce_the_weights(tmp_path):
     assert not check.passed and "reproduced from run.json" in check.detail
 
 
+@pytest.mark.parametrize("path", ["fast", "stock"])
+def test_the_replay_check_judges_tiny_releases_at_their_own_scale(path):
+    """At the smallest clip allowed (2^-64) every release is ~1e-20: a fixed absolute tolerance would call any
+    two of them equal (a false 'reproduced'); the check compares in units of the noise's standard deviation."""
+    from privqml.verify.audit.trained_run import replay_check
+
+    honest = train(TrainConfig(**{**TINY, "clip": 2.0**-64, "epochs": 1, "path": path}))
+    assert max(abs(v) for row in honest.released_updates for v in row) < 1e-17
+    assert replay_check(honest).passed
+    with faults.injected("published-seed"):
+        leaky = train(TrainConfig(**{**TINY, "clip": 2.0**-64, "epochs": 1, "path": path}))
+    assert not replay_check(leaky).passed
+
+
 def test_resume_continues_with_fresh_randomness_and_spends_exactly_the_budget(tmp_path):
     config = TrainConfig(**{**TINY, "epochs": 3})
 

@@ -49,7 +49,7 @@ def test_a_non_private_setup_has_no_noise_and_its_clip_only_sets_the_meter():
     [
         (dict(delta=0.05), "delta=0.05 >= 1/n_train = 0.0156"),
         (dict(batch_size=65), "batch_size=65 exceeds the 64 training examples of circle; use batch_size <= 64"),
-        (dict(epsilon=1e6), "epsilon=1e+06 needs noise_multiplier="),
+        (dict(epsilon=1e6), "epsilon=1e+06 needs noise_multiplier < 0.3"),
         (dict(loss="bce_prob"), "loss='bce_prob' without a clamp is unbounded"),
     ],
 )
