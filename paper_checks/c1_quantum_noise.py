@@ -30,7 +30,9 @@ Verdict rule:
   empirical ε lower bounds are reported, with whether they exceed DP-SGD's accounted ε.
 
 Caveat: TFQ's sampled expectations and noisy trajectories draw from TFQ's own generator,
-which TensorFlow's seed does not fix: the noise-only audits reproduce only statistically.
+which TensorFlow's seed does not fix: the noise-only audits reproduce only statistically. The
+audits' DP-SGD noise is drawn from the task's seed (a simulation of the mechanism, not a private
+release), and the plot and the verdict say so.
 
 :func:`analyse` is the pure part (results -> :class:`C1Analysis`: typed audits and exact
 results, the verdict); :func:`render` turns an analysis into the report's tables and the audit
@@ -49,7 +51,7 @@ import numpy as np
 from privqml.paper_checks import plots, stats
 from privqml.paper_checks.profiles import Profile
 from privqml.paper_checks.protocol import Task
-from privqml.paper_checks.report import ClaimReport, Figure, Table
+from privqml.paper_checks.report import SIMULATION_LABEL, ClaimReport, Figure, Table
 from privqml.paper_checks.stats import Verdict
 
 CLAIM = "C1"
@@ -64,6 +66,11 @@ RULE = (
     "supported otherwise (counterexamples hold, DP-SGD audit consistent, noise-only mechanisms 'no-guarantee')"
 )
 PLOT_NAME = "c1_audit.png"
+PRIVACY_STATEMENT = (
+    "no private training data: an exact computation or an audit of a mechanism on synthetic data drawn in the "
+    "public domain with a public canary; the audits' DP-SGD noise is drawn from the task's seed (a simulation of "
+    "the mechanism, not a private release)"
+)
 
 
 def tasks(profile: Profile) -> list[Task]:
@@ -109,6 +116,14 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
         )
         return {**result.as_dict(), "setting": setting.describe()}
     raise ValueError(f"C1 has no task kind {task.kind!r}")
+
+
+def result_privacy(task: Task, result: Mapping[str, Any]) -> dict[str, Any]:
+    """What a C1 result file says about privacy: nothing in it is about private data; an audit's
+    noise is seeded (a simulation), an exact computation draws nothing."""
+    mode = "simulation" if task.kind == "audit" else "none"
+    return {"private": False, "covered": PRIVACY_STATEMENT, "covered_fields": [], "not_covered": PRIVACY_STATEMENT,
+            "not_covered_fields": [], "randomness": {"mode": mode, "statement": PRIVACY_STATEMENT}}
 
 
 def _eps(value) -> float:
@@ -337,9 +352,10 @@ def plot_audits(analysis: C1Analysis, out_dir: Path) -> tuple[Figure, ...]:
     if not rows:
         return ()
     drawn = plots.plot_audit(Path(out_dir) / PLOT_NAME, rows,
-                             title="C1: empirical ε lower bound vs accounted ε (dotted: DP-SGD's accounted ε)")
+                             title="C1: empirical ε lower bound vs accounted ε (dotted: DP-SGD's accounted ε)\n"
+                                   + SIMULATION_LABEL)
     return (Figure(PLOT_NAME, "C1: audit of one training step, DP-SGD vs quantum noise alone, same model and canary",
-                   drawn.series),)
+                   drawn.series, drawn.texts),)
 
 
 def _notes(analysis: C1Analysis) -> tuple[str, ...]:
@@ -364,7 +380,7 @@ def render(analysis: C1Analysis, out_dir: Path) -> ClaimReport:
     return ClaimReport(
         claim=CLAIM, title=TITLE, statement=STATEMENT, verdict=analysis.verdict, numbers=analysis.to_json(),
         tables=_tables(analysis), plots=plot_audits(analysis, out_dir), headline=_headline(analysis),
-        notes=_notes(analysis),
+        notes=_notes(analysis), simulation=bool(analysis.audits),  # the audits draw their noise from the task's seed
     )
 
 

@@ -28,6 +28,12 @@ vacuous on these runs) and how tight the bound was (max observed norm / G*).
 :func:`analyse` is the pure part (runs -> :class:`C2Analysis`: the runs as typed records, the
 checks, the verdict); :func:`render` turns an analysis into the report's tables and two plots;
 :func:`summarise` is the two in a row.
+
+What the (ε, δ) of these runs covers: the released weights and updates, and the test accuracy. The
+checks themselves read the clipping meter — per-example gradient norms, fractions clipped, clip
+bias of the private training data — so every such column, field, headline and reason is marked
+"not covered by ε" (:data:`DIAGNOSTIC_FIELDS`). The runs are simulations (noise and batches derived
+from the task's seed): the plots and the verdict say so.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ import numpy as np
 from privqml.paper_checks import plots, stats
 from privqml.paper_checks.profiles import Profile
 from privqml.paper_checks.protocol import Task
-from privqml.paper_checks.report import ClaimReport, Figure, Table
+from privqml.paper_checks.report import NOT_COVERED_LABEL, SIMULATION_LABEL, ClaimReport, Figure, Table, diagnostic
 from privqml.paper_checks.stats import Verdict
 
 CLAIM = "C2"
@@ -64,6 +70,15 @@ QUANTUM_COLUMNS = ("model", "dataset", "clip_ratio", "clip", "grad_norm_bound", 
                    "steps_bias_over_prediction", "test_accuracy")
 CLASSICAL_COLUMNS = ("model", "dataset", "clip_ratio", "clip", "max_per_example_norm", "clip_fraction_max",
                      "clip_bias_max", "test_accuracy")
+#: the fields of those rows computed from private per-example gradients (not covered by ε)
+DIAGNOSTIC_FIELDS = ("max_per_example_norm", "clip_fraction_max", "clip_bias_max", "steps_over_bound",
+                     "steps_bias_over_prediction")
+DIAGNOSTICS_STATEMENT = (
+    "max_per_example_norm, clip_fraction_max, clip_bias_max, steps_over_bound and steps_bias_over_prediction are "
+    "read from the per-example gradients of the private training data: diagnostics, not covered by the "
+    "(epsilon, delta) guarantee"
+)
+_LABEL = f"({NOT_COVERED_LABEL}: diagnostics of the private training data)"
 
 
 def tasks(profile: Profile) -> list[Task]:
@@ -86,6 +101,14 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
     from privqml.paper_checks.training import run_training_task
 
     return run_training_task(task)
+
+
+def result_privacy(task: Task, result: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's result file says ε covers (:func:`privqml.paper_checks.training.result_privacy`)."""
+    # TensorFlow comes with the training module: loaded once, by the driver that stores the results.
+    from privqml.paper_checks.training import result_privacy as training_privacy
+
+    return training_privacy(task, dict(result))
 
 
 def _family(spec: str) -> str:
@@ -175,7 +198,9 @@ class C2Analysis:
     """The checks of C2 over its runs, and the verdict.
 
     ``checks`` maps each check to True (holds), False (fails) or None (could not be made);
-    ``tightness`` is max over quantum runs of max‖g_i‖ / G* (None without a measured run).
+    ``tightness`` is max over quantum runs of max‖g_i‖ / G* (None without a measured run); it and
+    the checks rest on private per-example gradients (not covered by ε). ``simulation``: some run
+    drew its noise from its recorded seed.
     """
 
     profile: Profile
@@ -186,6 +211,7 @@ class C2Analysis:
     checks: Mapping[str, bool | None]
     tightness: float | None
     verdict: Verdict
+    simulation: bool = False
 
     @property
     def quantum_runs(self) -> tuple[BiasRun, ...]:
@@ -199,6 +225,9 @@ class C2Analysis:
             "max_norm_over_bound": self.tightness,
             "quantum_runs": [dict(zip(QUANTUM_COLUMNS, row)) for row in _quantum_rows(self)],
             "classical_runs": [dict(zip(CLASSICAL_COLUMNS, row)) for row in _classical_rows(self)],
+            "not_covered_by_epsilon": {"fields": [*DIAGNOSTIC_FIELDS, "max_norm_over_bound", "checks"],
+                                       "statement": DIAGNOSTICS_STATEMENT},
+            "simulation": self.simulation,
         }
 
 
@@ -250,17 +279,18 @@ def _reasons(verdict: Verdict, quantum_runs: tuple[BiasRun, ...], classical: tup
     """The checks' outcomes, then the bound's tightness, whether clipping below it was active, the
     classical contrast and missing runs."""
     reasons = list(verdict.reasons)
+    reasons.append(f"the checks read the clipping meter's per-example gradient norms {_LABEL}")
     if tightness is not None:
-        reasons.append(f"largest observed max‖g_i‖ / G* over all quantum runs: {tightness:.3f}")
+        reasons.append(f"largest observed max‖g_i‖ / G* over all quantum runs: {tightness:.3f} [{NOT_COVERED_LABEL}]")
     below = [run for run in quantum_runs if not run.at_or_above]
     active = [run for run in below if run.steps_clipped > 0]
     reasons.append(f"{len(active)} of {len(below)} quantum runs below the bound clipped at least one example"
-                   + (" — check 3 is vacuous on these runs" if below and not active else ""))
+                   + (" — check 3 is vacuous on these runs" if below and not active else "") + f" [{NOT_COVERED_LABEL}]")
     classical_above = [run for group in classical for run in group.runs if run.at_or_above]
     if classical_above:
         clipped = sum(run.steps_clipped > 0 for run in classical_above)
         reasons.append(f"contrast: classical baseline clipped examples in {clipped} of {len(classical_above)} runs "
-                       "at C >= the quantum G* (it has no such bound)")
+                       f"at C >= the quantum G* (it has no such bound) [{NOT_COVERED_LABEL}]")
     if found < expected:
         reasons.append(f"{expected - found} of {expected} runs missing (failed or not run)")
     return tuple(reasons)
@@ -276,8 +306,9 @@ def analyse(profile: Profile, results: Mapping[Task, Mapping[str, Any]]) -> C2An
     checks = _checks(profile, quantum)
     verdict = stats.check_verdict(CLAIM, checks, indicative=profile.indicative)
     reasons = _reasons(verdict, runs, classical, tightness, expected, found)
+    simulation = any(bool(r.get("simulation")) for t, r in results.items() if t.claim == "c2")
     return C2Analysis(profile, expected, found, quantum, classical, checks, tightness,
-                      Verdict(CLAIM, verdict.verdict, verdict.rule, reasons, verdict.indicative))
+                      Verdict(CLAIM, verdict.verdict, verdict.rule, reasons, verdict.indicative), simulation)
 
 
 # -- the report (tables, plots) -------------------------------------------------------------
@@ -292,23 +323,27 @@ def _headline(analysis: C2Analysis) -> str:
         + f"; steps over G*: {sum(run.steps_over_bound for run in runs)}"
         + f"; C ≥ G*: {sum(run.clipped_anything for run in above)} of {len(above)} runs clipped anything"
         + f"; C < G*: bias above (G*−C)+ in {sum(run.steps_bias_over_prediction > 0 for run in below)} of "
-          f"{len(below)} runs ({sum(run.steps_clipped > 0 for run in below)} clipped)"
+          f"{len(below)} runs ({sum(run.steps_clipped > 0 for run in below)} clipped) {_LABEL}"
     )
 
 
 def plot_runs(analysis: C2Analysis, out_dir: Path) -> tuple[Figure, Figure]:
     """The norms-vs-bound bars and the bias plot, written to ``out_dir``."""
     groups = (*analysis.quantum, *analysis.classical)
+    simulation = f"\n{SIMULATION_LABEL}" if analysis.simulation else ""
     norms = plots.plot_norms_vs_bound(Path(out_dir) / NORMS_PLOT,
-                                      [(g.label, g.max_norm, g.bound, g.quantum) for g in groups])
+                                      [(g.label, g.max_norm, g.bound, g.quantum) for g in groups],
+                                      title=f"Largest per-example gradient norm / bound ({NOT_COVERED_LABEL}){simulation}")
     points = [(f"{g.model}/{g.dataset}" if g.quantum else f"classical:{g.model}/{g.dataset}", run.clip_ratio,
                run.clip_bias_max or 0.0, run.predicted_bias_max if g.quantum else None)
               for g in groups for run in g.runs]
-    bias = plots.plot_bias(Path(out_dir) / BIAS_PLOT, points)
+    bias = plots.plot_bias(Path(out_dir) / BIAS_PLOT, points,
+                           title=f"Clipping bias: measured vs predicted (measured: {NOT_COVERED_LABEL}){simulation}")
     return (
         Figure(NORMS_PLOT, "C2: largest per-example gradient norm over whole runs / G* (quantum ≤ 1 required)",
-               norms.series),
-        Figure(BIAS_PLOT, "C2: measured clipping bias vs the prediction (G* − C)+; right: against C/G*", bias.series),
+               norms.series, norms.texts),
+        Figure(BIAS_PLOT, "C2: measured clipping bias vs the prediction (G* − C)+; right: against C/G*", bias.series,
+               bias.texts),
     )
 
 
@@ -318,11 +353,15 @@ def render(analysis: C2Analysis, out_dir: Path) -> ClaimReport:
     return ClaimReport(
         claim=CLAIM, title=TITLE, statement=STATEMENT, verdict=analysis.verdict, numbers=analysis.to_json(),
         tables=(
-            Table("Quantum runs: per-example norms and clipping bias over whole runs (maxima over steps)",
-                  ("model", "task", "C/G*", "C", "G*", "max‖g_i‖", "clipped frac", "bias", "(G*−C)+",
-                   "steps >G*", "steps bias>pred", "test acc"), tuple(_quantum_rows(analysis))),
-            Table("Classical baseline at the same C (ratios of the matched quantum model's G*)",
-                  ("model", "task", "C/G*", "C", "max‖g_i‖", "clipped frac", "bias", "test acc"),
+            Table("Quantum runs: per-example norms and clipping bias over whole runs (maxima over steps; the "
+                  "meter's columns are diagnostics of the private training data, not covered by ε)",
+                  ("model", "task", "C/G*", "C", "G*", diagnostic("max‖g_i‖"), diagnostic("clipped frac"),
+                   diagnostic("bias"), "(G*−C)+", diagnostic("steps >G*"), diagnostic("steps bias>pred"), "test acc"),
+                  tuple(_quantum_rows(analysis))),
+            Table("Classical baseline at the same C (ratios of the matched quantum model's G*; the meter's columns "
+                  "are diagnostics of the private training data, not covered by ε)",
+                  ("model", "task", "C/G*", "C", diagnostic("max‖g_i‖"), diagnostic("clipped frac"),
+                   diagnostic("bias"), "test acc"),
                   tuple(_classical_rows(analysis))),
         ),
         headline=_headline(analysis),
@@ -332,7 +371,9 @@ def render(analysis: C2Analysis, out_dir: Path) -> ClaimReport:
             f"{profile.batch_size}; the meter reads every step (the meter's per-example norms are a diagnostic, "
             "not covered by the run's (ε, δ)).",
             "Float32 tolerance: a step counts as over the bound if max‖g_i‖ > G*(1 + 1e-5).",
-        ),
+        ) + ((f"{SIMULATION_LABEL}: every run derives its noise and Poisson batches from the task's recorded seed.",)
+             if analysis.simulation else ()),
+        simulation=analysis.simulation,
     )
 
 

@@ -59,6 +59,14 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
     return run_training_task(task)
 
 
+def result_privacy(task: Task, result: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's result file says ε covers (:func:`privqml.paper_checks.training.result_privacy`)."""
+    # TensorFlow comes with the training module; the driver that stores results has it loaded for G*.
+    from privqml.paper_checks.training import result_privacy as training_privacy
+
+    return training_privacy(task, dict(result))
+
+
 def analyse(profile: Profile, results: Mapping[Task, Mapping[str, Any]]) -> RegimeMap:
     """The regime map of C3's runs (pure): cells, Holm-adjusted tests, references, verdict."""
     return regime_analysis.analyse(profile.c3_design(), results, indicative=profile.indicative, verdict_claim=CLAIM)

@@ -3,10 +3,14 @@
 :func:`comparison_design` validates a comparison given as text (the command line's values, or
 the same from Python) and returns a :class:`~privqml.paper_checks.regimes.Design` — one block per
 n_train, each over the ε × C grid, the quantum arm and the classical arms (bare families are
-matched to the quantum model). :func:`run_comparison` runs the design as a resumable sweep (task
-records under ``DIR/runs/compare/``; the same command again recomputes nothing, an interrupted one
-resumes) on the local pool or Ray, analyses it and writes ``DIR/report.md``,
-``DIR/results.json``, ``DIR/regime_map.png`` and ``DIR/regime_causes.png``.
+matched to the quantum model) — after checking the budget of every private cell
+(:func:`privqml.paper_checks.preflight.check_cells`: δ against 1/n with n the size each block
+trains on, an ε the accountants can reach). :func:`run_comparison` makes the task records, checks
+their clips (a bound multiple's C = k·G* once G* is pinned) and the output directory before it
+creates anything, then runs the design as a resumable sweep (task records under
+``DIR/runs/compare/``, each result file stating what ε covers; the same command again recomputes
+nothing, an interrupted one resumes) on the local pool or Ray, analyses it and writes
+``DIR/report.md``, ``DIR/results.json``, ``DIR/regime_map.png`` and ``DIR/regime_causes.png``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 from privqml import validation
 from privqml.errors import ConfigError
 from privqml.models.data import SYNTHETIC_TASKS, dataset_classes
-from privqml.paper_checks import regime_analysis, regime_report, regimes
+from privqml.paper_checks import preflight, regime_analysis, regime_report, regimes
 from privqml.paper_checks.executors import make_executor
 from privqml.paper_checks.learning_rate import LRRule, supports
 from privqml.paper_checks.protocol import Task, atomic_write_json
@@ -104,9 +108,9 @@ def comparison_design(
 
     ``lr="auto"``: each arm's learning rate by the public rule of
     :mod:`privqml.paper_checks.learning_rate` on ``lr_grid``; a number: that rate for every arm.
+    The settings and the budget of every (ε, n) cell are checked first, the model specs last (their
+    parser loads TensorFlow), so a budget that cannot be met is refused within seconds.
     """
-    quantum = _model("quantum", quantum)
-    arms = tuple(_model("classical", c) for c in _items("classical", classical))
     dataset_classes(dataset)  # validates the task's name
     validation.integer("seeds", seeds, 1, hint="replicates per cell; >= 2 for intervals and tests")
     validation.integer("epochs", epochs, 1)
@@ -131,6 +135,10 @@ def comparison_design(
         raise ConfigError(f"n_train={','.join(str(n) for n in sizes)}: dataset={dataset!r} trains on the size its "
                           f"split gives, so several sizes would repeat the same runs; give one --n-train or use a "
                           f"synthetic task ({', '.join(SYNTHETIC_TASKS)})")
+    # δ < 1/n, a reachable ε, σ in range: every cell, before any run (and before TensorFlow loads)
+    preflight.check_cells(dataset, sizes, finite, delta, batch_size, epochs)
+    quantum = _model("quantum", quantum)
+    arms = tuple(_model("classical", c) for c in _items("classical", classical))
     axis = "n_train" if len(sizes) > 1 else "centre"
     blocks = tuple(Block(dataset, quantum, arms, n, finite, clip_set, axis=axis) for n in sizes)
     return Design(CLAIM, blocks, seeds, epochs, batch_size, delta, n_test, rule, rate)
@@ -142,6 +150,14 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
     from privqml.paper_checks.training import run_training_task
 
     return run_training_task(task)
+
+
+def result_privacy(task: Task, result: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run's result file says ε covers (:func:`privqml.paper_checks.training.result_privacy`)."""
+    # TensorFlow comes with the training module; the driver has it loaded already (the model specs, G*).
+    from privqml.paper_checks.training import result_privacy as training_privacy
+
+    return training_privacy(task, dict(result))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,11 +179,12 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
                    command: str = "") -> ComparisonRun:
     """Run ``design`` (resumable) and write its regime map into ``out_dir`` (module docstring)."""
     started = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    records = regimes.tasks(design)
+    preflight.check_tasks(records)  # budgets and the clips the records fix, k·G* included: before any file
+    out = preflight.prepare_out_dir(out_dir)
     runner = make_executor(executor, address=address, workers=workers)
-    summary = run_sweep(regimes.tasks(design), run_task, out / "runs", runner, progress=progress,
-                        raise_on_failure=False)
+    summary = run_sweep(records, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
+                        privacy=result_privacy)
     if summary.failures:
         atomic_write_json(out / "failures.json", {str(t.rel_path): tb for t, tb in summary.failures.items()})
     elif (out / "failures.json").exists():
@@ -184,4 +201,4 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
 
 
 __all__ = ["CLAIM", "ComparisonRun", "comparison_design", "parse_clips", "parse_epsilons", "parse_sizes",
-           "run_comparison", "run_task"]
+           "result_privacy", "run_comparison", "run_task"]

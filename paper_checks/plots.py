@@ -1,8 +1,10 @@
 """PNG plots of the paper checks (matplotlib, Agg backend; no display needed).
 
 Each function takes plain numbers (no result objects), writes one PNG and returns a
-:class:`Drawn` record: the path and the numbers drawn, read back from the matplotlib artists
-before the figure is saved (so a test can hold a figure to the table it illustrates):
+:class:`Drawn` record: the path, the numbers drawn and the figure's titles, read back from the
+matplotlib artists before the figure is saved (so a test can hold a figure to the table it
+illustrates, and find a label such as the simulation flag in what was drawn). A ``title`` may hold
+several lines; callers put the simulation label on a line of its own:
 
 - :func:`plot_accuracy_vs_epsilon` — C3: test accuracy (mean and 95% interval over seeds) against
   ε, one panel per (task, clip), one line per model; ε = ∞ (no privacy) drawn at the right edge.
@@ -49,11 +51,13 @@ class Drawn:
             ``fill_between``. x positions are those of the axes (an ε = ∞ point sits where the
             plot draws it, labelled ∞).
         xticklabels: the tick labels of the (first) x axis, in order.
+        texts: the figure's title (suptitle) and every axes title, in that order, as drawn.
     """
 
     path: Path
     series: Mapping[str, Points]
     xticklabels: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
 
 
 def _line(line) -> Points:
@@ -68,9 +72,16 @@ def _scatter(collection) -> Points:
     return tuple((float(x), float(y)) for x, y in collection.get_offsets())
 
 
+def _texts(fig) -> tuple[str, ...]:
+    """The suptitle, then every non-empty axes title, read from the figure's artists."""
+    titles = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
+    return tuple(t for t in titles if t)
+
+
 def _save(fig, path: Path | str, series: Mapping[str, Points], ax=None) -> Drawn:
     ticks = tuple(t.get_text() for t in ax.get_xticklabels()) if ax is not None else ()
-    return Drawn(save_figure_atomic(fig, path, dpi=110), dict(series), ticks)
+    texts = _texts(fig)
+    return Drawn(save_figure_atomic(fig, path, dpi=110), dict(series), ticks, texts)
 
 
 def plot_accuracy_vs_epsilon(
@@ -269,7 +280,9 @@ def plot_regime_heatmap(
         ax.set_ylabel("C")
         ax.set_title(name, fontsize=8)
         fig.colorbar(image, ax=ax, label="q − c accuracy")
-    fig.suptitle(title + "  (▲ quantum higher, ▼ classical higher after Holm; ≈ equivalent)", fontsize=9)
+    first, *rest = title.split("\n")  # the marks' legend ends the first line; further lines (labels) follow
+    fig.suptitle("\n".join([first + "  (▲ quantum higher, ▼ classical higher after Holm; ≈ equivalent)", *rest]),
+                 fontsize=9)
     return _save(fig, path, series, axes.flat[0])
 
 

@@ -11,7 +11,11 @@ record alone follow
 - its **random stream**: a NumPy ``Generator`` (PCG64) seeded from the key, passed to the task
   function, so the same record reproduces the same numbers wherever it runs.
 
-A finished task's file holds the record, its key and the task function's result, written
+A finished task's file holds the record, its key and the task function's result — and, where
+the sweep is given one, a ``privacy`` statement beside them: what the run's (ε, δ) covers and which
+fields of the result are diagnostics of the private training data it does not cover. The
+statement is no part of the record, so it never changes a key or a path (a sweep resumed with or
+without it finds the same files). The file is written
 atomically (a temporary file in the same directory, fsync, ``os.replace``) in privqml's JSON
 convention (:mod:`privqml.jsonio`: strict JSON, ±∞ and NaN as the strings ``"inf"``, ``"-inf"``,
 ``"nan"``). Files written by earlier versions, with the non-standard ``Infinity``/``NaN`` tokens,
@@ -275,8 +279,9 @@ def load_result(task: Task, out_dir: Path | str) -> dict[str, Any] | None:
 
 
 def store_result(task: Task, out_dir: Path | str, result: Mapping[str, Any], wall_seconds: float,
-                 worker: str = "") -> dict[str, Any]:
-    """Write the finished ``task``'s file (atomically) and return what was written."""
+                 worker: str = "", privacy: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write the finished ``task``'s file (atomically) and return what was written; ``privacy``, when
+    given, is written at the top level beside the result (module docstring)."""
     payload = {
         "task": task.to_json(),
         "key": task.key,
@@ -285,6 +290,8 @@ def store_result(task: Task, out_dir: Path | str, result: Mapping[str, Any], wal
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "worker": worker,
     }
+    if privacy is not None:
+        payload["privacy"] = dict(privacy)
     atomic_write_json(result_path(task, out_dir), payload)
     return payload
 

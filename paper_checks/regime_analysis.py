@@ -50,6 +50,12 @@ from privqml.paper_checks.stats import Interval, PairedComparison, Verdict
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = stats.SUPPORTED, stats.NOT_SUPPORTED, stats.INCONCLUSIVE
 #: a non-private accuracy within this of chance (1 / n_classes): the model has not learnt the task
 NEAR_CHANCE = 0.05
+#: the fields of an arm's cell (:class:`ArmCell`) computed from private per-example gradients
+ARM_DIAGNOSTICS = ("clip_fraction", "clip_bias", "noise_to_signal")
+DIAGNOSTICS_STATEMENT = (
+    "clip_fraction, clip_bias and noise_to_signal of every arm are computed from the per-example gradients of "
+    "the private training data: diagnostics, not covered by the (epsilon, delta) guarantee"
+)
 
 RULE = (
     "per cell and classical arm: paired t-test of quantum - classical accuracy over seeds, Holm-adjusted over "
@@ -72,6 +78,8 @@ class ArmCell:
         clip_fraction: mean over replicates of the run's mean share of examples clipped.
         clip_bias: mean over replicates of the run's mean ‖mean clip_C(g) − mean g‖ (gradient units).
         noise_to_signal: mean over replicates of σC/(L · median‖mean clip_C(g)‖).
+            (These three are diagnostics of the private training data, not covered by ε:
+            :data:`ARM_DIAGNOSTICS`.)
         lrs: the distinct learning rates the arm's runs used.
     """
 
@@ -191,7 +199,9 @@ class RegimeMap:
     """Everything a comparison concludes: cells, references, learning-rate choices, verdict.
 
     ``lr_choices`` holds per (task, arm) the distinct public choices (learning rate, grid, the
-    validation accuracies, where the public data came from) as recorded in the runs.
+    validation accuracies, where the public data came from) as recorded in the runs; ``simulation``
+    is True when some run drew its noise and Poisson batches from its recorded seed (a simulation of
+    DP training, not a private release).
     """
 
     design: Design
@@ -201,6 +211,7 @@ class RegimeMap:
     runs_expected: int
     runs_found: int
     verdict: Verdict
+    simulation: bool = False
 
     @property
     def supported(self) -> tuple[RegimeCell, ...]:
@@ -216,6 +227,8 @@ class RegimeMap:
             "verdict": self.verdict.to_json(), "cells": [c.to_json() for c in self.cells],
             "nonprivate": [r.to_json() for r in self.references], "lr_choices": list(self.lr_choices),
             "counts": {v: sum(c.verdict == v for c in self.cells) for v in (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)},
+            "simulation": self.simulation,
+            "not_covered_by_epsilon": {"fields": list(ARM_DIAGNOSTICS), "statement": DIAGNOSTICS_STATEMENT},
         }
 
 
@@ -434,10 +447,12 @@ def analyse(design: Design, results: Mapping[Task, Mapping[str, Any]], indicativ
         verdict = dataclasses.replace(verdict, reasons=verdict.reasons + (
             "not learnt without privacy (within {:.2f} of chance), so retention there measures nothing: ".format(NEAR_CHANCE)
             + ", ".join(f"{r.model} on {r.dataset} n={r.n_train} ({r.accuracy.mean:.3f})" for r in near),))
-    return RegimeMap(design, cells, _references(design, runs), _lr_choices(runs), expected, found, verdict)
+    simulation = any(bool(r.get("simulation")) for by_rep in runs.values() for r in by_rep.values())
+    return RegimeMap(design, cells, _references(design, runs), _lr_choices(runs), expected, found, verdict,
+                     simulation)
 
 
 __all__ = [
-    "ArmCell", "ArmComparison", "INCONCLUSIVE", "NEAR_CHANCE", "NOT_SUPPORTED", "RULE", "Reference", "RegimeCell",
+    "ARM_DIAGNOSTICS", "ArmCell", "ArmComparison", "DIAGNOSTICS_STATEMENT", "INCONCLUSIVE", "NEAR_CHANCE", "NOT_SUPPORTED", "RULE", "Reference", "RegimeCell",
     "RegimeMap", "SUPPORTED", "analyse", "group", "regime_verdict", "resolution",
 ]

@@ -2,7 +2,8 @@
 
 - :func:`tables` — the map (one row per cell and classical arm: accuracies, q − c with its 95%
   interval, Holm-adjusted p, outcome, the cell's verdict), retention, the causes per arm
-  (fraction clipped, clip bias, noise-to-signal σC/(L‖mean clip_C(g)‖)), the non-private
+  (fraction clipped, clip bias, noise-to-signal σC/(L‖mean clip_C(g)‖): computed from private
+  per-example gradients, so their columns are marked "not covered by ε"), the non-private
   references with weight counts, and the public learning-rate choices;
 - :func:`plot_heatmap` — one heatmap per block and classical arm (rows C, columns ε) of the mean
   q − c with significance marks; the numbers drawn are those of the map table (tests hold them
@@ -10,6 +11,10 @@
 - :func:`plot_causes` — per block, the regime (q − c against ε per C) beside its causes
   (fraction clipped and clip bias against C, noise-to-signal against ε, per arm);
 - :func:`render` — all of it as a :class:`~privqml.paper_checks.report.ClaimReport`.
+
+A map whose runs drew their noise from recorded seeds (``RegimeMap.simulation``) carries
+:data:`~privqml.paper_checks.report.SIMULATION_LABEL` on a title line of both figures and beside its
+verdict.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 from privqml.paper_checks import plots
 from privqml.paper_checks.regime_analysis import RegimeCell, RegimeMap
 from privqml.paper_checks.regimes import bound_ratio, clip_label
-from privqml.paper_checks.report import ClaimReport, Figure, Table
+from privqml.paper_checks.report import SIMULATION_LABEL, ClaimReport, Figure, Table, diagnostic
 
 HEATMAP_NAME = "regime_map.png"
 CAUSES_NAME = "regime_causes.png"
@@ -57,6 +62,8 @@ def map_rows(regime_map: RegimeMap) -> tuple[tuple, ...]:
     return tuple(rows)
 
 
+#: the causes table's diagnostic columns (private per-example gradients), each marked "not covered by ε"
+CAUSES_COLUMNS = tuple(diagnostic(name) for name in ("fraction clipped", "clip bias", "noise/signal"))
 MAP_COLUMNS = ("task", "quantum", "n_train", "C", "ε", "seeds", "quantum acc", "classical", "classical acc",
                "q − c", "95% CI", "p (t, Holm)", "p (Wilcoxon)", "outcome", "cell verdict")
 
@@ -90,8 +97,9 @@ def tables(regime_map: RegimeMap) -> tuple[Table, ...]:
               ("task", "quantum", "n_train", "C", "ε", "quantum", "classical", "classical retention", "q − c",
                "p (t, Holm)", "outcome"), retention),
         Table("Causes per arm (means over seeds): fraction of examples clipped, clip bias ‖mean clip(g) − mean g‖, "
-              "noise-to-signal σC/(L·‖mean clip(g)‖)",
-              ("task", "quantum", "n_train", "C", "ε", "arm", "fraction clipped", "clip bias", "noise/signal"), causes),
+              "noise-to-signal σC/(L·‖mean clip(g)‖) — computed from the per-example gradients of the private "
+              "training data: diagnostics, not covered by ε",
+              ("task", "quantum", "n_train", "C", "ε", "arm", *CAUSES_COLUMNS), causes),
         Table("Non-private reference (ε = ∞: no clipping, no noise) and weight counts",
               ("task", "n_train", "examples trained on", "model", "weights", "seeds", "test accuracy", "lr",
                "near chance"), references),
@@ -130,11 +138,17 @@ def heatmap_panels(regime_map: RegimeMap) -> dict[str, tuple]:
     return panels
 
 
+def figure_title(regime_map: RegimeMap, title: str) -> str:
+    """``title``, with :data:`SIMULATION_LABEL` on a line of its own when the map's runs are simulations."""
+    return f"{title}\n{SIMULATION_LABEL}" if regime_map.simulation else title
+
+
 def plot_heatmap(regime_map: RegimeMap, out_dir: Path, name: str = HEATMAP_NAME) -> Figure:
-    drawn = plots.plot_regime_heatmap(Path(out_dir) / name, heatmap_panels(regime_map),
-                                      title=f"{regime_map.verdict.claim}: quantum − classical private test accuracy")
+    drawn = plots.plot_regime_heatmap(
+        Path(out_dir) / name, heatmap_panels(regime_map),
+        title=figure_title(regime_map, f"{regime_map.verdict.claim}: quantum − classical private test accuracy"))
     return Figure(name, "Regime map: mean quantum − classical private test accuracy per (C, ε), per block and "
-                  "classical arm; ▲/▼ significant after Holm over the whole map, ≈ equivalent", drawn.series)
+                  "classical arm; ▲/▼ significant after Holm over the whole map, ≈ equivalent", drawn.series, drawn.texts)
 
 
 def _mean(values) -> float | None:
@@ -180,10 +194,13 @@ def causes_rows(regime_map: RegimeMap) -> list[tuple[str, list[dict]]]:
 
 
 def plot_causes(regime_map: RegimeMap, out_dir: Path, name: str = CAUSES_NAME) -> Figure:
-    drawn = plots.plot_line_panels(Path(out_dir) / name, causes_rows(regime_map),
-                                   title=f"{regime_map.verdict.claim}: regimes and their causes")
+    drawn = plots.plot_line_panels(
+        Path(out_dir) / name, causes_rows(regime_map),
+        title=figure_title(regime_map, f"{regime_map.verdict.claim}: regimes and their causes (fraction clipped, "
+                                       "clip bias, noise/signal: not covered by ε)"))
     return Figure(name, "Per block: quantum − classical accuracy against ε (per C) beside the causes — fraction "
-                  "clipped and clip bias against C, noise-to-signal against ε — per arm", drawn.series)
+                  "clipped and clip bias against C, noise-to-signal against ε — per arm (the causes are diagnostics "
+                  "of the private training data, not covered by ε)", drawn.series, drawn.texts)
 
 
 def headline(regime_map: RegimeMap) -> str:
@@ -204,7 +221,11 @@ def notes(regime_map: RegimeMap) -> tuple[str, ...]:
         f"{design.epochs} epochs, expected batch {design.batch_size} (Poisson), Adam, {lr}; δ={design.delta:g}; σ "
         "calibrated per run from the target ε (RDP); every arm of a cell has the same C, ε, δ, q and steps, hence the same σ.",
         "Pairing: replicate r of a task has one seed for every arm (data split, Poisson draws, noise): the runs are "
-        "simulations of DP training, reproducible from the recorded seed.",
+        "simulations of DP training, reproducible from the recorded seed"
+        + (f" ({SIMULATION_LABEL})." if regime_map.simulation else "."),
+        "Fraction clipped, clip bias and noise-to-signal are computed from the per-example gradients of the private "
+        "training data: diagnostics, not covered by ε (only the released weights and what is computed from them on "
+        "test or public data are).",
         "Features are the same for every arm: synthetic tasks are drawn in the public domain; digits are mapped by "
         "PCA + scaling fitted on a held-out public split.",
     ) + (("One seed: no intervals and no tests; outcomes follow the sign of the difference (indicative).",)
@@ -219,8 +240,8 @@ def render(regime_map: RegimeMap, out_dir: Path, claim: str, title: str, stateme
                plot_causes(regime_map, out_dir, prefix + CAUSES_NAME))
     return ClaimReport(claim=claim, title=title, statement=statement, verdict=regime_map.verdict,
                        numbers=regime_map.to_json(), tables=tables(regime_map), headline=headline(regime_map),
-                       plots=figures, notes=notes(regime_map))
+                       plots=figures, notes=notes(regime_map), simulation=regime_map.simulation)
 
 
-__all__ = ["CAUSES_NAME", "HEATMAP_NAME", "MAP_COLUMNS", "causes_rows", "headline", "heatmap_panels", "map_rows",
-           "notes", "plot_causes", "plot_heatmap", "render", "tables"]
+__all__ = ["CAUSES_COLUMNS", "CAUSES_NAME", "HEATMAP_NAME", "MAP_COLUMNS", "causes_rows", "figure_title", "headline",
+           "heatmap_panels", "map_rows", "notes", "plot_causes", "plot_heatmap", "render", "tables"]

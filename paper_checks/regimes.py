@@ -32,6 +32,7 @@ import math
 import re
 from typing import Any
 
+from privqml import validation
 from privqml.errors import ConfigError
 from privqml.paper_checks.learning_rate import LRRule
 from privqml.paper_checks.protocol import Task
@@ -42,7 +43,9 @@ _BOUND_RE = re.compile(r"^\s*(?:([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)\s*[x*×]\s*)?
 
 # -- clips ----------------------------------------------------------------------------------
 def parse_clip(value: Any) -> str | float:
-    """A clip choice: ``"bound"``, ``"<k>xbound"`` (k > 0; ``"1xbound"`` is ``"bound"``) or a number > 0.
+    """A clip choice: ``"bound"``, ``"<k>xbound"`` (k > 0; ``"1xbound"`` is ``"bound"``) or a number > 0
+    inside the range where float32 clipping is exact (:func:`privqml.validation.clip_norm`; a multiple's
+    value k·G* is checked when a record pins G*).
 
     Raises ConfigError naming the value and what to write instead.
     """
@@ -61,7 +64,7 @@ def parse_clip(value: Any) -> str | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"clip={value!r} must be a finite number > 0, 'bound' or a multiple such as 4xbound; "
                           "a clip computed from the training data is a privacy leak and is refused")
-    return float(value)
+    return validation.clip_norm("clip", float(value))
 
 
 def bound_ratio(clip: str | float) -> float | None:

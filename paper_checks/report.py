@@ -11,6 +11,13 @@ any number of them into one directory:
   ``labels`` (claim -> verdict with "(indicative)" when so), ``claims`` (claim ->
   :meth:`ClaimReport.to_json`: the verdict record and the numbers behind it) and ``meta``
   (profile, executor, wall time, package versions, command).
+
+Two labels travel with every output that needs them: :data:`SIMULATION_LABEL` (runs whose noise and
+Poisson batches are derived from a recorded seed — a reproducible simulation of DP training, not a
+release that is private against a reader of the seed) and :data:`NOT_COVERED_LABEL` (numbers computed
+from the private training data — per-example gradient norms, fractions clipped, clip bias,
+noise-to-signal, train accuracy, class counts — which the (ε, δ) guarantee does not cover;
+:func:`diagnostic` marks a column or field name with it).
 """
 
 from __future__ import annotations
@@ -30,12 +37,23 @@ from privqml.paper_checks.stats import Verdict
 _VERSIONED = ("privqml", "tensorflow", "tensorflow-quantum", "tensorflow-privacy", "dp-accounting", "cirq-core",
               "numpy", "scipy", "scikit-learn", "ray")
 
+SIMULATION_LABEL = "SIMULATION: seeded noise, not a private release"
+NOT_COVERED_LABEL = "not covered by ε"
+NOT_COVERED_STATEMENT = (
+    "numbers marked [not covered by ε] are diagnostics computed from the private training data (per-example "
+    "gradients, train accuracy, class counts): the (ε, δ) guarantee does not cover them"
+)
 RANDOMNESS_NOTE = (
     "Randomness: every training run here is a *simulation* of DP training (noise and Poisson batches "
     "derived from the task's recorded seed, so the arms of a paired comparison share them): its epsilon is "
     "the guarantee of the simulated mechanism, not privacy against a reader of the seed. `privqml train` "
     "without --simulation-seed draws both from secret OS entropy."
 )
+
+
+def diagnostic(name: str) -> str:
+    """``name`` (a table column or a JSON field) marked as a diagnostic of the private training data."""
+    return f"{name} [{NOT_COVERED_LABEL}]"
 
 
 def package_versions() -> dict[str, str]:
@@ -80,12 +98,15 @@ class Table:
 
 @dataclasses.dataclass(frozen=True)
 class Figure:
-    """A plot of the report: its PNG's file name in the report directory, a caption, and the
-    numbers drawn in it (:attr:`privqml.paper_checks.plots.Drawn.series`: label -> (x, y) points)."""
+    """A plot of the report: its PNG's file name in the report directory, a caption, the numbers
+    drawn in it (:attr:`privqml.paper_checks.plots.Drawn.series`: label -> (x, y) points) and its
+    titles as drawn (:attr:`~privqml.paper_checks.plots.Drawn.texts`: the simulation label, where it
+    applies, is among them)."""
 
     name: str
     caption: str
     series: Mapping[str, tuple[tuple[float, float], ...]] = dataclasses.field(default_factory=dict)
+    texts: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +123,8 @@ class ClaimReport:
         plots: the figures, whose PNGs are already in the report directory.
         notes: caveats, what was and was not measured, settings.
         headline: the key numbers in one line (printed beside the verdict).
+        simulation: the claim's runs drew their noise from recorded seeds (:data:`SIMULATION_LABEL`
+            goes beside its verdict and on its plots).
     """
 
     claim: str
@@ -113,6 +136,7 @@ class ClaimReport:
     plots: tuple[Figure, ...] = ()
     notes: tuple[str, ...] = ()
     headline: str = ""
+    simulation: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The claim's entry of results.json (``claims.<claim>``)."""
@@ -125,11 +149,14 @@ class ClaimReport:
             "tables": [t.to_json() for t in self.tables],
             "plots": [figure.name for figure in self.plots],
             "notes": list(self.notes),
+            "simulation": self.simulation,
         }
 
     def markdown(self) -> str:
         parts = [f"## {self.claim} — {self.title}", "", f"> {self.statement}", "",
                  f"**Verdict: {self.verdict.label}**" + (f" — {self.headline}" if self.headline else ""), ""]
+        if self.simulation:
+            parts += [f"**{SIMULATION_LABEL}**", ""]
         parts += [f"- {reason}" for reason in self.verdict.reasons]
         parts += ["", f"*Rule:* {self.verdict.rule}", ""]
         for table in self.tables:
@@ -154,7 +181,10 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
         lines += [f"Command: `{meta['command']}`", ""]
     if meta.get("profile"):
         lines += [f"Profile: **{meta['profile']}**" + (" — verdicts are *indicative* (one seed, no intervals)" if indicative else ""), ""]
-    lines += [f"> {RANDOMNESS_NOTE}", ""]
+    simulation = any(c.simulation for c in claims)
+    if simulation:
+        lines += [f"**{SIMULATION_LABEL}.**", ""]
+    lines += [f"> {RANDOMNESS_NOTE}", "", f"> Privacy scope: {NOT_COVERED_STATEMENT}.", ""]
     lines += ["| claim | verdict | key numbers |", "|---|---|---|"]
     lines += [f"| {c.claim} {c.title} | {c.verdict.label} | {_cell(c.headline)} |" for c in claims]
     lines += [""]
@@ -171,7 +201,9 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
         "verdicts": {c.claim: c.verdict.verdict for c in claims},
         "labels": {c.claim: c.verdict.label for c in claims},
         "indicative": indicative,
-        "randomness": {"mode": "simulation", "statement": RANDOMNESS_NOTE},
+        "randomness": {"mode": "simulation", "statement": RANDOMNESS_NOTE,
+                       "label": SIMULATION_LABEL if simulation else None},
+        "not_covered": NOT_COVERED_STATEMENT,
         "claims": {c.claim: c.to_json() for c in claims},
         "meta": meta,
     }

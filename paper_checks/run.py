@@ -1,14 +1,17 @@
 """Run the paper checks: one sweep over the claims' task records, then one report.
 
-:func:`run_checks` builds the task records of the chosen claims for a profile, runs them as a
-single resumable sweep (:func:`privqml.paper_checks.sweep.run_sweep`) on the chosen executor
-— results under ``DIR/runs/`` — and renders ``DIR/report.md``, ``DIR/*.png`` and
-``DIR/results.json``. Running it again with the same ``DIR`` recomputes nothing that finished;
-an interrupted run resumes. :func:`demo` is what ``make demo`` ends with.
+:func:`run_checks` builds the task records of the chosen claims for a profile, checks the
+budget and clip of every private run and the output directory before it creates anything
+(:mod:`privqml.paper_checks.preflight`; :func:`check_claims` checks the budgets without
+TensorFlow, for the command line to call before it starts), runs them as a single resumable
+sweep (:func:`privqml.paper_checks.sweep.run_sweep`) on the chosen executor — results under
+``DIR/runs/`` — and renders ``DIR/report.md``, ``DIR/*.png`` and ``DIR/results.json``. Running it
+again with the same ``DIR`` recomputes nothing that finished; an interrupted run resumes. :func:`demo` is what ``make demo`` ends with.
 
 The task function of the sweep is :func:`run_task`, which dispatches on ``task.claim`` to the
-claim module's ``run_task``; each claim module also provides ``tasks(profile)`` and
-``summarise(profile, results, out_dir) -> ClaimReport``.
+claim module's ``run_task``; each claim module also provides ``tasks(profile)``,
+``summarise(profile, results, out_dir) -> ClaimReport`` and ``result_privacy(task, result)``, the
+statement every result file carries (what ε covers, which fields are private diagnostics).
 """
 
 from __future__ import annotations
@@ -23,15 +26,16 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from privqml import jsonio
 from privqml.errors import ConfigError
-from privqml.paper_checks import c1_quantum_noise, c2_clipping_bias, c3_accuracy
+from privqml.paper_checks import c1_quantum_noise, c2_clipping_bias, c3_accuracy, preflight
 from privqml.paper_checks.executors import make_executor
 from privqml.paper_checks.profiles import Profile, get_profile
 from privqml.paper_checks.protocol import Task, atomic_write_json
-from privqml.paper_checks.report import ClaimReport, write_report
+from privqml.paper_checks.report import NOT_COVERED_LABEL, SIMULATION_LABEL, ClaimReport, write_report
 from privqml.paper_checks.stats import INCONCLUSIVE, Verdict
 from privqml.paper_checks.sweep import ProgressCallback, run_sweep
 from privqml.progress import progress_bar
@@ -52,6 +56,11 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
     return claim_module(task.claim).run_task(task, rng)
 
 
+def result_privacy(task: Task, result: dict[str, Any]) -> dict[str, Any]:
+    """The statement of a result file: the claim module's ``result_privacy``."""
+    return claim_module(task.claim).result_privacy(task, result)
+
+
 def parse_claims(claims: str | Iterable[str]) -> tuple[str, ...]:
     """``"all"`` | ``"c1"`` | ``"c1,c3"`` | an iterable of names -> ordered, validated names."""
     items = [claims] if isinstance(claims, str) else list(claims)
@@ -66,6 +75,17 @@ def parse_claims(claims: str | Iterable[str]) -> tuple[str, ...]:
     if not names:
         raise ConfigError(f"claims={claims!r} is empty; choose c1, c2, c3 or all")
     return tuple(n for n in CLAIM_MODULES if n in names)
+
+
+def check_claims(claims: str | Iterable[str], profile: Profile) -> None:
+    """The budget of every private run of ``claims`` at ``profile`` (one-line ConfigError otherwise),
+    without TensorFlow: C1's and C2's records, C3's design by its cells (its records pin G*, which
+    needs the models: :func:`run_checks` checks their clips when it makes them)."""
+    for name in parse_claims(claims):
+        if name == "c3":
+            preflight.check_design(profile.c3_design())
+        else:
+            preflight.check_tasks(claim_module(name).tasks(profile))
 
 
 def sweep_tasks(claims: Sequence[str], profile: Profile) -> list[Task]:
@@ -101,10 +121,19 @@ class CheckRun:
         """Claim -> verdict label (``"supported (indicative)"`` in the demo profile)."""
         return {r.claim: r.verdict.label for r in self.reports}
 
+    @property
+    def simulation(self) -> bool:
+        """Some claim's runs drew their noise from recorded seeds (:data:`SIMULATION_LABEL`)."""
+        return any(r.simulation for r in self.reports)
+
 
 def _failed_report(claim: str, error: str) -> ClaimReport:
+    """The report of a claim whose analysis raised: the exception's type as the reason (its message
+    may quote a stored diagnostic of the private data; the traceback is in results.json)."""
     module = claim_module(claim)
-    verdict = Verdict(module.CLAIM, INCONCLUSIVE, "the summary of this claim failed", (error.strip().splitlines()[-1],))
+    kind = error.strip().splitlines()[-1].split(":", 1)[0]
+    verdict = Verdict(module.CLAIM, INCONCLUSIVE, "the summary of this claim failed",
+                      (f"{kind} in the analysis (traceback in results.json)",))
     return ClaimReport(module.CLAIM, module.TITLE, module.STATEMENT, verdict, {"error": error})
 
 
@@ -122,11 +151,12 @@ def run_checks(
     started = time.perf_counter()
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     names = parse_claims(claims)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    runner = make_executor(executor, address=address, workers=workers)
     tasks = sweep_tasks(names, prof)
-    summary = run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False)
+    preflight.check_tasks(tasks)  # budgets and clips (k·G* where pinned) of every private run, before any file
+    out = preflight.prepare_out_dir(out_dir)
+    runner = make_executor(executor, address=address, workers=workers)
+    summary = run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
+                        privacy=result_privacy)
     failures = {str(t.rel_path): tb for t, tb in summary.failures.items()}
     if failures:
         atomic_write_json(out / "failures.json", failures)
@@ -172,15 +202,18 @@ def rich_progress(console=None, description: str = "paper checks") -> Iterator[P
 
 
 def print_verdicts(check: CheckRun, console=None) -> None:
-    """The verdict table and where the report is."""
+    """The verdict table (with the simulation label when the runs drew seeded noise) and where the report is."""
     console = console or Console()
-    table = RichTable(title=f"Paper checks of arXiv:2606.29293 — profile {check.profile}")
+    simulation = f"\n{SIMULATION_LABEL}" if check.simulation else ""
+    table = RichTable(title=f"Paper checks of arXiv:2606.29293 — profile {check.profile}{simulation}",
+                      caption=escape(f"numbers marked [{NOT_COVERED_LABEL}]: diagnostics of the private training data"))
     for column in ("claim", "verdict", "key numbers"):
         table.add_column(column)
     for report in check.reports:
         colour = {"supported": "green", "not supported": "red"}.get(report.verdict.verdict, "yellow")
         key = report.headline or "; ".join(report.verdict.reasons[:2])
-        table.add_row(f"{report.claim} {report.title}", f"[{colour}]{report.verdict.label}[/]", key)
+        table.add_row(escape(f"{report.claim} {report.title}"), f"[{colour}]{escape(report.verdict.label)}[/]",
+                      escape(key))
     console.print(table)
     if check.failures:
         console.print(f"[red]{len(check.failures)} task(s) failed[/] — see {check.out_dir / 'failures.json'}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from privqml.errors import ConfigError
 from privqml.paper_checks.executors import Executor, SerialExecutor
@@ -20,6 +20,9 @@ from privqml.paper_checks.protocol import Task, TaskFunction, load_result, store
 
 #: ``progress(done, total, task, computed)``: called after each task, found on disk or computed.
 ProgressCallback = Callable[[int, int, Task, bool], None]
+#: ``privacy(task, result)``: the statement a result file carries beside the result — what the run's
+#: (ε, δ) covers and which result fields are diagnostics it does not (:func:`store_result`).
+PrivacyStatement = Callable[[Task, Mapping[str, Any]], Mapping[str, Any]]
 
 
 class SweepError(RuntimeError):
@@ -66,6 +69,7 @@ def run_sweep(
     executor: Executor | None = None,
     progress: ProgressCallback | None = None,
     raise_on_failure: bool = True,
+    privacy: PrivacyStatement | None = None,
 ) -> SweepSummary:
     """Run every task not yet finished under ``out_dir``; return all results.
 
@@ -78,6 +82,9 @@ def run_sweep(
             in this process.
         progress: ``progress(done, total, task, computed)`` after each task (skipped ones too).
         raise_on_failure: raise :class:`SweepError` at the end if any task failed.
+        privacy: ``privacy(task, result)`` -> the statement each new result file carries at its top
+            level (what ε covers, which fields are private diagnostics); not part of the record, so
+            finished files are found whether or not they carry it.
 
     Results are written by this (driver) process as each task finishes, so the workers need no
     access to ``out_dir`` (a remote Ray cluster works) and a kill loses only tasks in flight.
@@ -106,7 +113,8 @@ def run_sweep(
         if not outcome.ok:
             failures[outcome.task] = outcome.error
             continue
-        store_result(outcome.task, out_dir, outcome.result, outcome.wall_seconds, outcome.worker)
+        statement = privacy(outcome.task, outcome.result) if privacy is not None else None
+        store_result(outcome.task, out_dir, outcome.result, outcome.wall_seconds, outcome.worker, statement)
         results[outcome.task] = outcome.result
         computed.append(outcome.task)
         task_seconds += outcome.wall_seconds

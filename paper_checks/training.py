@@ -29,6 +29,11 @@ The paper checks therefore run the trainer in its *simulation* mode (noise and b
 from the recorded seed): each run is a reproducible simulation of DP training whose ε is the
 guarantee of the simulated mechanism, not a release that is private against a reader of the
 seed. Their results are about the mechanism's accuracy, never releases of private data.
+
+A run's result mixes what (ε, δ) covers (test accuracy; the settings, ε and σ, which are public)
+with diagnostics of the private training data (train accuracy, the clipping meter's per-example
+norms, fractions clipped, clip bias, noise-to-signal: :data:`DIAGNOSTIC_FIELDS`).
+:func:`result_privacy` is the statement its result file carries, separating the two.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ import numpy as np
 # TensorFlow and TFQ come with the trainer and the model zoo: the claim modules import this
 # module only inside ``run_task``, in the process that runs a training task.
 from privqml.models.data import dataset_classes
-from privqml.models.training.records import TrainConfig
+from privqml.models.privacy.randomness import SECRET_STATEMENT, SIMULATION_WARNING
+from privqml.models.training.records import COVERED_STATEMENT, NOT_COVERED_STATEMENT, TrainConfig
 from privqml.models.training.trainer import train
 from privqml.models.zoo import reference_quantum_model
 from privqml.paper_checks.learning_rate import LRChoice, LRRule, choose_lr
@@ -52,6 +58,13 @@ from privqml.paper_checks.protocol import Task
 # in float32 (rounding ~6e-8 per operation); 1e-5 relative leaves a wide margin for that and
 # nothing else.
 FLOAT_TOLERANCE = 1e-5
+
+#: the fields of :func:`compact_run` computed from the private training data (not covered by ε)
+DIAGNOSTIC_FIELDS = ("train_accuracy", "max_per_example_norm", "clip_fraction_max", "clip_bias_max",
+                     "steps_over_bound", "steps_bias_over_prediction", "steps_clipped", "clip_fraction_mean",
+                     "clip_bias_mean", "signal_norm_median", "noise_to_signal")
+#: the fields of :func:`compact_run` computed from the releases on test data (covered by ε)
+COVERED_FIELDS = ("test_accuracy", "accuracy_per_epoch")
 
 
 def lr_choice(task: Task) -> LRChoice | None:
@@ -182,6 +195,22 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
         **_causes(result),
         "seconds": float(result.timing.get("total_seconds", math.nan)),
         "mean_step_seconds": result.timing.get("mean_step_seconds"),
+    }
+
+
+def result_privacy(task: Task, result: dict[str, Any]) -> dict[str, Any]:
+    """The statement a training run's result file carries at its top level: what its (ε, δ) covers,
+    which of its fields are diagnostics of the private training data (not covered), and where its
+    randomness came from (a simulation when the noise was seeded)."""
+    simulation = bool(result.get("simulation"))
+    return {
+        "private": bool(result.get("private")),
+        "covered": COVERED_STATEMENT if result.get("private") else "not private: no noise was added (epsilon is infinite)",
+        "covered_fields": [name for name in COVERED_FIELDS if name in result],
+        "not_covered": NOT_COVERED_STATEMENT,
+        "not_covered_fields": [name for name in DIAGNOSTIC_FIELDS if name in result],
+        "randomness": {"mode": "simulation" if simulation else "secret",
+                       "statement": SIMULATION_WARNING if simulation else SECRET_STATEMENT},
     }
 
 

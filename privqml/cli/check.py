@@ -6,6 +6,11 @@
 writes ``DIR/report.md``, the PNG plots and ``DIR/results.json`` (with a ``verdicts`` object)
 and prints the verdicts. Results of finished runs live under ``DIR/runs/``: running the same
 command again reuses them, and an interrupted check resumes.
+
+Before any run starts and before any file is written, the budget of every private run of the
+profile and ``--out`` (a directory that can be written) are checked: a problem is one ``error:``
+line, exit status 2. The runs are simulations of DP training (seeded noise): the verdict table,
+the JSON and the plots say so.
 """
 
 from __future__ import annotations
@@ -35,11 +40,14 @@ def register(app: typer.Typer) -> None:
         # SciPy and matplotlib come with the paper checks (seconds to import): loaded only when
         # this command runs, so that `privqml --help` and the other commands start fast.
         from privqml.paper_checks.executors import make_executor
+        from privqml.paper_checks.preflight import check_out_dir
         from privqml.paper_checks.profiles import get_profile
-        from privqml.paper_checks.run import parse_claims, print_verdicts, rich_progress, run_checks
+        from privqml.paper_checks.report import NOT_COVERED_STATEMENT, SIMULATION_LABEL
+        from privqml.paper_checks.run import check_claims, parse_claims, print_verdicts, rich_progress, run_checks
 
         names = parse_claims(claims)  # validate before starting anything
-        get_profile(profile)
+        check_out_dir(out)  # creates nothing: run_checks creates it once the records' clips are checked
+        check_claims(names, get_profile(profile))  # every private run's budget
         make_executor(executor, address=address, workers=workers)
         command = f"privqml check {','.join(names)} --profile {profile} --executor {executor}" + (
             f" --address {address}" if address else "") + f" --out {out}"
@@ -55,6 +63,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             payload = jsonio.loads(result.results_json.read_text())
             typer.echo(jsonio.dumps({"verdicts": payload["verdicts"], "labels": payload["labels"],
+                                     "simulation": SIMULATION_LABEL if result.simulation else None,
+                                     "not_covered": NOT_COVERED_STATEMENT,
                                      "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
         else:
             print_verdicts(result, console)

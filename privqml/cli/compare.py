@@ -10,6 +10,11 @@ by seed (same split, Poisson draws and noise: simulation mode) and each arm's le
 chosen on public data (``--lr auto``). Writes ``DIR/report.md``, ``DIR/results.json``,
 ``DIR/regime_map.png`` and ``DIR/regime_causes.png``; finished runs live under ``DIR/runs/`` and
 are reused, so an interrupted comparison resumes.
+
+Before any run starts and before any file is written, every budget of the grid (δ < 1/n, an ε the
+accountants can reach, σ and C in the exact range) and ``--out`` (a directory that can be written)
+are checked: a problem is one ``error:`` line, exit status 2. The runs are simulations of DP
+training (seeded noise, so the arms are paired): the console, the JSON and the plots say so.
 """
 
 from __future__ import annotations
@@ -52,10 +57,13 @@ def register(app: typer.Typer) -> None:
         # loaded only when this command runs, so that `privqml --help` and the other commands start fast.
         from privqml.paper_checks.compare import comparison_design, run_comparison
         from privqml.paper_checks.executors import make_executor
+        from privqml.paper_checks.preflight import check_out_dir
+        from privqml.paper_checks.report import NOT_COVERED_STATEMENT, SIMULATION_LABEL
         from privqml.paper_checks.run import rich_progress
 
+        check_out_dir(out)  # creates nothing: run_comparison creates it once the records' clips are checked
         design = comparison_design(quantum, classical, dataset, epsilons, clips, n_train, seeds, epochs, batch_size,
-                                   delta, n_test, lr, lr_grid)  # validates everything before any run
+                                   delta, n_test, lr, lr_grid)  # validates everything, budgets too, before any run
         make_executor(executor, address=address, workers=workers)
         command = (f"privqml compare --quantum {quantum} --classical {classical} --dataset {dataset} "
                    f"--epsilons {epsilons} --clips {clips} --n-train {n_train} --seeds {seeds} --epochs {epochs} "
@@ -70,11 +78,15 @@ def register(app: typer.Typer) -> None:
                           "run the same command again to resume")
             raise SystemExit(130) from None  # privqml.cli.main drops typer.Exit codes (standalone_mode=False)
         verdict = result.report.verdict
+        simulation = SIMULATION_LABEL if result.report.simulation else None
         if as_json:
             typer.echo(jsonio.dumps({"verdict": verdict.verdict, "label": verdict.label, "reasons": list(verdict.reasons),
+                                     "simulation": simulation, "not_covered": NOT_COVERED_STATEMENT,
                                      "report": str(result.report_md), "results": str(result.results_json)}, indent=2))
         else:
-            console.print(f"[bold]{verdict.label}[/] — {result.report.headline}")
+            if simulation:
+                console.print(f"[bold yellow]{simulation}[/] (paired arms share the seeded noise and batches)")
+            console.print(f"[bold]{verdict.label}[/] — {result.report.headline}", highlight=False)
             for reason in verdict.reasons:
                 console.print(f"- {reason}", markup=False, highlight=False)
             console.print(f"report: {result.report_md}  results: {result.results_json}  "

@@ -8,6 +8,7 @@ import pytest
 
 from privqml.paper_checks import c2_clipping_bias as c2
 from privqml.paper_checks.profiles import PROFILES
+from privqml.paper_checks.report import SIMULATION_LABEL
 from privqml.paper_checks.stats import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
 
 PROFILE = PROFILES["quick"]
@@ -43,7 +44,7 @@ def test_grid_covers_every_family_kind_and_ratio():
 def test_supported_with_tightness_and_activity_reported(tmp_path):
     analysis = c2.analyse(PROFILE, _results())
     assert analysis.verdict.verdict == SUPPORTED and analysis.tightness == pytest.approx(0.5 / 1.5)
-    assert "largest observed max‖g_i‖ / G* over all quantum runs: 0.333" in analysis.verdict.reasons
+    assert "largest observed max‖g_i‖ / G* over all quantum runs: 0.333 [not covered by ε]" in analysis.verdict.reasons
     # 0.03 * 1.5 = 0.045 and 0.1 * 1.5 = 0.15 < 0.5 clip; 0.3 * 1.5 = 0.45 < 0.5 clips too.
     assert any(r.startswith("18 of 18 quantum runs below the bound clipped") for r in analysis.verdict.reasons)
     assert [(g.model, g.dataset) for g in analysis.quantum] == sorted(
@@ -94,3 +95,23 @@ def test_a_missing_family_is_inconclusive(tmp_path):
     results = {t: r for t, r in _results().items() if t["model"] != "native"}
     verdict = c2.summarise(PROFILE, results, tmp_path).verdict
     assert verdict.verdict == INCONCLUSIVE and "not made: coverage: every family x task kind ran" in verdict.reasons
+
+
+def test_simulated_runs_are_labelled_on_both_plots_and_the_meter_columns_are_marked(tmp_path):
+    results = {t: {**r, "simulation": True} for t, r in _results().items()}
+    report = c2.summarise(PROFILE, results, tmp_path)
+    assert report.simulation and report.numbers["simulation"] is True
+    for figure in report.plots:  # the titles as drawn, read back from the figure
+        assert figure.texts[0].splitlines()[-1] == SIMULATION_LABEL, figure.name
+    quantum, classical = report.tables
+    marked = [i for i, c in enumerate(quantum.columns) if c.endswith(" [not covered by ε]")]
+    assert [quantum.columns[i] for i in marked] == [
+        "max‖g_i‖ [not covered by ε]", "clipped frac [not covered by ε]", "bias [not covered by ε]",
+        "steps >G* [not covered by ε]", "steps bias>pred [not covered by ε]"]
+    assert [quantum.rows[0][i] for i in marked] == [0.5, 0.3, 0.05, 0, 0]  # the meter's numbers (C = 0.03 G*)
+    assert sum(c.endswith(" [not covered by ε]") for c in classical.columns) == 3
+    assert report.headline.endswith("(not covered by ε: diagnostics of the private training data)")
+    assert set(report.numbers["not_covered_by_epsilon"]["fields"]) >= set(c2.DIAGNOSTIC_FIELDS)
+    # runs with secret noise: no label on the plots
+    plain = c2.summarise(PROFILE, _results(), tmp_path)
+    assert not plain.simulation and not any(SIMULATION_LABEL in t for f in plain.plots for t in f.texts)

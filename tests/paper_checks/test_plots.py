@@ -66,3 +66,16 @@ def test_audit_bars_carry_both_epsilons_and_draw_infinity_at_the_top(tmp_path):
     assert _flat(drawn.series["accounted ε"]) == pytest.approx([0.2, 2.0, 1.2, top])
     assert _flat(drawn.series["reference ε"]) == pytest.approx([0.0, 2.0, 1.0, 2.0])
     assert drawn.xticklabels == ("dpsgd", "shots")
+
+
+def test_titles_are_read_back_from_the_figure_with_every_line(tmp_path):
+    label = "SIMULATION: seeded noise, not a private release"
+    drawn = plots.plot_regime_heatmap(tmp_path / "map.png", {
+        "quantum | hea | n=48 vs mlp": (["G*"], [1.0, 4.0], [[0.1, -0.05]], [["▲", ""]])},
+        title=f"C3: quantum − classical\n{label}")
+    suptitle, panel = drawn.texts
+    assert suptitle.splitlines() == ["C3: quantum − classical  (▲ quantum higher, ▼ classical higher after Holm; "
+                                     "≈ equivalent)", label]  # the marks' legend stays on the first line
+    assert panel == "quantum | hea | n=48 vs mlp"
+    bars = plots.plot_norms_vs_bound(tmp_path / "norms.png", [("hea/binary", 0.8, 1.2, True)], title=f"norms\n{label}")
+    assert bars.texts == (f"norms\n{label}",)  # a one-axes plot: the axes title

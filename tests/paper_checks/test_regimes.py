@@ -12,6 +12,7 @@ from privqml.errors import ConfigError
 from privqml.models.privacy import randomness
 from privqml.models.training.trainer import train
 from privqml.paper_checks import regime_analysis, regime_report, regimes, stats
+from privqml.paper_checks import report as report_module
 from privqml.paper_checks.regimes import Block, Design, parse_clip
 from privqml.paper_checks.training import compact_run, train_config
 
@@ -207,3 +208,30 @@ def test_heatmap_draws_the_numbers_of_the_table_and_json(tmp_path):
     # the causes plot: the regime panel's q - mlp values are the table's as well
     regime = {k: v for k, v in causes.series.items() if "q − mlp accuracy" in k}
     assert sum(len(v) for v in regime.values()) == len(regime_map.cells)
+
+
+def test_simulated_runs_put_the_label_on_both_figures_and_diagnostics_are_marked(tmp_path):
+    label = report_module.SIMULATION_LABEL
+    simulated = {t: {**r, "simulation": True} for t, r in _results(lambda t: 0.0).items()}
+    regime_map = regime_analysis.analyse(DESIGN, simulated)
+    assert regime_map.simulation and regime_map.to_json()["simulation"] is True
+    report = regime_report.render(regime_map, tmp_path, "compare", "t", "s")
+    heatmap, causes = report.plots
+    assert heatmap.texts[0].splitlines()[-1] == label and causes.texts[0].splitlines()[-1] == label
+    assert report.simulation
+    # the same runs drawn with secret noise carry no label
+    secret = regime_report.render(regime_analysis.analyse(DESIGN, _results(lambda t: 0.0)), tmp_path, "c", "t", "s")
+    assert not any(label in text for figure in secret.plots for text in figure.texts) and not secret.simulation
+    # the causes table: every column read from private per-example gradients is marked, the others are not
+    causes_table = report.tables[2]
+    marked = [c for c in causes_table.columns if c.endswith("[not covered by ε]")]
+    assert marked == ["fraction clipped [not covered by ε]", "clip bias [not covered by ε]",
+                      "noise/signal [not covered by ε]"]
+    assert causes_table.rows[0][6:] == (0.1, 0.01, 2.0)  # the marked columns hold the diagnostics
+    assert not any("not covered" in c for c in report.tables[0].columns)  # test accuracy is covered
+    assert report.numbers["not_covered_by_epsilon"]["fields"] == ["clip_fraction", "clip_bias", "noise_to_signal"]
+    report_md, _ = report_module.write_report(tmp_path, [report], {"command": "privqml compare"})
+    text = report_md.read_text()
+    assert "| fraction clipped [not covered by ε] | clip bias [not covered by ε] | noise/signal [not covered by ε] |" \
+        in text
+    assert f"**{label}.**" in text and f"**{label}**" in text  # the heading and beside the verdict

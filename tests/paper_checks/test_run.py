@@ -9,22 +9,27 @@ protocol (nothing recomputed on a second run, identical numbers for an identical
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from privqml.cli import main
+from privqml.models.training.records import COVERED_STATEMENT, NOT_COVERED_STATEMENT
 from privqml.paper_checks import profiles
 from privqml.paper_checks import run as run_module
 from privqml.paper_checks.executors import SerialExecutor
 from privqml.paper_checks.learning_rate import LRRule
 from privqml.paper_checks.protocol import load_sweep
 from privqml.paper_checks.regimes import Block
+from privqml.paper_checks.report import SIMULATION_LABEL
 from privqml.paper_checks.run import run_checks, run_task, sweep_tasks
 from privqml.paper_checks.stats import VERDICTS
 from privqml.paper_checks.sweep import run_sweep
+from privqml.paper_checks.training import DIAGNOSTIC_FIELDS
 
 TINY = dataclasses.replace(
     profiles.PROFILES["demo"], name="ci", seeds=2, n_train=48, n_test=32, epochs=1, batch_size=16,
@@ -113,6 +118,30 @@ def test_c3_table_equals_the_stored_runs(checked):
     heatmap = c3.plots[0]
     ((epsilon, drawn),) = heatmap.series[f"quantum | hea | n=48 vs mlp | C=G* ({cell['clip_value']:.3g})"]
     assert (epsilon, drawn) == (2.0, pytest.approx(difference, abs=1e-12))
+
+
+def test_result_files_state_what_epsilon_covers_and_plots_say_simulation(checked):
+    out, check = checked
+    files = sorted((out / "runs").rglob("*.json"))
+    assert len(files) == check.tasks_computed
+    for path in files:
+        payload = json.loads(path.read_text())
+        privacy, claim, kind = payload["privacy"], payload["task"]["claim"], payload["task"]["kind"]
+        assert privacy["randomness"]["mode"] == ("simulation" if kind in ("train", "audit") else "none"), path.name
+        if claim in ("c2", "c3") and privacy["private"]:
+            assert privacy["not_covered"] == NOT_COVERED_STATEMENT and privacy["covered"] == COVERED_STATEMENT
+            assert privacy["not_covered_fields"] == list(DIAGNOSTIC_FIELDS)  # every diagnostic the result holds
+            assert privacy["covered_fields"] == ["test_accuracy", "accuracy_per_epoch"]
+            assert set(privacy["not_covered_fields"]) <= set(payload["result"])
+    for report in check.reports:  # C1's audits, C2's and C3's runs: all drew seeded noise
+        assert report.simulation and report.plots
+        for figure in report.plots:
+            assert figure.texts[0].splitlines()[-1] == SIMULATION_LABEL, figure.name
+    console = Console(file=io.StringIO(), width=400)  # wide: C2's key numbers stay on one line of the table
+    run_module.print_verdicts(check, console)
+    printed = " ".join(console.file.getvalue().split())
+    assert SIMULATION_LABEL in printed and "numbers marked [not covered by ε]" in printed
+    assert "(not covered by ε: diagnostics of the private training data)" in printed  # C2's key numbers
 
 
 def test_second_run_recomputes_nothing_and_gives_the_same_report(checked):

@@ -140,3 +140,17 @@ def test_task_files_of_earlier_versions_with_infinity_tokens_are_still_found(tmp
     result = summary.results[task]
     assert result["worst"] == -math.inf and math.isnan(result["spread"]) and result["draws"] == [0.5, -1.0]
     assert load_sweep([task], tmp_path)[task]["total"] == -0.5
+
+
+def test_the_privacy_statement_sits_beside_the_result_and_changes_no_key(tmp_path):
+    tasks = [Task.make("probe", "draw", replicate=r, n=2) for r in range(2)]
+    before = [(t.key, t.rel_path) for t in tasks]
+    first = run_sweep(tasks[:1], probe_task, tmp_path)  # an older file, written without a statement
+    statement = {"covered": "the releases", "not_covered_fields": ["draws"]}
+    second = run_sweep(tasks, probe_task, tmp_path, privacy=lambda task, result: {**statement, "n": len(result)})
+    assert second.skipped == (tasks[0],) and second.computed == (tasks[1],)  # the old file still counts as finished
+    assert [(t.key, t.rel_path) for t in tasks] == before
+    old, new = (json.loads((tmp_path / t.rel_path).read_text()) for t in tasks)
+    assert "privacy" not in old and old["result"] == first.results[tasks[0]]
+    assert new["privacy"] == {**statement, "n": len(second.results[tasks[1]])}  # top level, beside "result"
+    assert "privacy" not in new["result"] and load_result(tasks[1], tmp_path)["result"] == second.results[tasks[1]]

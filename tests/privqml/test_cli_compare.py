@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from privqml.cli import main
+from privqml.paper_checks import compare as compare_module
+from privqml.paper_checks.report import SIMULATION_LABEL
+from privqml.paper_checks.sweep import SweepSummary
 
 SMALL = ["compare", "--quantum", "hea", "--classical", "mlp", "--dataset", "quantum", "--epsilons", "2",
          "--clips", "bound", "--n-train", "48", "--n-test", "24", "--seeds", "2", "--epochs", "1",
@@ -55,6 +58,82 @@ def test_usage_errors_are_one_line_naming_the_option_and_where_to_look(argv, nee
     assert all(n in err for n in needles)
 
 
+def _files(root: Path) -> set[Path]:
+    return set(root.rglob("*"))
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """The sweep runner and the task function refuse to run: a test passes only if nothing started."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a training run started")
+
+    monkeypatch.setattr(compare_module, "run_sweep", refuse)
+    monkeypatch.setattr(compare_module, "run_task", refuse)
+
+
+@pytest.mark.parametrize("args, start", [
+    # an ε no noise multiplier inside the accountants' range reaches (the calibrated σ is below the PLD floor)
+    (["--epsilons", "1000"], "error: dataset='quantum' (n_train=48), epsilon=1000: "),
+    # δ >= 1/n: a mechanism that publishes one example outright meets it
+    (["--delta", "0.5"], "error: dataset='quantum' (n_train=48), epsilon=2: "),
+    # digits train on the 204 examples their split gives, whatever --n-train says: δ = 0.006 >= 1/204 is refused
+    # (at n = 100 it would pass: 0.006 < 1/100)
+    (["--dataset", "digits:3v5", "--n-train", "100", "--delta", "0.006"],
+     "error: dataset='digits:3v5' (n_train=204), epsilon=2: "),
+    (["--clips", "1e-46"], "error: clip=1e-46 "),
+    (["--clips", "1e39"], "error: clip=1e+39 "),
+    # a bound multiple whose value k·G* leaves the exact range: refused once the records pin G*, before any file
+    (["--clips", "1e-46xbound"], "error: clip=1e-46xbound of model='hea' on dataset='quantum' is C = 1e-46·G* = "),
+])
+def test_budget_and_clip_outside_the_exact_range_are_refused_before_any_run(args, start, tmp_path, capsys, no_runs):
+    out = tmp_path / "out"
+    assert main([*SMALL, "--out", str(out), *args]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith(start) and len(err.splitlines()) == 1, err
+    assert not captured.out and _files(tmp_path) == set()  # nothing created
+
+
+def test_an_out_that_is_a_file_or_cannot_be_created_is_refused_before_any_run(tmp_path, capsys, no_runs):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    for out, start in ((taken, f"error: out='{taken}' is a file; "),
+                       (taken / "sub" / "dir", f"error: out='{taken / 'sub' / 'dir'}' cannot be created: '{taken}' is a file")):
+        assert main([*SMALL, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(start) and len(err.splitlines()) == 1, err
+        assert _files(tmp_path) == {taken} and taken.read_text() == "keep me"
+
+
+def _fake_sweep(tasks, fn, out_dir, executor=None, progress=None, raise_on_failure=True, privacy=None):
+    """Constructed simulated runs for every record (no training): accuracies by arm and replicate."""
+    results = {}
+    for task in tasks:
+        gain = 0.02 * task.replicate + (0.05 if task["model"] == "hea" else 0.0)
+        results[task] = {"test_accuracy": 0.7 + gain, "noise_multiplier": 1.0, "epsilon_pld": 1.9, "clip": 1.46,
+                         "dataset": {"n_classes": 2, "n_train": 48}, "model": {"n_weights": 16}, "lr": 0.05,
+                         "clip_fraction_mean": 0.25, "clip_bias_mean": 0.01, "noise_to_signal": 2.0, "simulation": True}
+    return SweepSummary(results, (), tuple(tasks), 0.0)
+
+
+def test_console_json_and_report_carry_the_simulation_label_and_mark_the_diagnostics(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(compare_module, "run_sweep", _fake_sweep)
+    out = tmp_path / "out"
+    assert main([*SMALL, "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # rich wraps lines
+    assert printed.startswith(f"{SIMULATION_LABEL} (paired arms share the seeded noise and batches)")
+    report = (out / "report.md").read_text()
+    assert "| fraction clipped [not covered by ε] | clip bias [not covered by ε] | noise/signal [not covered by ε] |" \
+        in report
+    assert "| 0.25 | 0.01 | 2 |" in report  # the marked columns hold the runs' diagnostics
+    assert f"**{SIMULATION_LABEL}.**" in report
+    assert main([*SMALL, "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["simulation"] == SIMULATION_LABEL and "not covered" in printed["not_covered"]
+    assert json.loads((out / "results.json").read_text())["randomness"]["label"] == SIMULATION_LABEL
+
+
 def _results(out: Path) -> dict[str, str]:
     return {p.name: p.read_text() for p in (out / "runs" / "compare" / "train").glob("*.json")}
 
@@ -81,5 +160,12 @@ def test_killed_comparison_resumes_without_recomputing_finished_runs(tmp_path, c
     meta = json.loads((out / "results.json").read_text())["meta"]
     assert meta["tasks_skipped"] == len(finished) and meta["tasks_computed"] == TOTAL - len(finished)
     assert printed["verdict"] in ("supported", "not supported", "inconclusive")
+    assert printed["simulation"] == SIMULATION_LABEL
+    for name, text in after.items():  # every result file says what ε covers, beside the result
+        privacy = json.loads(text)["privacy"]
+        assert privacy["randomness"]["mode"] == "simulation", name
+        if privacy["private"]:
+            assert {"train_accuracy", "clip_fraction_max", "noise_to_signal"} <= set(privacy["not_covered_fields"])
+            assert privacy["covered_fields"] == ["test_accuracy", "accuracy_per_epoch"]
     for name in ("report.md", "regime_map.png", "regime_causes.png"):
         assert (out / name).stat().st_size > 1000
