@@ -71,7 +71,7 @@ def training_size(dataset: str, n_train: int | None) -> int:
 @functools.lru_cache(maxsize=None)
 def _budget(epsilon: float, delta: float, n_train: int, batch_size: int, epochs: int) -> None:
     check_budget(epsilon=epsilon, delta=delta, noise_multiplier=None, n_train=n_train, batch_size=batch_size,
-                 epochs=epochs, accountant=ACCOUNTANT)
+                 epochs=epochs, accountant=ACCOUNTANT, calibrate=False)
 
 
 def check_budget_cell(dataset: str, epsilon: float, delta: float, n_train: int, batch_size: int, epochs: int) -> None:

@@ -58,7 +58,8 @@ class Budget:
         steps_per_epoch: max(1, round(n/L)).
         steps: T = epochs · steps_per_epoch, the steps accounted for.
         noise_multiplier: σ = noise stddev / C (dimensionless) as the trainer applies it: the given σ,
-            or the calibrated σ times :data:`SIGMA_MARGIN`; 0 for a non-private run.
+            or the calibrated σ times :data:`SIGMA_MARGIN`; 0 for a non-private run; None when the
+            budget was only checked (``calibrate=False``), not calibrated.
         calibrated_with: the accountant σ was calibrated with, or None (σ given, or not private).
         target_epsilon: the ε asked for (``inf`` for a non-private run), or None when σ was given.
         delta: δ.
@@ -68,7 +69,7 @@ class Budget:
     sampling_probability: float
     steps_per_epoch: int
     steps: int
-    noise_multiplier: float
+    noise_multiplier: float | None
     calibrated_with: str | None
     target_epsilon: float | None
     delta: float
@@ -86,6 +87,7 @@ def check_budget(
     accountant: str = "rdp",
     allow_large_delta: bool = False,
     clip: float | str | None = None,
+    calibrate: bool = True,
 ) -> Budget:
     """The :class:`Budget` of a run, or a one-line ConfigError (module docstring for what is refused).
 
@@ -99,6 +101,9 @@ def check_budget(
         accountant: ``rdp`` or ``pld``, the accountant σ is calibrated with.
         allow_large_delta: accept δ ≥ 1/n (the outputs must then say so).
         clip: C as a number, ``"bound"`` (checked once resolved), or None (not checked here).
+        calibrate: False refuses exactly what True refuses but skips the calibration of σ (seconds per
+            budget): the target ε is reachable with σ in [0.3, 2¹⁶] when ε(σ = 2¹⁶) ≤ ε ≤ ε(σ = 0.3), since
+            ε decreases in σ. For a sweep's checks before its first run; σ is then None.
 
     Calls with equal arguments are answered from a per-process cache (a sweep checks many cells
     with the same budget); a refusal is recomputed, but its one RDP evaluation is cached too.
@@ -121,13 +126,13 @@ def check_budget(
         epsilon, validation.delta("delta", delta), noise_multiplier, validation.size("n_train", n_train),
         validation.integer("batch_size", batch_size, 1, hint="the expected batch size L"),
         validation.integer("epochs", epochs, 1), validation.choice("accountant", accountant, accounting.ACCOUNTANTS),
-        bool(allow_large_delta),
+        bool(allow_large_delta), bool(calibrate),
     )
 
 
 @functools.lru_cache(maxsize=4096)
 def _check_budget(epsilon: float | None, delta: float, noise_multiplier: float | None, n_train: int,
-                  batch_size: int, epochs: int, accountant: str, allow_large_delta: bool) -> Budget:
+                  batch_size: int, epochs: int, accountant: str, allow_large_delta: bool, calibrate: bool) -> Budget:
     """:func:`check_budget` after the values are checked one by one (canonical, hashable arguments)."""
     if batch_size > n_train:
         raise ConfigError(
@@ -153,6 +158,16 @@ def _check_budget(epsilon: float | None, delta: float, noise_multiplier: float |
     floor_eps = accounting.compute_epsilon(q, floor, steps, delta, "rdp")
     if floor_eps < epsilon:
         raise _unreachable(epsilon, f"noise_multiplier < {floor}", floor_eps, q, steps)
+    ceiling = accounting.max_accountable_noise_multiplier(q)  # ≤ 2^16, the float-exact range's own end
+    ceiling_eps = accounting.compute_epsilon(q, ceiling, steps, delta, "rdp")
+    if ceiling_eps > epsilon:
+        raise ConfigError(
+            f"epsilon={epsilon:g} needs noise_multiplier > {ceiling:.6g}, beyond the range where float32 noise and "
+            f"the accountants are exact at q={q:.3g}; use epsilon >= "
+            f"{validation.limit_text(ceiling_eps, lower=True, digits=3)} for this q, T={steps}"
+        )
+    if not calibrate:
+        return Budget(q, steps_per_epoch, steps, None, None, epsilon, delta, private=True)
     sigma = _calibrated_sigma(epsilon, delta, q, steps, accountant)
     if sigma < floor:  # at the floor within the calibration's tolerance
         raise _unreachable(epsilon, f"noise_multiplier={sigma:.3g} < {floor}", floor_eps, q, steps)

@@ -66,7 +66,7 @@ def test_calls_are_memoised():
         (dict(noise_multiplier=1.0), "epsilon=2.0 and noise_multiplier=1.0 both given"),
         (dict(n_train=10**7, batch_size=1, epsilon=None, noise_multiplier=2.0, delta=1e-9),
          "noise_multiplier=2.0 at sampling_probability=1e-07: the per-step privacy loss"),
-        (dict(epsilon=1e-7), "epsilon=1e-07 at delta=1e-05 with q=0.125, steps=16 needs a noise_multiplier above"),
+        (dict(epsilon=1e-7), "epsilon=1e-07 needs noise_multiplier > "),
         (dict(epochs=0), "epochs=0 must be an integer >= 1"),
         (dict(accountant="moments"), "accountant='moments' is unknown"),
     ],
@@ -118,3 +118,22 @@ def test_budget_imports_no_tensorflow():
             "Budget; assert 'tensorflow' not in sys.modules, 'tensorflow was imported'; print('ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("epsilon", [1e-7, 1e-3, 0.05, 0.5, 4.0, 60.0, 1000.0])
+@pytest.mark.parametrize("n_train,batch_size,epochs", [(64, 8, 2), (400, 32, 10), (5000, 16, 1)])
+def test_checking_without_calibrating_refuses_exactly_what_calibrating_refuses(epsilon, n_train, batch_size, epochs):
+    """calibrate=False (a sweep's checks before its first run) skips only the calibration: ε(σ) decreases in σ,
+    so a target is reachable in [0.3, σ_max(q)] iff it lies between ε at the two ends."""
+    kwargs = dict(epsilon=epsilon, delta=1e-5, noise_multiplier=None, n_train=n_train, batch_size=batch_size,
+                  epochs=epochs)
+    try:
+        full = check_budget(**kwargs)
+    except ConfigError as refused:
+        with pytest.raises(ConfigError) as also:
+            check_budget(**kwargs, calibrate=False)
+        assert str(also.value).split(":")[0] == str(refused).split(":")[0]
+    else:
+        quick = check_budget(**kwargs, calibrate=False)
+        assert quick.noise_multiplier is None and full.noise_multiplier >= 0.3
+        assert (quick.sampling_probability, quick.steps) == (full.sampling_probability, full.steps)
