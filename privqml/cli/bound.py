@@ -161,6 +161,9 @@ def _print_explain(explain: dict, console: Console) -> None:
             table.add_row("suffix", f"qubit {row['qubit']}: {', '.join(row['weights'])}", row["why"])
         for row in entry.get("noise", []):
             table.add_row("noise", f"{row['gate']} × {row['factor']:.4g}", f"channels after it: {row['channels']}")
+        for row in entry.get("near_zero", []):
+            table.add_row("near zero (not pruned)", f"{row['gate']} × {row['factor']:.3g}",
+                          "only a negligible Heisenberg remainder reaches it: bounded by that remainder, not claimed zero")
         console.print(table)
 
 

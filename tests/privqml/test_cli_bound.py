@@ -166,3 +166,30 @@ def test_noise_option_gives_the_noise_aware_bound_and_refuses_a_bad_spec(capsys)
     message = err.strip()
     assert len(message.splitlines()) == 1  # one line, not wrapped at the console's width
     assert code == 2 and "noise='depolarize=0.01'" in message and "e.g. depolarize:0.01" in message
+
+
+NEAR_ZERO_ANSATZ = '''
+import cirq, numpy as np, sympy
+from privqml.theory import Ansatz, parse_observables
+
+def tiny_tail():
+    q = cirq.LineQubit(0)
+    w = sympy.Symbol("w")
+    circuit = cirq.Circuit(cirq.ry(np.pi / 2).on(q), cirq.rz(w).on(q), cirq.rx(5e-10).on(q))
+    return Ansatz(circuit, (w,), (), parse_observables("Z0", (q,)), name="tiny_tail")
+'''
+
+
+def test_explain_names_a_near_zero_slot_instead_of_claiming_it_zero(tmp_path, capsys):
+    """ry(π/2)·rz(w)·rx(5e-10) on Z: |∂f/∂w| reaches sin(5e-10), so w is not 'provably zero'; --explain says why
+    its bound is tiny."""
+    module = tmp_path / "tiny_tail.py"
+    module.write_text(NEAR_ZERO_ANSATZ)
+    code, out, _ = run(capsys, "bound", f"{module}:tiny_tail", "--explain", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert 5e-10 <= data["grad_norm_bound"] < 1e-9
+    near = data["explain"]["observables"][0]["near_zero"]
+    assert [row["gate"] for row in near] and all(0 < row["factor"] < 1e-9 for row in near)
+    code, out, _ = run(capsys, "bound", f"{module}:tiny_tail", "--explain")
+    assert code == 0 and "near zero (not pruned)" in out
