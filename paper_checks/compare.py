@@ -100,12 +100,14 @@ def _model(role: str, spec: str) -> str:
 
 def comparison_design(
     quantum: str = "hea", classical: str | Sequence[str] = "mlp,logistic", dataset: str = "quantum",
-    epsilons: str | Sequence = "1,4", clips: str | Sequence = "bound", n_train: str | Sequence = "400",
+    epsilons: str | Sequence = "1,4", clips: str | Sequence = "bound", n_train: str | Sequence | None = None,
     seeds: int = 5, epochs: int = 10, batch_size: int = 32, delta: float = 1e-5, n_test: int = 300,
     lr: str | float = "auto", lr_grid: str | Sequence = "0.01,0.05,0.2", lr_epochs: int = 5,
 ) -> Design:
     """A validated :class:`Design` (one-line :class:`ConfigError` naming the bad value otherwise).
 
+    ``n_train``: the training-set sizes of a synthetic task (default 400); digits and files train on the size
+    their split gives, so a size given for them is refused rather than ignored.
     ``lr="auto"``: each arm's learning rate by the public rule of
     :mod:`privqml.paper_checks.learning_rate` on ``lr_grid``; a number: that rate for every arm.
     The settings and the budget of every (ε, n) cell are checked first, the model specs last (their
@@ -130,11 +132,15 @@ def comparison_design(
             raise ConfigError(f"lr={lr!r} is neither 'auto' nor a number; write --lr auto or e.g. --lr 0.05") from None
         rule = None
         validation.positive("lr", rate, hint="a learning rate, e.g. 0.05, or auto")
-    finite, clip_set, sizes = parse_epsilons(epsilons), parse_clips(clips), parse_sizes(n_train)
-    if len(sizes) > 1 and dataset not in SYNTHETIC_TASKS:  # their split fixes the size: the cells would repeat
-        raise ConfigError(f"n_train={','.join(str(n) for n in sizes)}: dataset={dataset!r} trains on the size its "
-                          f"split gives, so several sizes would repeat the same runs; give one --n-train or use a "
-                          f"synthetic task ({', '.join(SYNTHETIC_TASKS)})")
+    finite, clip_set = parse_epsilons(epsilons), parse_clips(clips)
+    if dataset in SYNTHETIC_TASKS:
+        sizes = parse_sizes("400" if n_train is None else n_train)
+    elif n_train is not None:  # their split fixes the size: a given size would be ignored, or repeat the same runs
+        raise ConfigError(f"n_train={n_train!r}: dataset={dataset!r} trains on the size its split gives "
+                          f"({preflight.training_size(dataset, None)} examples); omit --n-train, or use a synthetic "
+                          f"task ({', '.join(SYNTHETIC_TASKS)}) to vary it")
+    else:
+        sizes = (preflight.training_size(dataset, None),)
     # δ < 1/n, a reachable ε, σ in range: every cell, before any run (and before TensorFlow loads)
     preflight.check_cells(dataset, sizes, finite, delta, batch_size, epochs)
     quantum = _model("quantum", quantum)

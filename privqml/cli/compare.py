@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
         dataset: str = typer.Option("quantum", "--dataset", help="quantum, circle, linear, digits:AvB, file.npz/.csv"),
         epsilons: str = typer.Option("1,4", "--epsilons", help="target ε list, e.g. 0.5,1,4 (∞ always run)"),
         clips: str = typer.Option("bound", "--clips", help="clip list: numbers, bound, or multiples like 4xbound"),
-        n_train: str = typer.Option("400", "--n-train", help="training-set sizes, e.g. 200,400 (synthetic tasks)"),
+        n_train: Optional[str] = typer.Option(None, "--n-train", help="training-set sizes of a synthetic task, e.g. "
+                                              "200,400 (default 400); digits and files: the size their split gives"),
         seeds: int = typer.Option(5, "--seeds", help="replicates per cell (>= 2 for intervals and tests)"),
         epochs: int = typer.Option(10, "--epochs", help="training epochs of every run"),
         batch_size: int = typer.Option(32, "--batch-size", help="expected (Poisson) batch size"),
@@ -66,7 +67,8 @@ def register(app: typer.Typer) -> None:
                                    delta, n_test, lr, lr_grid)  # validates everything, budgets too, before any run
         make_executor(executor, address=address, workers=workers)
         command = (f"privqml compare --quantum {quantum} --classical {classical} --dataset {dataset} "
-                   f"--epsilons {epsilons} --clips {clips} --n-train {n_train} --seeds {seeds} --epochs {epochs} "
+                   f"--epsilons {epsilons} --clips {clips}" + (f" --n-train {n_train}" if n_train else "")
+                   + f" --seeds {seeds} --epochs {epochs} "
                    f"--lr {lr} --out {out}")
         console = Console(stderr=as_json)
         try:

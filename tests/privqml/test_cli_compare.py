@@ -33,7 +33,8 @@ TOTAL = 2 * 2 * (1 + 1)  # arms x seeds x (reference + 1 clip x 1 ε)
     (["--dataset", "nowhere.npz"], "nowhere.npz"),
     (["--n-train", "0"], "n_train=0"),
     (["--seeds", "0"], "seeds=0"),
-    (["--dataset", "digits:3v5", "--n-train", "200,400"], "n_train=200,400: dataset='digits:3v5' trains on the size"),
+    (["--dataset", "digits:3v5", "--n-train", "200,400"], "n_train='200,400': dataset='digits:3v5' trains on the size"),
+    (["--dataset", "digits:3v5", "--n-train", "100"], "n_train='100': dataset='digits:3v5' trains on the size its split gives (204 examples); omit --n-train"),
     (["--lr", "fast"], "lr='fast'"),
     (["--executor", "cloud"], "executor='cloud'"),
 ])
@@ -77,9 +78,8 @@ def no_runs(monkeypatch):
     (["--epsilons", "1000"], "error: dataset='quantum' (n_train=48), epsilon=1000: "),
     # δ >= 1/n: a mechanism that publishes one example outright meets it
     (["--delta", "0.5"], "error: dataset='quantum' (n_train=48), epsilon=2: "),
-    # digits train on the 204 examples their split gives, whatever --n-train says: δ = 0.006 >= 1/204 is refused
-    # (at n = 100 it would pass: 0.006 < 1/100)
-    (["--dataset", "digits:3v5", "--n-train", "100", "--delta", "0.006"],
+    # digits train on the 204 examples their split gives: δ = 0.006 >= 1/204 is refused
+    (["--dataset", "digits:3v5", "--delta", "0.006"],
      "error: dataset='digits:3v5' (n_train=204), epsilon=2: "),
     (["--clips", "1e-46"], "error: clip=1e-46 "),
     (["--clips", "1e39"], "error: clip=1e+39 "),
@@ -88,7 +88,8 @@ def no_runs(monkeypatch):
 ])
 def test_budget_and_clip_outside_the_exact_range_are_refused_before_any_run(args, start, tmp_path, capsys, no_runs):
     out = tmp_path / "out"
-    assert main([*SMALL, "--out", str(out), *args]) == 2
+    base = SMALL if "--dataset" not in args else [a for a in SMALL if a not in ("--n-train", "48")]
+    assert main([*base, "--out", str(out), *args]) == 2
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert err.startswith(start) and len(err.splitlines()) == 1, err
