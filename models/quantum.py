@@ -28,6 +28,11 @@ can exceed the pruned bound (measured: hea 4 qubits, shots=1: max ‖ĝ_i‖ = 2
 25 % of 256 examples; shots=50: none). Such a model therefore uses the theory's bound on single
 sampled estimates (``loss_gradient_bound(..., sampled=True)``: nothing pruned, sample-mean range),
 which every estimate obeys; clipping enforces C either way, so privacy is unaffected.
+
+Engines (``engine=``): ``tfq`` (default: TFQ as above) or ``vectorised``
+(:mod:`privqml.models.engines.vectorised`: tensorcircuit-ng on TensorFlow, every row of a batch in one
+vectorised contraction; noisy circuits by exact density-matrix simulation, so their gradient is the
+exact one and the exact bound applies; no shots). The engine is recorded in :meth:`QuantumModel.describe`.
 """
 
 from __future__ import annotations
@@ -40,13 +45,16 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_quantum as tfq
 
+from privqml import validation
 from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.models.base import Model
+from privqml.models.engines.vectorised import vectorised_engine
 from privqml.models.losses import default_loss
 from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
 from privqml.theory import Ansatz, builtin_ansatz, loss_gradient_bound, observable_range
 
 QUANTUM_FAMILIES = ("hea", "reupload", "native")
+ENGINES = ("tfq", "vectorised")
 
 
 def with_depolarizing(ansatz: Ansatz, p: float) -> Ansatz:
@@ -73,6 +81,7 @@ class QuantumModel(Model):
         trajectories: Monte-Carlo trajectories per evaluation for a noisy ansatz.
         seed: seeds the initial weights θ ~ U(−π, π)^P.
         clamp: probability clamp for ``bce_prob``.
+        engine: ``tfq`` or ``vectorised`` (module docstring).
     """
 
     family = "quantum"
@@ -85,19 +94,27 @@ class QuantumModel(Model):
         trajectories: int | None = None,
         seed: int = 0,
         clamp: float | None = None,
+        engine: str = "tfq",
     ) -> None:
         if shots is not None and not (isinstance(shots, int) and shots >= 1):
             raise ConfigError(f"shots={shots!r} must be an integer >= 1 (or None for analytic)")
+        self.engine_name = validation.choice("engine", engine, ENGINES, what="simulation engine")
+        if engine == "vectorised" and (shots is not None or trajectories is not None):
+            raise ConfigError(
+                f"engine='vectorised' computes exact expectations (density matrices for noise); shots={shots!r} and "
+                f"trajectories={trajectories!r} are sampled by TFQ: use engine='tfq' for them"
+            )
         self.ansatz = ansatz
+        self.engine = vectorised_engine(ansatz) if engine == "vectorised" else None
         self.compiled = compile_ansatz(ansatz)
         self.shots = shots
-        if self.compiled.noisy and shots is None:
+        if self.compiled.noisy and shots is None and self.engine is None:
             trajectories = 100 if trajectories is None else trajectories
             if not (isinstance(trajectories, int) and trajectories >= 1):
                 raise ConfigError(f"trajectories={trajectories!r} must be an integer >= 1")
-        self.trajectories = trajectories if self.compiled.noisy else None
+        self.trajectories = trajectories if self.compiled.noisy and self.engine is None else None
         # A TFQ differentiator instance binds to one op: keep the class, make one per layer.
-        if shots is not None or self.compiled.noisy:
+        if self.engine is None and (shots is not None or self.compiled.noisy):
             problem = parameter_shift_problem(self.compiled.canonical)
             if problem:
                 raise UnsupportedGateError(
@@ -121,6 +138,8 @@ class QuantumModel(Model):
         )
 
     def outputs(self, weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+        if self.engine is not None:
+            return self.engine.values(weights, x)
         return expectation(
             self.compiled, weights, x, self.differentiator_class(),
             repetitions=self.shots, trajectories=self.trajectories,
@@ -140,7 +159,8 @@ class QuantumModel(Model):
             shots=self.shots,
             noisy=self.compiled.noisy,
             trajectories=self.trajectories,
-            differentiator=self.differentiator_class.__name__,
+            differentiator=self.differentiator_class.__name__ if self.engine is None else "autodiff",
+            engine=self.engine.describe() if self.engine is not None else {"engine": "tfq"},
         )
         return out
 
@@ -157,6 +177,7 @@ def quantum_model(
     loss: str | None = None,
     seed: int = 0,
     clamp: float | None = None,
+    engine: str = "tfq",
 ) -> QuantumModel:
     """A built-in family as a model: ``Z0`` readout for 2 classes, ``Z0..Z{K-1}`` for K > 2.
 
@@ -174,7 +195,8 @@ def quantum_model(
     ansatz = builtin_ansatz(family, n_qubits=n_qubits, n_layers=n_layers, observable=observable, scale=scale)
     if noise:
         ansatz = with_depolarizing(ansatz, noise)
-    return QuantumModel(ansatz, loss=loss, shots=shots, trajectories=trajectories, seed=seed, clamp=clamp)
+    return QuantumModel(ansatz, loss=loss, shots=shots, trajectories=trajectories, seed=seed, clamp=clamp,
+                        engine=engine)
 
 
-__all__ = ["QUANTUM_FAMILIES", "QuantumModel", "quantum_model", "with_depolarizing"]
+__all__ = ["ENGINES", "QUANTUM_FAMILIES", "QuantumModel", "quantum_model", "with_depolarizing"]

@@ -4,7 +4,8 @@ Spec grammar: ``FAMILY[:key=value,key=value…]``.
 
 Quantum families (:mod:`privqml.models.quantum`): ``hea``, ``reupload``, ``native`` with keys
 ``n_qubits``, ``n_layers``, ``scale`` (fixed readout scale), ``noise`` (depolarising p after every
-gate layer), ``shots`` (finite-shot estimates), ``trajectories`` (noisy backend), ``clamp``.
+gate layer), ``shots`` (finite-shot estimates), ``trajectories`` (noisy backend), ``clamp``, ``engine``
+(``tfq`` or ``vectorised``: :mod:`privqml.models.quantum`).
 
 Classical families (:mod:`privqml.models.classical`): ``mlp``, ``linear``, ``logistic``, matched to a quantum
 reference built from the same keys plus ``match=FAMILY`` (default ``hea``): e.g.
@@ -22,7 +23,7 @@ from privqml.models.quantum import QUANTUM_FAMILIES, quantum_model
 MODEL_FAMILIES = QUANTUM_FAMILIES + CLASSICAL_FAMILIES
 _INT_KEYS = {"n_qubits", "n_layers", "shots", "trajectories"}
 _FLOAT_KEYS = {"scale", "noise", "clamp"}
-_STR_KEYS = {"match"}
+_STR_KEYS = {"match", "engine"}
 
 
 def parse_model_spec(spec: str) -> tuple[str, dict]:

@@ -156,3 +156,15 @@ def test_spent_sigma_never_falls_below_the_calibrated_one():
         calibrated = calibrate_noise_multiplier(epsilon, 1e-5, 8 / 64, 8, "rdp")
         assert run.privacy.noise_multiplier >= calibrated
         assert run.privacy.epsilon_rdp <= epsilon
+
+
+def test_a_run_on_the_vectorised_engine_releases_what_the_tfq_run_releases_and_records_its_engine(tmp_path):
+    """Simulation mode: same batches and noise; the releases agree to float32 tolerance step for step (the
+    per-example gradients differ by ~1e-5), and run.json says which engine computed them."""
+    config = dict(**{**SMALL, "epochs": 1}, noise_multiplier=1.0, epsilon=None, clip=1.0, simulation_seed=9)
+    tfq_run = train(TrainConfig(model="hea:n_qubits=4", **config))
+    vec_run = train(TrainConfig(model="hea:n_qubits=4,engine=vectorised", **config), out_dir=tmp_path)
+    np.testing.assert_allclose(np.array(vec_run.released_updates), np.array(tfq_run.released_updates), atol=1e-3)
+    assert np.max(np.abs(np.array(tfq_run.released_updates))) > 0.01
+    recorded = json.loads((tmp_path / "run.json").read_text())["model"]["engine"]
+    assert recorded["engine"] == "vectorised" and recorded["simulation"] == "state vector"
