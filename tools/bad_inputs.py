@@ -83,6 +83,7 @@ CASES: tuple[Case, ...] = (
     _case("audit", "--run", "{dir}/no_such_run"),
     _case("audit", "--epsilon", "1000"),
     _case("audit", "--delta", "0.5"),
+    _case("audit", "--delta", "0.02"),
     _case("audit", "--clip", "1e-46"),
     _case("audit", "--clip", "1e39"),
     _case("audit", "--mechanism", "telepathy"),

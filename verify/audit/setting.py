@@ -113,7 +113,7 @@ def build_setting(
     private = mechanism == "dpsgd"
     config = TrainConfig(model=model_spec, dataset=dataset, epsilon=epsilon if private else math.inf,
                          delta=delta, clip=clip, batch_size=batch_size, epochs=epochs, seed=seed,
-                         path=path, n_train=n_train, n_test=AUDIT_N_TEST, allow_large_delta=True)
+                         path=path, n_train=n_train, n_test=AUDIT_N_TEST)
     setup = run_setup(config)
     if private:
         clip_norm, clip_source, sigma = setup.clip, setup.clip_source, setup.noise_multiplier
