@@ -4,7 +4,9 @@ Each check compares one engine's :class:`~privqml.verify.engines.GradientResult`
 a bound and returns an :class:`Observation`: the largest observed ratio ``observed / bound`` (or
 ``|difference| / tolerance`` for agreement), and whether every entry passed. An entry passes
 when observed ≤ bound + tolerance, the tolerance being the engine's stated numerical error
-(float32 TFQ engines, see :mod:`privqml.verify.engines`); the ratio is reported raw.
+(float32 TFQ engines, see :mod:`privqml.verify.engines`); the ratio is reported raw, except
+against a bound smaller than the tolerance, where it is ``observed / (bound + tolerance)`` (≤ 1 when
+the entry passes).
 
 =================  =============================================================================
 property           what must hold, for every example b and observable c
@@ -79,8 +81,11 @@ def _worst(name: str, engine: str, observed: np.ndarray, bound: np.ndarray, tole
         return Observation(name, engine, True, 0.0, 0, "nothing to check")
     slack = tolerance + RELATIVE_SLACK * np.abs(bound)
     failed = observed > bound + slack
+    # a bound below the engine's resolution (0 < bound ≤ slack, e.g. a term ∝ a noise strength of
+    # 1e-300) is measured against bound + slack: the raw ratio would be noise over nothing
+    resolved = np.where(bound > slack, bound, bound + slack)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(bound > 0, observed / np.where(bound > 0, bound, 1.0), np.where(observed > slack, np.inf, 0.0))
+        ratio = np.where(bound > 0, observed / np.where(bound > 0, resolved, 1.0), np.where(observed > slack, np.inf, 0.0))
     excess = np.where(failed, observed - bound - slack, -np.inf)
     index = np.unravel_index(int(np.argmax(excess)) if failed.any() else int(np.argmax(ratio)), observed.shape)
     detail = f"{label(index)}: observed {observed[index]:.6g} vs bound {bound[index]:.6g} (tolerance {slack[index]:.2g})"

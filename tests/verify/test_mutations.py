@@ -2,7 +2,9 @@
 
 Each test weakens the bound without touching the theory code (a rewritten record, or the real
 derivation handed a slot table with scaled spreads) and asserts that the property run FAILS with a
-shrunk counterexample of the expected property — the tests have teeth.
+shrunk counterexample of the expected property — the tests have teeth. ``privqml verify NAME
+--weaken 0.9`` must fail in the CI profile wherever a bound is attained; on a sample of the built-in
+grid it is run here through the command's own code path (``benchmarks/weaken_grid.py`` runs all 54).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import cirq
 import numpy as np
 import pytest
 
+from privqml.cli.verify import run_verify
 from privqml.theory import gradient_bound, hea, reupload, slot_table
 from privqml.verify.mutations import pruned_bound, scaled_bound, scaled_spreads, spreads_scaled
 from privqml.verify.runner import verify_ansatz, verify_random_ansatze
@@ -97,3 +100,24 @@ def test_scaled_bound_rescales_totals_consistently():
     weakened = scaled_bound(bound, 0.5)
     np.testing.assert_allclose(weakened.per_observable, np.asarray(bound.per_observable) * 0.5)
     assert weakened.pointwise(np.zeros(3)) == pytest.approx(0.5 * bound.pointwise(np.zeros(3)))
+
+
+#: reupload 2q1l Z0 (its bound is attained only at |x| = π), one configuration of each family, and
+#: ones the CI search missed before it probed corners
+WEAKEN_SAMPLE = [("reupload", 2, 1, "Z0"), ("reupload", 2, 2, "Z0*Z1"), ("hea", 2, 2, "Z0"), ("hea", 3, 1, "Z0*Z1"),
+                 ("hea", 4, 1, "Z0"), ("native", 2, 1, "sumZ")]
+
+
+@pytest.mark.parametrize("family,qubits,layers,observable", WEAKEN_SAMPLE,
+                         ids=[f"{f}-{q}q{l}l-{o}" for f, q, l, o in WEAKEN_SAMPLE])
+def test_weaken_0_9_fails_in_the_ci_profile_and_the_honest_bound_passes(family, qubits, layers, observable):
+    options = dict(qubits=qubits, layers=layers, observable=observable, profile="ci", seed=0)  # the CLI's defaults
+    weakened = run_verify(family, weaken=0.9, **options)
+    assert not weakened.passed  # the command exits 1
+    counterexample = weakened.counterexample
+    assert counterexample.property in ("per_weight", "total", "loss") and counterexample.ratio > 1.0
+    # a per-weight bound is attained at a corner: observed / (0.9 B_j) = 1/0.9 (float32 adjoint within 1e-5)
+    assert weakened.property("per_weight").max_ratio == pytest.approx(1 / 0.9, rel=1e-5)
+    honest = run_verify(family, **options)
+    assert honest.passed and honest.counterexample is None
+    assert honest.property("per_weight").max_ratio == pytest.approx(1.0, rel=1e-5)

@@ -1,4 +1,5 @@
-"""The property suite at CI size: the built-in ansätze and random ansätze hold their bounds.
+"""The property suite at CI size: the built-in ansätze and random ansätze hold their bounds, and
+the CI-sized search reaches the bounds that only the corners of the domain attain.
 
 CI size: the ``ci`` profile (6 derandomised examples per property, so the same examples every
 run); ``PRIVQML_VERIFY_PROFILE=thorough`` runs the thorough profile instead.
@@ -8,14 +9,19 @@ from __future__ import annotations
 
 import json
 import math
+import types
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from privqml.errors import ConfigError, UnsupportedGateError
-from privqml.theory import hea, native, reupload
-from privqml.verify.properties import PROPERTIES
-from privqml.verify.runner import PROFILES, verify_ansatz, verify_random_ansatze
-from privqml.verify.strategies import ansatze
+from privqml.theory import builtin_ansatz, hea, native, reupload
+from privqml.verify.engine_base import GradientResult
+from privqml.verify.properties import PROPERTIES, check_per_weight
+from privqml.verify.runner import PROFILES, SWEPT_PROPERTIES, example_points, verify_ansatz, verify_random_ansatze
+from privqml.verify.strategies import ansatze, lattice_values
 from tests.verify._cases import EXAMPLES, PROFILE, google_native, shared_weights
 
 BOUND_PROPERTIES = ("per_weight", "total", "loss", "shots", "noisy")
@@ -105,3 +111,59 @@ def test_profiles_are_registered_hypothesis_profiles():
         assert registered.derandomize is profile.derandomize
         assert registered.deadline is None and registered.database is None
     assert settings.get_profile("privqml-ci").derandomize and not settings.get_profile("privqml-thorough").derandomize
+
+
+@pytest.mark.parametrize("family,qubits,layers,observable", [
+    ("reupload", 2, 1, "Z0"), ("hea", 2, 2, "Z0"), ("hea", 4, 1, "Z0"), ("reupload", 2, 2, "Z0*Z1"),
+    ("native", 2, 2, "Z0*Z1"),
+])
+def test_the_ci_search_reaches_per_weight_bounds_attained_only_at_corners(family, qubits, layers, observable):
+    """Configurations whose largest |∂f/∂θ_j| / B_j = 1 is attained only at special points (inputs at
+    the ends of the domain, slot angles at multiples of π/2): the CI profile reaches it. Without
+    corner points the same search stopped at 0.995, 0.72, 0.86 and 0.94 of it on the last four."""
+    ansatz = builtin_ansatz(family, n_qubits=qubits, n_layers=layers, observable=observable)
+    report = verify_ansatz(ansatz, engines="numeric", properties=("per_weight",), profile="ci")
+    per_weight = report.property("per_weight")
+    assert report.passed and per_weight.examples == PROFILES["ci"].examples
+    assert per_weight.max_ratio == pytest.approx(1.0, abs=1e-9)
+
+
+def test_swept_properties_add_corner_rows_and_the_stochastic_ones_do_not():
+    ansatz = reupload(2, 1)
+    profile = PROFILES["ci"]
+    assert profile.corner_rows == 4 and PROFILES["thorough"].corner_rows == 2
+    assert set(SWEPT_PROPERTIES) == {"per_weight", "total", "loss"}
+    lattice = lattice_values(ansatz)
+    sizes = {"per_weight": [], "shots": []}
+
+    @settings(settings.get_profile("privqml-ci"), max_examples=20)
+    @given(data=st.data())
+    def draw(data):
+        for name in sizes:
+            weights, inputs = data.draw(example_points(name, ansatz, profile))
+            sizes[name].append(weights.shape[0])
+            if name == "per_weight":  # the last rows are corner points
+                for w, x in zip(weights[-profile.corner_rows:], inputs[-profile.corner_rows:]):
+                    assert all(v in values for v, values in zip(w.tolist(), lattice))
+                    assert set(np.abs(x).tolist()) == {math.pi}
+
+    draw()
+    assert min(sizes["per_weight"]) == 1 + profile.corner_rows and max(sizes["per_weight"]) <= 2 + profile.corner_rows
+    assert min(sizes["shots"]) == 1 and max(sizes["shots"]) == profile.max_batch
+
+
+def test_a_bound_below_the_engine_tolerance_is_measured_against_bound_plus_tolerance():
+    """A bound term ∝ a drawn noise strength of 1e-300 is below any engine's resolution: its ratio
+    is observed / (bound + tolerance), not 1e-13 / 1e-300 = 1e287; a bound above it stays raw."""
+    bound = types.SimpleNamespace(per_weight={"w0": 1e-300, "w1": 1.0})
+
+    def result(jacobian):
+        jacobian = np.asarray([[jacobian]], dtype=float)
+        return GradientResult("numeric", np.zeros((1, 1)), jacobian, np.full_like(jacobian, 1e-9), 1)
+
+    observation = check_per_weight(bound, result([1e-13, 0.5]))
+    assert observation.passed and observation.ratio == pytest.approx(0.5)  # w1's raw ratio
+    observation = check_per_weight(bound, result([1e-13, 0.0]))
+    assert observation.passed and observation.ratio == pytest.approx(1e-13 / (1e-9 + 1e-300))
+    observation = check_per_weight(bound, result([3e-9, 0.0]))
+    assert not observation.passed and observation.ratio == pytest.approx(3.0)
