@@ -8,6 +8,7 @@ and its PLD accountant 0.9470 (measured with these pinned versions).
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import math
 
@@ -33,6 +34,8 @@ from privqml.models.privacy.accounting import (
 
 ABADI = dict(sampling_probability=0.01, noise_multiplier=4.0, steps=10_000, delta=1e-5)
 
+
+DP_ACCOUNTING_VERSION = importlib.metadata.version("dp-accounting")  # 0.4.3 default stack, 0.6.0 on 3.12
 
 def test_abadi_reference_rdp_and_pld():
     eps_rdp = compute_epsilon(**ABADI, accountant="rdp")
@@ -181,23 +184,34 @@ def _rdp_any_order(q, sigma, alpha):
 
 @pytest.mark.parametrize("q", [1e-7, 3e-4, 0.1, 0.5, 0.9, 1.0])
 def test_at_the_edge_of_the_range_dp_accountings_rdp_is_within_2_percent_of_an_oracle(q):
-    """At σ = σ_max(q) (q·√(e^{1/σ²} − 1) = 2⁻¹⁶) every order's per-step RDP is within 2 % of a
-    high-precision oracle — closed form for integer orders, quadrature for fractional ones (worst:
-    1.2 % at q = 1/2, α = 1.1)."""
+    """At σ = σ_max(q) (q·√(e^{1/σ²} − 1) = 2⁻¹⁶) no order's per-step RDP is below a high-precision
+    oracle (closed form for integer orders, quadrature for fractional ones) by more than 2 %, so the ε
+    composed from them is an upper bound. dp-accounting 0.4.3 (the default stack) is within 2 % at
+    every order (worst: 1.2 % at q = 1/2, α = 1.1); 0.6.0 (the Python 3.12 stack) is within 2 % at the
+    integer orders, and its series for fractional orders may stop unconverged and over-state the RDP
+    (4e-4 for 1.3e-10 at α = 1.1; 1e-6 for 1.2e-9 at α = 10.5, q = 1/2) or drop the order (inf):
+    conservative either way."""
     sigma = max_accountable_noise_multiplier(q)
     event = dp_accounting.PoissonSampledDpEvent(q, dp_accounting.GaussianDpEvent(sigma))
     orders = [1.1, 1.5, 2, 3, 10.5, 32, 256]
     rdp = RdpAccountant(orders=orders).compose(event)._rdp  # noqa: SLF001 - the per-order values
     for alpha, got in zip(orders, rdp):
         exact = _rdp_integer_order(q, sigma, alpha) if float(alpha).is_integer() else _rdp_any_order(q, sigma, alpha)
-        assert got == pytest.approx(exact, rel=0.02), (q, sigma, alpha, got, exact)
+        assert got >= exact * (1 - 0.02), (q, sigma, alpha, got, exact)  # never an under-statement
+        if DP_ACCOUNTING_VERSION == "0.4.3" or float(alpha).is_integer():
+            assert got == pytest.approx(exact, rel=0.02), (q, sigma, alpha, got, exact)
 
 
 def test_just_outside_the_range_dp_accountings_rdp_fails():
-    """q = 1/2, σ = 2¹⁹ (signal 2⁻²⁰): the order-1.1 RDP comes out negative and dp-accounting raises."""
+    """q = 1/2, σ = 2¹⁹ (signal 2⁻²⁰): the order-1.1 RDP is lost — dp-accounting 0.4.3 computes it negative and
+    raises, 0.6.0 drops the order and returns ε = ∞. Either way no usable ε: the range ends before this."""
     event = dp_accounting.PoissonSampledDpEvent(0.5, dp_accounting.GaussianDpEvent(2.0**19))
-    with pytest.raises(ValueError, match="Renyi divergence cannot be negative"):
-        RdpAccountant(orders=[1.1]).compose(event).get_epsilon(1e-5)
+    try:
+        epsilon = RdpAccountant(orders=[1.1]).compose(event).get_epsilon(1e-5)
+    except ValueError as exc:
+        assert "Renyi divergence cannot be negative" in str(exc)
+    else:
+        assert epsilon == math.inf
 
 
 def test_calibration_refuses_targets_outside_the_range_instead_of_failing_inside_dp_accounting():
@@ -205,7 +219,7 @@ def test_calibration_refuses_targets_outside_the_range_instead_of_failing_inside
     with pytest.raises(ConfigError, match=r"needs a noise_multiplier above 0.428172, beyond which"):
         calibrate_noise_multiplier(1e-3, 1e-9, 1e-6, 10, "rdp")
     # PLD cannot verify a σ below its floor: a large ε is refused, naming the largest usable one
-    refused = r"^epsilon=1000.0 needs noise_multiplier=0\.\d+ < 0.3 \(rdp\), below which .* use epsilon <= 55.7 for"
+    refused = r"^epsilon=1000.0 needs noise_multiplier=0\.\d+ < 0.3 \(rdp\), below which .* use epsilon <= 55\.[78] for"
     with pytest.raises(ConfigError, match=refused):
         calibrate_noise_multiplier(1000.0, 1e-5, 8 / 48, 12, "pld")
     assert calibrate_noise_multiplier(1000.0, 1e-5, 8 / 48, 12, "rdp") < PLD_SIGMA_FLOOR
