@@ -51,7 +51,7 @@ from privqml.models.training.trainer import optimizer_for
 from privqml.verify.audit.distinguishing import audit_distinguishing_test
 from privqml.verify.audit.estimates import standard_deviation
 from privqml.verify.audit.one_run_bound import OneRunAudit, one_run_audit
-from privqml.verify.audit.verdicts import Check, verdict_of
+from privqml.verify.audit.verdicts import Check, record_as_dict, verdict_of
 
 RUN_MECHANISMS = ("correct", "noise-omitted")
 SAMPLERS = ("poisson", "shuffle", "shuffle-public")
@@ -198,9 +198,7 @@ class SamplingAuditResult:
 
     def as_dict(self) -> dict:
         """The audit as privqml JSON values (an infinite ε is ``"inf"``)."""
-        out = dataclasses.asdict(self)
-        out["checks"] = [c.as_dict() for c in self.checks]
-        return jsonio.to_jsonable(out)
+        return record_as_dict(self)
 
 
 def _epoch_batches(sampler: str, n: int, batch_size: int, steps: int, rng) -> list[np.ndarray]:

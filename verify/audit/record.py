@@ -64,7 +64,7 @@ import numpy as np
 from scipy import stats
 
 from privqml import jsonio, validation
-from privqml.verify.audit.verdicts import Check
+from privqml.verify.audit.verdicts import Check, record_as_dict
 
 #: Default false-alarm probability of each statistical record check.
 DEFAULT_ALPHA = 1e-6
@@ -181,9 +181,7 @@ class RecordAudit:
 
     def as_dict(self) -> dict:
         """The audit as privqml JSON values."""
-        out = dataclasses.asdict(self)
-        out["checks"] = [c.as_dict() for c in self.checks]
-        return jsonio.to_jsonable(out)
+        return record_as_dict(self)
 
 
 def noise_p_value(statistic: float, degrees_of_freedom: int) -> float:

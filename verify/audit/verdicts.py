@@ -14,6 +14,8 @@ import dataclasses
 import math
 from typing import Iterable
 
+from privqml import jsonio
+
 VERDICTS = ("consistent", "violation", "no-guarantee")
 
 
@@ -27,6 +29,14 @@ class Check:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def record_as_dict(record) -> dict:
+    """A frozen audit record (a dataclass whose ``checks`` is a tuple of :class:`Check`) as privqml JSON
+    values: its fields, the checks as dicts, an infinite ε as ``"inf"``."""
+    out = dataclasses.asdict(record)
+    out["checks"] = [check.as_dict() for check in record.checks]
+    return jsonio.to_jsonable(out)
 
 
 def verdict_of(epsilon_accounted: float, checks: Iterable[Check]) -> str:
@@ -47,4 +57,4 @@ def merge_verdicts(verdicts: Iterable[str]) -> str:
     return "consistent"
 
 
-__all__ = ["Check", "VERDICTS", "merge_verdicts", "verdict_of"]
+__all__ = ["Check", "VERDICTS", "merge_verdicts", "record_as_dict", "verdict_of"]
