@@ -111,6 +111,16 @@ class Model(abc.ABC):
         predicted = losses_mod.predict_classes(self.loss, outputs, self.output_ranges[0])
         return float(np.mean(loss.numpy())), float(np.mean(predicted == labels))
 
+    def trace_key(self):
+        """A hashable that fixes :meth:`outputs` as a function of (weights, x) — everything but the
+        current weights — or None. Compiled per-example functions are shared between models with
+        equal keys (replicates, the runs of a sweep); None shares nothing."""
+        return None
+
+    def _readout_key(self) -> tuple:
+        return (type(self).__name__, self.n_features, self.n_outputs, self.n_weights, self.scale,
+                self.output_ranges, self.loss, self.clamp)
+
     def loss_gradient_bound(self):
         """The theory's bound on ‖∇_θ ℓ‖₂ (a :class:`privqml.theory.LossGradientBound`), or None."""
         return None

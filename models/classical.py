@@ -106,6 +106,9 @@ class MLPModel(_SquashedReadout):
             initial_weights=initial, clamp=clamp,
         )
 
+    def trace_key(self):
+        return (self._readout_key(), self.hidden)
+
     def outputs(self, weights, x):
         x = tf.convert_to_tensor(x, tf.float32)
         w, batched = _per_example(weights)
@@ -124,6 +127,7 @@ class LinearModel(_SquashedReadout):
     def __init__(self, n_features, n_outputs, n_random_features, output_ranges, scale, input_domain, loss, seed=0, clamp=None):
         validation.integer("n_random_features", n_random_features, 1, hint="the number of random Fourier features")
         self.n_random_features = int(n_random_features)
+        self.feature_seed = int(seed)
         feature_rng = np.random.default_rng([seed, 17])
         self.frequencies = tf.constant(feature_rng.normal(size=(n_features, n_random_features)), tf.float32)
         self.phases = tf.constant(feature_rng.uniform(0, 2 * math.pi, n_random_features), tf.float32)
@@ -134,6 +138,9 @@ class LinearModel(_SquashedReadout):
             n_outputs=n_outputs, scale=scale, output_ranges=output_ranges, input_domain=input_domain,
             loss=loss, initial_weights=initial, clamp=clamp,
         )
+
+    def trace_key(self):  # the random features are constants of the trace, fixed by the seed
+        return (self._readout_key(), self.n_random_features, self.feature_seed)
 
     def features(self, x):
         x = tf.convert_to_tensor(x, tf.float32)
@@ -157,6 +164,9 @@ class LogisticModel(_SquashedReadout):
             name="logistic", n_features=n_features, n_outputs=n_outputs, scale=scale,
             output_ranges=output_ranges, input_domain=input_domain, loss=loss, initial_weights=initial, clamp=clamp,
         )
+
+    def trace_key(self):
+        return self._readout_key()
 
     def outputs(self, weights, x):
         x = tf.convert_to_tensor(x, tf.float32)

@@ -145,6 +145,9 @@ class QuantumModel(Model):
             repetitions=self.shots, trajectories=self.trajectories,
         )
 
+    def trace_key(self):
+        return (self._readout_key(), self.ansatz, self.engine_name, self.shots, self.trajectories)
+
     def loss_gradient_bound(self):
         # Finite shots or trajectories: the bound on single sampled estimates (no pruning,
         # sample-mean range), which every per-example estimate obeys; else the exact bound.

@@ -42,7 +42,7 @@ import tensorcircuit as tc
 import tensorflow as tf
 
 from privqml.errors import ConfigError
-from privqml.models.engines.base import Engine, stacked_jacobian
+from privqml.models.engines.base import Engine, inline_requested, stacked_jacobian
 from privqml.models.engines.program import ChannelStep, Program, SlotStep, compile_program
 from privqml.theory.ansatz import Ansatz
 
@@ -193,6 +193,8 @@ class VectorisedEngine(Engine):
         never differentiates the mapped circuit outside the compiled function.
         """
         weights, inputs = self.rows(weights, inputs)
+        if inline_requested() and tf.inside_function():  # the caller's graph differentiates the rows itself
+            return self._values_rows(weights, inputs)
 
         @tf.custom_gradient
         def differentiable(weights, inputs):

@@ -54,7 +54,7 @@ from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import GenericDPSG
 from privqml import validation
 from privqml.errors import DataError, PrivqmlError
 from privqml.models.base import Model
-from privqml.models.privacy import accounting, faults
+from privqml.models.privacy import accounting, faults, fused
 from privqml.models.privacy.clipping import l2_norms
 
 PATHS = ("fast", "stock")
@@ -91,24 +91,6 @@ def poisson_batch(n_examples: int, sampling_probability: float, rng: np.random.G
 
 
 # -- per-example gradients ----------------------------------------------------------------------
-@functools.lru_cache(maxsize=64)
-def _fast_fn(model: Model):
-    spec_w = tf.TensorSpec([model.n_weights], tf.float32)
-    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
-    spec_y = tf.TensorSpec([None], tf.float32)
-
-    @tf.function(input_signature=[spec_w, spec_x, spec_y])
-    def per_example(weights, x, targets):
-        tiled = tf.tile(weights[tf.newaxis, :], [tf.shape(x)[0], 1])
-        with tf.GradientTape() as tape:
-            tape.watch(tiled)
-            losses = model.per_example_loss(tiled, x, targets)
-            total = tf.reduce_sum(losses)
-        return tape.gradient(total, tiled, unconnected_gradients="zero"), losses
-
-    return per_example
-
-
 def _as_inputs(model: Model, x, labels):
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != model.n_features:
@@ -127,11 +109,12 @@ def per_example_gradients(model: Model, x, labels, weights=None) -> tuple[np.nda
     ``labels`` are integer classes; ``weights`` default to the model's current weights.
     """
     x_t, y_t = _as_inputs(model, x, labels)
-    w = model.weights if weights is None else tf.constant(np.asarray(weights, np.float32))
+    w = model.weights.numpy() if weights is None else np.asarray(weights, np.float32)
     if x_t.shape[0] == 0:
         return np.zeros((0, model.n_weights), np.float32), np.zeros((0,), np.float32)
-    grads, losses = _fast_fn(model)(tf.convert_to_tensor(w), x_t, y_t)
-    return grads.numpy(), losses.numpy()
+    grads, losses, _ = fused.clipped_sums(model, np.asarray(w, np.float32)[np.newaxis], [x_t.numpy()], [y_t.numpy()],
+                                          None)
+    return grads, losses
 
 
 # -- clipping + noise ---------------------------------------------------------------------------
@@ -262,11 +245,14 @@ def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
     return _clipped_sum_fn(float(clip_norm), _guarded())(tf.constant(grads)).numpy()
 
 
-def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_probability: float):
+def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_probability: float,
+              noise_rng: np.random.Generator | None = None):
     """The trainer's Gaussian noise on a clipped sum: (clipped + N(0, σ²C² I), the DpEvent spent).
 
     ``clipped`` may carry leading axes (e.g. [n, P] copies of one clipped sum): every entry gets
-    independent noise, so one call gives n independent releases. The event is
+    independent noise, so one call gives n independent releases. The noise is the fast path's
+    (:func:`privqml.models.privacy.fused.gaussian_noise`) from ``noise_rng``, by default a fresh
+    generator seeded from the operating system's entropy. The event is
     PoissonSampled(q, Gaussian(σ as applied)) for *one* release; accounting for n of them is the
     caller's business.
     """
@@ -274,14 +260,23 @@ def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_proba
     validation.noise_multiplier("noise_multiplier", noise_multiplier)
     validation.probability("sampling_probability", sampling_probability)
     accounting.check_accountable(sampling_probability, noise_multiplier)
-    clipped = tf.convert_to_tensor(np.asarray(clipped, dtype=np.float32))
-    guarded = _guarded()
-    noised, event = _noised(_query(float(clip_norm), float(noise_multiplier), guarded), clipped,
-                            sampling_probability)
-    noised = np.asarray(noised)
-    if guarded:
+    clipped = np.asarray(clipped, dtype=np.float32)
+    rng = fused.secret_generator() if noise_rng is None else noise_rng
+    noised, event = _fused_noised(clipped, float(clip_norm), float(noise_multiplier), sampling_probability, rng)
+    if _guarded():
         check_release(noised, float(clip_norm), float(noise_multiplier), "add_noise")
     return noised, event
+
+
+def _fused_noised(clipped: np.ndarray, clip_norm: float, noise_multiplier: float, sampling_probability: float,
+                  rng: np.random.Generator):
+    """(clipped + N(0, σ²C²) from ``rng``, the DpEvent spent) — the fast path's Gaussian mechanism."""
+    noise = fused.gaussian_noise(rng, clipped.shape, clip_norm, noise_multiplier)
+    if faults.active("noise-omitted"):  # the broken variant audits must catch: σ accounted, none added
+        noise = np.zeros_like(noise)
+    sigma = fused.applied_sigma(clip_norm, noise_multiplier)
+    spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
+    return (clipped + noise).astype(np.float32), spent
 
 
 def check_release(noised: np.ndarray, clip_norm: float, noise_multiplier: float, where: str) -> np.ndarray:
@@ -295,38 +290,6 @@ def check_release(noised: np.ndarray, clip_norm: float, noise_multiplier: float,
             "cannot happen: report it with the model and the settings"
         )
     return noised
-
-
-@functools.lru_cache(maxsize=64)
-def _fast_step_fn(model: Model, clip_norm: float, noise_multiplier: float, guarded: bool = True):
-    """One traced function: per-example gradients (tiled weights) and their clipped sum."""
-    query = _query(clip_norm, noise_multiplier, guarded)
-    per_example = _fast_fn(model)
-    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
-    spec_y = tf.TensorSpec([None], tf.float32)
-
-    @tf.function(input_signature=[spec_x, spec_y])
-    def grads_and_clipped_sum(x, targets):
-        grads, _ = per_example(tf.convert_to_tensor(model.weights), x, targets)
-        return grads, _sum_of_clipped(query, grads)
-
-    return grads_and_clipped_sum
-
-
-def _noised(query: GaussianSumQuery, clipped_sum: tf.Tensor, sampling_probability: float):
-    """Add the query's noise to a clipped sum; returns (noised sum, the DpEvent spent).
-
-    ``clipped_sum`` may carry leading axes ([n, P]): each entry gets independent noise.
-    """
-    global_state = query.initial_global_state()
-    sample_state = query.initial_sample_state(clipped_sum)
-    sample_state = query.accumulate_preprocessed_record(sample_state, clipped_sum)
-    noised, _, _ = query.get_noised_result(sample_state, global_state)
-    sigma = applied_noise_multiplier(query)  # f32(σC)/f32(C) rounded down, not TF's float32 quotient
-    if faults.active("noise-omitted"):  # the broken variant audits must catch: σ accounted, none added
-        noised = clipped_sum
-    spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
-    return noised, spent
 
 
 def reseed_noise(seed: int) -> None:
@@ -371,6 +334,7 @@ def dp_step(
     sampling_probability: float,
     path: Literal["fast", "stock"] = "fast",
     n_releases: int = 1,
+    noise_rng: np.random.Generator | None = None,
 ) -> StepResult:
     """Privatised gradient of the batch (x, labels) at the model's current weights.
 
@@ -381,6 +345,10 @@ def dp_step(
     leading axis ([n, P]): the fast path adds the query's noise to n copies of one clipped sum,
     the stock path runs TF Privacy's optimizer n times. The trainer takes one; an audit takes many
     through this very function, so a fault in the trainer's noise cannot hide from it.
+
+    The fast path's noise comes from ``noise_rng`` (the run's generator; by default a fresh one
+    seeded from the operating system's entropy); the stock path's from TF Privacy's query
+    (TensorFlow's global generator, :func:`reseed_noise`).
     """
     validation.clip_norm("clip", clip_norm)
     validation.noise_multiplier("noise_multiplier", noise_multiplier)
@@ -396,21 +364,19 @@ def dp_step(
         raise DataError(f"the batch has {batch} rows; a clipped sum is exact in float32 for at most 2^24 rows, so "
                         "split it or use a smaller expected batch size")
     guarded = _guarded()
-    query = _query(clip_norm, noise_multiplier, guarded)
     grads = norms = clipped = None
-
-    def copies(total: tf.Tensor) -> tf.Tensor:
-        return total if n_releases == 1 else tf.tile(total[tf.newaxis, :], [int(n_releases), 1])
-
-    if batch == 0:
-        noised, event = _noised(query, copies(tf.zeros([model.n_weights], tf.float32)), sampling_probability)
-        clipped = np.zeros(model.n_weights, np.float32)
-    elif path == "fast":
-        grads_t, clipped_t = _fast_step_fn(model, clip_norm, noise_multiplier, guarded)(x_t, y_t)
-        noised, event = _noised(query, copies(clipped_t), sampling_probability)
-        grads = grads_t.numpy()
-        norms = l2_norms(grads)
-        clipped = clipped_t.numpy()
+    if batch == 0 or path == "fast":
+        rng = fused.secret_generator() if noise_rng is None else noise_rng
+        if batch == 0:
+            clipped = np.zeros(model.n_weights, np.float32)
+        else:
+            weights = np.asarray(model.weights.numpy(), np.float32)[np.newaxis]
+            grads, _, sums = fused.clipped_sums(model, weights, [x_t.numpy()], [y_t.numpy()], clip_norm, guarded)
+            norms = l2_norms(grads)
+            clipped = sums[0]
+        shape = (model.n_weights,) if n_releases == 1 else (int(n_releases), model.n_weights)
+        noised, event = _fused_noised(np.broadcast_to(clipped, shape), clip_norm, noise_multiplier,
+                                      sampling_probability, rng)
     else:
         applied = 0.0 if faults.active("noise-omitted") else noise_multiplier
         optimizer, noised_mean = _stock_fn(model, clip_norm, applied, guarded)
@@ -436,6 +402,59 @@ def dp_step(
         path=path,
         n_nonfinite=count_nonfinite(grads) if grads is not None else None,
     )
+
+
+def dp_steps(
+    model: Model,
+    weights,
+    xs: list,
+    labels: list,
+    clip_norm: float,
+    noise_multiplier: float,
+    expected_batch_size: float,
+    sampling_probability: float,
+    noise_rngs: list,
+) -> list[StepResult]:
+    """The fast path's releases for R runs of one model in one call (replicates).
+
+    Run r has weights ``weights[r]`` ([R, P]), its own Poisson batch (``xs[r]``, ``labels[r]``, possibly
+    empty) and its own noise generator ``noise_rngs[r]``; all share C, σ, L and q. Every run's
+    release is exactly the one :func:`dp_step` (fast path, ``noise_rng=noise_rngs[r]``) gives at those
+    weights: the per-example gradients of all runs' rows come from one compiled call
+    (:func:`privqml.models.privacy.fused.clipped_sums`) and each run's clipped sum and noise are its
+    own. Returns one :class:`StepResult` per run.
+    """
+    validation.clip_norm("clip", clip_norm)
+    validation.noise_multiplier("noise_multiplier", noise_multiplier)
+    validation.positive("expected_batch_size", expected_batch_size, hint="the expected batch size L = q·n_train")
+    validation.probability("sampling_probability", sampling_probability)
+    accounting.check_accountable(sampling_probability, noise_multiplier)
+    clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
+    weights = np.asarray(weights, np.float32)
+    if not (weights.ndim == 2 and weights.shape == (len(xs), model.n_weights) and len(labels) == len(xs) == len(noise_rngs)):
+        raise DataError(f"weights {weights.shape}, {len(xs)} batches, {len(labels)} label sets and {len(noise_rngs)} "
+                        f"generators: need one of each per run, weights of shape (runs, {model.n_weights})")
+    inputs = [_as_inputs(model, x, y) for x, y in zip(xs, labels)]
+    if sum(int(x.shape[0]) for x, _ in inputs) > validation.MAX_BATCH_ROWS:
+        raise DataError("the runs' batches hold more than 2^24 rows together; step fewer runs at once")
+    guarded = _guarded()
+    grads, _, sums = fused.clipped_sums(model, weights, [x.numpy() for x, _ in inputs], [y.numpy() for _, y in inputs],
+                                        clip_norm, guarded)
+    results, start = [], 0
+    for r, (x, _) in enumerate(inputs):
+        size = int(x.shape[0])
+        rows = grads[start:start + size]
+        start += size
+        noised, event = _fused_noised(sums[r], clip_norm, noise_multiplier, sampling_probability, noise_rngs[r])
+        if guarded:
+            check_release(noised, clip_norm, noise_multiplier, "fast")
+        results.append(StepResult(
+            gradient=noised / np.float32(expected_batch_size), noised_sum=noised, clipped_sum=sums[r],
+            batch_size=size, expected_batch_size=float(expected_batch_size),
+            per_example_grads=rows if size else None, per_example_norms=l2_norms(rows) if size else None,
+            event=event, path="fast", n_nonfinite=count_nonfinite(rows) if size else None,
+        ))
+    return results
 
 
 @functools.lru_cache(maxsize=64)
@@ -468,5 +487,5 @@ def nonprivate_step(model: Model, x, labels) -> StepResult:
 
 
 __all__ = ["CLIP_SHRINK", "FiniteGaussianSumQuery", "NonFiniteReleaseError", "PATHS", "StepResult", "add_noise",
-           "applied_noise_multiplier", "check_release", "clipped_sum", "count_nonfinite", "dp_step", "nonprivate_step",
+           "applied_noise_multiplier", "check_release", "clipped_sum", "count_nonfinite", "dp_step", "dp_steps", "nonprivate_step",
            "per_example_gradients", "poisson_batch"]

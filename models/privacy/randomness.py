@@ -8,8 +8,9 @@ Two modes, and nothing in between:
 
 ``secret`` (the default)
     Every epoch of every (re)start draws fresh seeds from the operating system's entropy
-    (:func:`secrets.randbits`): 128 bits for the Poisson draws (NumPy's PCG64) and 63 bits for
-    TensorFlow's global generator, which TF Privacy's Gaussian sum query draws its noise from.
+    (:func:`secrets.randbits`): 128 bits for the Poisson draws and 128 bits for the Gaussian noise
+    of the fast path (NumPy's PCG64 each), and 63 bits for TensorFlow's global generator, which
+    the stock path's TF Privacy optimizer draws its noise from.
     The seeds live in memory only; nothing written out determines them. A resumed run therefore
     continues with fresh randomness (its finished epochs are kept, its ledger is the planned T
     steps, so it spends exactly the budget accounted).
@@ -54,16 +55,19 @@ SECRET_STATEMENT = (
 
 @dataclasses.dataclass(frozen=True)
 class EpochRandomness:
-    """The randomness of one epoch: the Poisson-draw generator and TensorFlow's noise seed.
+    """The randomness of one epoch: the Poisson-draw generator and the noise sources.
 
     Attributes:
         batches: the NumPy generator :func:`~privqml.models.privacy.dpsgd.poisson_batch` draws from.
-        noise_seed: the global TensorFlow seed for the Gaussian noise of this epoch (held in
-            memory only).
+        noise_seed: the global TensorFlow seed for the stock path's Gaussian noise of this epoch
+            (held in memory only).
+        noise: the NumPy generator the fast path's Gaussian noise is drawn from
+            (:func:`privqml.models.privacy.fused.gaussian_noise`).
     """
 
     batches: np.random.Generator
     noise_seed: int
+    noise: np.random.Generator
 
 
 def check_simulation_seed(simulation_seed) -> int | None:
@@ -80,12 +84,17 @@ def epoch_randomness(simulation_seed: int | None, epoch: int, public_seed: int =
     ``published-seed`` of :mod:`privqml.models.privacy.faults`, which audits must catch.
     """
     if simulation_seed is not None:
-        batches = np.random.default_rng([int(simulation_seed), int(epoch), 31])
-        return EpochRandomness(batches, int(simulation_seed) * 1_000_003 + int(epoch))
+        return _derived(int(simulation_seed), int(epoch))
     if faults.active("published-seed"):
-        batches = np.random.default_rng([int(public_seed), int(epoch), 31])
-        return EpochRandomness(batches, int(public_seed) * 1_000_003 + int(epoch))
-    return EpochRandomness(np.random.default_rng(secrets.randbits(128)), secrets.randbits(63))
+        return _derived(int(public_seed), int(epoch))
+    return EpochRandomness(np.random.default_rng(secrets.randbits(128)), secrets.randbits(63),
+                           np.random.default_rng(secrets.randbits(128)))
+
+
+def _derived(seed: int, epoch: int) -> EpochRandomness:
+    """The epoch's randomness as a function of (seed, epoch): simulation mode (or the broken variant)."""
+    return EpochRandomness(np.random.default_rng([seed, epoch, 31]), seed * 1_000_003 + epoch,
+                           np.random.default_rng([seed, epoch, 37]))
 
 
 def describe(simulation_seed: int | None) -> dict:

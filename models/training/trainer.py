@@ -34,19 +34,21 @@ equals an uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from privqml import jsonio
+from privqml.errors import ConfigError
 from privqml.models.data import Dataset
 from privqml.models.privacy import accounting, dpsgd, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
-from privqml.models.privacy.dpsgd import dp_step, nonprivate_step, per_example_gradients, poisson_batch
+from privqml.models.privacy.dpsgd import dp_step, dp_steps, nonprivate_step, per_example_gradients, poisson_batch
 from privqml.models.training import runio
+from privqml.models.training.optimizers import StackedOptimizer, optimizer_for
 from privqml.models.training.records import (
     CHECKPOINT_STATEMENT,
     DEFAULT_DATASET,
@@ -60,20 +62,12 @@ from privqml.models.training.records import (
 from privqml.models.training.setup import RunSetup, run_setup
 
 
-def optimizer_for(config: TrainConfig):
-    """The Keras optimizer of ``config`` (Adam or SGD at its learning rate): post-processing of the
-    released gradients."""
-    if config.optimizer == "adam":
-        return tf.keras.optimizers.legacy.Adam(learning_rate=config.lr)
-    return tf.keras.optimizers.legacy.SGD(learning_rate=config.lr)
-
-
-def _epoch_batches(config: TrainConfig, epoch: int) -> np.random.Generator:
-    """The Poisson-draw generator of an epoch, after reseeding the DP noise for it: both from OS
-    entropy, or from the simulation seed (:func:`privqml.models.privacy.randomness.epoch_randomness`)."""
+def _epoch_streams(config: TrainConfig, epoch: int) -> randomness.EpochRandomness:
+    """The epoch's randomness (Poisson draws, noise), after reseeding the stock path's TensorFlow noise
+    for it: from OS entropy, or from the simulation seed (:func:`privqml.models.privacy.randomness.epoch_randomness`)."""
     streams = randomness.epoch_randomness(config.simulation_seed, epoch, public_seed=config.seed)
     dpsgd.reseed_noise(streams.noise_seed)
-    return streams.batches
+    return streams
 
 
 class _RunState:
@@ -94,17 +88,16 @@ class _RunState:
         return {
             "statement": CHECKPOINT_STATEMENT,
             "identity": identity, "epoch": self.epoch, "weights": model.weights.numpy().tolist(),
-            "optimizer": [w.tolist() for w in optimizer.get_weights()], "history": self.history,
+            "optimizer": optimizer, "history": self.history,
             "clip_history": [r.as_dict() for r in meter.history],
             "step_sigmas": [e.event.noise_multiplier for e in self.events],
             "released_updates": self.released, "nonfinite_examples": self.nonfinite,
             "signal_norms": self.signal_norms, "batch_sizes": self.batch_sizes,
         }
 
-    def restore(self, saved: dict, model, optimizer, meter) -> None:
+    def restore(self, saved: dict, model, optimizer: StackedOptimizer, run: int, meter) -> None:
         model.weights.assign(np.asarray(saved["weights"], np.float32))
-        optimizer.apply_gradients([(tf.zeros_like(model.weights), model.weights)])  # create slots
-        optimizer.set_weights([np.asarray(w, np.float32) for w in saved["optimizer"]])
+        optimizer.restore(saved["optimizer"], run)
         self.history = list(read_history(saved["history"]))
         meter.history = [ClipMeasurement(**r) for r in saved["clip_history"]]
         self.events = [accounting.dpsgd_event(self.q, s, 1).event for s in saved["step_sigmas"]] if self.private else []
@@ -113,6 +106,52 @@ class _RunState:
         self.epoch = int(saved["epoch"])
         self.signal_norms = [float(v) for v in saved.get("signal_norms", [])]
         self.batch_sizes = [int(v) for v in saved.get("batch_sizes", [])]
+
+
+class _Run:
+    """One run of a (possibly replicated) training: its setup, state, meter and files."""
+
+    def __init__(self, config: TrainConfig, out_dir, data: Dataset | None) -> None:
+        self.out = runio.check_out_dir(out_dir) if out_dir is not None else None
+        self.started = time.perf_counter()
+        self.setup = setup = run_setup(config, data)
+        self.identity = {"config": jsonio.to_jsonable(config.as_dict()), "data": setup.data.fingerprint()}
+        self.result: RunResult | None = None
+        if self.out is not None:  # finished work is loaded, not redone
+            done = runio.read_json(self.out / "run.json")
+            if done is not None and done.get("format") == RUN_FORMAT and self.identity == {
+                "config": done.get("config"), "data": done.get("not_covered", {}).get("data_fingerprint")
+            }:
+                self.result = RunResult.from_summary(done)
+        self.meter = ClipMeter(setup.clip if setup.clip is not None else 1.0, setup.grad_norm_bound,
+                               config.meter_every if setup.clip else 0)
+        self.state = _RunState(setup.private, setup.sampling_probability)
+        self.checkpoint = self.out / "checkpoint.json" if self.out is not None else None
+        self.x_train = setup.data.x_train.astype(np.float32)
+        self.streams: randomness.EpochRandomness | None = None
+
+    def resume(self, optimizer: StackedOptimizer, index: int) -> None:
+        """Continue from this run's checkpoint, if it is one of this very run (config and data)."""
+        saved = runio.read_json(self.checkpoint) if self.checkpoint is not None else None
+        if (saved is not None and saved.get("identity") == self.identity and "released_updates" in saved
+                and isinstance(saved.get("optimizer"), dict)):
+            self.state.restore(saved, self.setup.model, optimizer, index, self.meter)
+
+    def save_checkpoint(self, optimizer: StackedOptimizer, index: int) -> None:
+        if self.checkpoint is not None:
+            runio.write_json_atomic(self.checkpoint, self.state.as_checkpoint(
+                self.identity, self.setup.model, optimizer.state(index), self.meter))
+
+    def finish(self) -> RunResult:
+        result = _run_result(self.setup, self.state, self.meter, self.started)
+        if self.out is not None:
+            summary = result.summary()
+            runio.write_json_atomic(self.out / "run.json", summary)
+            runio.plot_run(summary, self.out / "curves.png")
+            if self.checkpoint is not None:  # run.json holds everything it had: no private diagnostics left lying
+                self.checkpoint.unlink(missing_ok=True)
+        self.result = result
+        return result
 
 
 def train(
@@ -126,84 +165,163 @@ def train(
     ``data`` replaces the dataset named in the config (its features must lie in the model's
     public input domain); ``config.dataset`` then only names it in the records.
     """
-    out = runio.check_out_dir(out_dir) if out_dir is not None else None
-    started = time.perf_counter()
-    setup = run_setup(config, data)
-    identity = {"config": jsonio.to_jsonable(config.as_dict()), "data": setup.data.fingerprint()}
-    if out is not None:  # finished work is loaded, not redone
-        done = runio.read_json(out / "run.json")
-        if done is not None and done.get("format") == RUN_FORMAT and identity == {
-            "config": done.get("config"), "data": done.get("not_covered", {}).get("data_fingerprint")
-        }:
-            return RunResult.from_summary(done)
-    meter = ClipMeter(setup.clip if setup.clip is not None else 1.0, setup.grad_norm_bound,
-                      config.meter_every if setup.clip else 0)
-    optimizer = optimizer_for(config)
-    state = _RunState(setup.private, setup.sampling_probability)
-    checkpoint_path = out / "checkpoint.json" if out is not None else None
-    if checkpoint_path is not None:
-        saved = runio.read_json(checkpoint_path)
-        if saved is not None and saved.get("identity") == identity and "released_updates" in saved:
-            state.restore(saved, setup.model, optimizer, meter)
-    for epoch in range(state.epoch, config.epochs):
-        _train_epoch(setup, epoch, state, optimizer, meter, progress)
-        _evaluate_epoch(setup, epoch, state, progress)
-        if checkpoint_path is not None:
-            runio.write_json_atomic(checkpoint_path, state.as_checkpoint(identity, setup.model, optimizer, meter))
-    result = _run_result(setup, state, meter, started)
-    if out is not None:
-        summary = result.summary()
-        runio.write_json_atomic(out / "run.json", summary)
-        runio.plot_run(summary, out / "curves.png")
-        if checkpoint_path is not None:  # run.json holds everything it had: no private diagnostics left lying
-            checkpoint_path.unlink(missing_ok=True)
-    return result
+    return train_replicates([config], None if out_dir is None else [out_dir], progress, data)[0]
 
 
-def release_step(setup: RunSetup, x_train: np.ndarray, rng: np.random.Generator, optimizer):
-    """One step (module docstring, 1-3): draw a Poisson batch from ``rng``, release its gradient
-    (DP-SGD, or the plain mean for a non-private run) and apply it; returns (batch, StepResult).
+def replicate_key(config: TrainConfig) -> TrainConfig:
+    """What replicates must share: the config with its seeds blanked (seed, simulation_seed)."""
+    return dataclasses.replace(config, seed=0, simulation_seed=None)
+
+
+def train_replicates(
+    configs: Sequence[TrainConfig],
+    out_dirs: Sequence[str | pathlib.Path] | None = None,
+    progress: Callable[[dict], None] | None = None,
+    data: Dataset | None = None,
+) -> list[RunResult]:
+    """R independent runs of one configuration that differ only in ``seed`` (initial weights, data
+    split) and ``simulation_seed``, advanced together: on the fast private path every step is one
+    compiled call over all runs' Poisson batches (:func:`~privqml.models.privacy.dpsgd.dp_steps`), each
+    run with its own batches, noise, optimizer state, ledger and files. Each run's result equals what
+    :func:`train` gives for it alone (in simulation mode, the same trajectory). Other paths (stock,
+    non-private) step the runs one after another. ``out_dirs`` has one directory per run (or None);
+    finished runs are loaded, interrupted ones resume from their last finished epoch.
+    """
+    configs = list(configs)
+    if not configs:
+        raise ConfigError("train_replicates needs at least one configuration")
+    keys = {replicate_key(c) for c in configs}
+    if len(keys) != 1:
+        raise ConfigError("replicates must share every setting but seed and simulation_seed; got "
+                          f"{len(keys)} different configurations")
+    if out_dirs is not None and len(out_dirs) != len(configs):
+        raise ConfigError(f"{len(out_dirs)} output directories for {len(configs)} runs: give one per run")
+    runs = [_Run(c, None if out_dirs is None else out_dirs[i], data) for i, c in enumerate(configs)]
+    todo = [r for r in runs if r.result is None]
+    if todo:
+        _train_runs(todo, progress)
+    return [r.result for r in runs]
+
+
+def _stacks(runs: list[_Run]) -> bool:
+    """Whether the runs can share one compiled fast step: private fast path, equal C, σ, q, L and model structure."""
+    first = runs[0].setup
+    if not (first.private and first.config.path == "fast"):
+        return False
+    key = first.model.trace_key()
+    return key is not None and all(
+        r.setup.model.trace_key() == key and r.setup.clip == first.clip
+        and r.setup.noise_multiplier == first.noise_multiplier
+        and r.setup.sampling_probability == first.sampling_probability
+        and r.setup.steps_per_epoch == first.steps_per_epoch for r in runs)
+
+
+def _train_runs(runs: list[_Run], progress: Callable[[dict], None] | None) -> None:
+    config = runs[0].setup.config
+    optimizer = optimizer_for(config, len(runs))
+    for index, run in enumerate(runs):
+        run.resume(optimizer, index)
+    stacked = len(runs) > 1 and _stacks(runs)
+    for epoch in range(min(r.state.epoch for r in runs), config.epochs):
+        active = [i for i, r in enumerate(runs) if r.state.epoch == epoch]
+        if stacked:
+            _train_epoch_stacked([runs[i] for i in active], active, epoch, optimizer, progress)
+        else:
+            for i in active:
+                _train_epoch(runs[i], i, epoch, optimizer, progress)
+        for i in active:
+            _evaluate_epoch(runs[i].setup, epoch, runs[i].state, progress)
+            runs[i].save_checkpoint(optimizer, i)
+    for run in runs:
+        run.finish()
+
+
+def release_step(setup: RunSetup, x_train: np.ndarray, streams: randomness.EpochRandomness,
+                 optimizer: StackedOptimizer):
+    """One step (module docstring, 1-3): draw a Poisson batch from ``streams.batches``, release its
+    gradient (DP-SGD with the fast path's noise from ``streams.noise``, or the plain mean for a
+    non-private run) and apply it; returns (batch, StepResult).
 
     ``x_train`` is the training features as float32 (converted once by the caller).
     """
     config, data, q = setup.config, setup.data, setup.sampling_probability
-    batch = poisson_batch(data.n_train, q, rng)
+    batch = poisson_batch(data.n_train, q, streams.batches)
     xb, yb = x_train[batch], data.y_train[batch]
     if setup.private:
-        result = dp_step(setup.model, xb, yb, setup.clip, setup.noise_multiplier, config.batch_size, q, config.path)
+        result = dp_step(setup.model, xb, yb, setup.clip, setup.noise_multiplier, config.batch_size, q, config.path,
+                         noise_rng=streams.noise)
     else:
         result = nonprivate_step(setup.model, xb, yb)
-    optimizer.apply_gradients([(tf.constant(result.gradient), setup.model.weights)])
+    optimizer.apply_gradients([(result.gradient, setup.model.weights)])
     return batch, result
 
 
-def _train_epoch(setup: RunSetup, epoch: int, state: _RunState, optimizer, meter: ClipMeter,
+def _record_step(run: _Run, step: int, batch: np.ndarray, result, seconds: float) -> None:
+    """The run's records of one released step (module docstring, 4): ledger, release, meter."""
+    setup, state, meter = run.setup, run.state, run.meter
+    if setup.private:
+        state.events.append(result.event)
+    state.released.append([float(v) for v in result.gradient])
+    state.batch_sizes.append(int(result.batch_size))
+    state.step_seconds.append(seconds)
+    if result.n_nonfinite is not None:
+        state.nonfinite += result.n_nonfinite
+    if meter.due(step):
+        grads = result.per_example_grads
+        if grads is None:  # stock path (its optimizer does not expose them), or an empty batch
+            grads, _ = per_example_gradients(setup.model, run.x_train[batch], setup.data.y_train[batch])
+            if result.path == "stock":
+                state.nonfinite += dpsgd.count_nonfinite(grads) if setup.private else 0
+        released = np.where(np.isfinite(grads), grads, 0.0)  # as released: non-finite = 0
+        meter.observe(step, released)
+        state.signal_norms.append(signal_norm(released, meter.clip_norm))
+
+
+def _train_epoch(run: _Run, index: int, epoch: int, optimizer: StackedOptimizer,
                  progress: Callable[[dict], None] | None) -> None:
-    """The steps of one epoch (module docstring, 1-4): Poisson batch, release, update, meter."""
-    config, model, data, q = setup.config, setup.model, setup.data, setup.sampling_probability
-    x_train = data.x_train.astype(np.float32)
-    rng = _epoch_batches(config, epoch)
+    """The steps of one epoch of one run (module docstring, 1-4): Poisson batch, release, update, meter."""
+    setup = run.setup
+    streams = _epoch_streams(setup.config, epoch)
+    model = setup.model
     for step in range(epoch * setup.steps_per_epoch, (epoch + 1) * setup.steps_per_epoch):
         t0 = time.perf_counter()
-        batch, result = release_step(setup, x_train, rng, optimizer)
-        xb, yb = x_train[batch], data.y_train[batch]
+        batch = poisson_batch(setup.data.n_train, setup.sampling_probability, streams.batches)
+        xb, yb = run.x_train[batch], setup.data.y_train[batch]
         if setup.private:
-            state.events.append(result.event)
-        state.released.append([float(v) for v in result.gradient])
-        state.batch_sizes.append(int(result.batch_size))
-        state.step_seconds.append(time.perf_counter() - t0)
-        if result.n_nonfinite is not None:
-            state.nonfinite += result.n_nonfinite
-        if meter.due(step):
-            grads = result.per_example_grads
-            if grads is None:  # stock path: its optimizer does not expose them
-                grads, _ = per_example_gradients(model, xb, yb)
-                state.nonfinite += dpsgd.count_nonfinite(grads) if setup.private else 0
-            released = np.where(np.isfinite(grads), grads, 0.0)  # as released: non-finite = 0
-            meter.observe(step, released)
-            state.signal_norms.append(signal_norm(released, meter.clip_norm))
+            result = dp_step(model, xb, yb, setup.clip, setup.noise_multiplier, setup.config.batch_size,
+                             setup.sampling_probability, setup.config.path, noise_rng=streams.noise)
+        else:
+            result = nonprivate_step(model, xb, yb)
+        new = optimizer.step(model.weights.numpy()[np.newaxis], result.gradient[np.newaxis], [index])
+        model.weights.assign(new[0])
+        _record_step(run, step, batch, result, time.perf_counter() - t0)
         if progress is not None:
             progress({"step": step + 1, "total_steps": setup.steps, "epoch": epoch + 1, "batch_size": len(batch)})
+
+
+def _train_epoch_stacked(runs: list[_Run], indices: list[int], epoch: int, optimizer: StackedOptimizer,
+                         progress: Callable[[dict], None] | None) -> None:
+    """One epoch of R runs with one compiled fast step per step (:func:`~privqml.models.privacy.dpsgd.dp_steps`)."""
+    first = runs[0].setup
+    streams = [randomness.epoch_randomness(r.setup.config.simulation_seed, epoch, public_seed=r.setup.config.seed)
+               for r in runs]
+    weights = np.stack([r.setup.model.weights.numpy() for r in runs])
+    q = first.sampling_probability
+    for step in range(epoch * first.steps_per_epoch, (epoch + 1) * first.steps_per_epoch):
+        t0 = time.perf_counter()
+        batches = [poisson_batch(r.setup.data.n_train, q, s.batches) for r, s in zip(runs, streams)]
+        results = dp_steps(first.model, weights, [r.x_train[b] for r, b in zip(runs, batches)],
+                           [r.setup.data.y_train[b] for r, b in zip(runs, batches)], first.clip,
+                           first.noise_multiplier, first.config.batch_size, q, [s.noise for s in streams])
+        weights = optimizer.step(weights, np.stack([res.gradient for res in results]), indices)
+        seconds = (time.perf_counter() - t0) / len(runs)
+        for run, batch, result in zip(runs, batches, results):
+            _record_step(run, step, batch, result, seconds)
+        if progress is not None:
+            progress({"step": step + 1, "total_steps": first.steps, "epoch": epoch + 1, "replicates": len(runs),
+                      "batch_size": int(np.mean([len(b) for b in batches]))})
+    for run, row in zip(runs, weights):
+        run.setup.model.weights.assign(row)
 
 
 def signal_norm(per_example_grads: np.ndarray, clip_norm: float) -> float:
@@ -258,4 +376,4 @@ def _run_result(setup: RunSetup, state: _RunState, meter: ClipMeter, started: fl
 
 
 __all__ = ["DEFAULT_DATASET", "DEFAULT_MODEL", "PRIVACY_SCOPE", "RunResult", "TrainConfig", "optimizer_for", "release_step",
-           "signal_norm", "train"]
+           "replicate_key", "signal_norm", "train", "train_replicates"]

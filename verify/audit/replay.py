@@ -29,9 +29,9 @@ def _candidates(config) -> list[tuple[str, object]]:
     """Seed derivations the replaying adversary tries: (label, epoch → EpochRandomness)."""
     seed = int(config.seed)
     out = [
-        ("recorded seed, (seed, epoch) derivation",
-         lambda e: EpochRandomness(np.random.default_rng([seed, e, 31]), seed * 1_000_003 + e)),
-        ("recorded seed, plain", lambda e: EpochRandomness(np.random.default_rng(seed), seed)),
+        ("recorded seed, (seed, epoch) derivation", lambda e: epoch_randomness(seed, e)),
+        ("recorded seed, plain",
+         lambda e: EpochRandomness(np.random.default_rng(seed), seed, np.random.default_rng(seed))),
     ]
     if config.simulation_seed is not None:
         out.append(("declared simulation seed", lambda e: epoch_randomness(config.simulation_seed, e)))
@@ -63,7 +63,7 @@ def replay_check(run, data: Dataset | None = None) -> Check:
         dpsgd.reseed_noise(streams.noise_seed)
         matched = 0
         for t in range(steps):  # the trainer's own step, with the candidate's randomness
-            _, result = release_step(setup, x_train, streams.batches, optimizer)
+            _, result = release_step(setup, x_train, streams, optimizer)
             if not np.allclose(result.gradient, released[t], rtol=1e-5, atol=atol):
                 break
             matched += 1

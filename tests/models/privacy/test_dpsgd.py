@@ -202,7 +202,7 @@ def test_bad_step_inputs(mlp_model, kwargs, error):
 
 def test_stock_path_noise_is_fresh_after_every_epoch_reseed():
     """Regression: the stock path's traced noise used to replay after each epoch's reseed."""
-    from privqml.models.training.trainer import TrainConfig, _epoch_batches
+    from privqml.models.training.trainer import TrainConfig, _epoch_streams
     from privqml.models.zoo import build_model
 
     simulation = TrainConfig(model="hea:n_qubits=2,n_layers=1", simulation_seed=0)
@@ -211,7 +211,7 @@ def test_stock_path_noise_is_fresh_after_every_epoch_reseed():
     labels = np.array([0, 1, 0, 1])
     draws = {}
     for epoch in (0, 1, 0):
-        _epoch_batches(simulation, epoch)
+        _epoch_streams(simulation, epoch)
         draws.setdefault(epoch, []).append(
             np.stack([dp_step(model, x, labels, 0.1, 1.0, 4, 0.5, path="stock").noised_sum for _ in range(3)])
         )

@@ -1,0 +1,145 @@
+r"""The fast DP-SGD release as one compiled call, for one run or for R replicate runs at once.
+
+R independent runs of the same model (replicates: own weights θ_r, own Poisson batch B_r, own
+noise) stack their batches into N = Σ_r |B_r| rows: row i carries the weights θ_{r(i)} of its run,
+its features and its label. One traced function then computes
+
+    g_i = ∇_θ ℓ(f(x_i; θ_{r(i)}), y_i)           (one backward pass over all rows; row i depends
+                                                  on row i only — the tiled-weights trick)
+    S_r = Σ_{i : r(i) = r} clip_C(g_i)            (TF Privacy's Gaussian sum query's clipping, the
+                                                  finiteness guard of FiniteGaussianSumQuery)
+
+and each run's release is S_r + N(0, σ²C² I) drawn from that run's own noise generator
+(:class:`numpy.random.Generator`: OS entropy in secret mode, or the run's simulation seed), so run
+r's release is a function of its own batch, weights and generator only: a replicate's trajectory
+equals the one it would have alone (tests/models/privacy/test_fused.py). The sampling the
+accountant assumes is each run's own Poisson draw; nothing couples the runs.
+
+The Gaussian noise: z ~ N(0, 1)^P from the generator (float64, NumPy's ziggurat), scaled by the
+float64 stddev s = fl(σ·C) and rounded to float32 once; the σ the ledger records is s/C rounded
+down (:func:`applied_sigma`), never above what was added. As with TF Privacy's sampler, this is a
+floating-point Gaussian, not a snapped or discrete one (Mironov, CCS 2012); see
+:mod:`privqml.models.privacy.randomness`.
+
+The traced function is cached per model *structure* (:meth:`~privqml.models.base.Model.trace_key`):
+runs of the same ansatz, loss and readout share one trace whatever their initial weights, so a
+sweep traces each model once per process.
+"""
+
+from __future__ import annotations
+
+import fractions
+import functools
+import math
+import secrets
+
+import numpy as np
+import tensorflow as tf
+
+from privqml.models.base import Model
+from privqml.models.engines.base import traced_inline
+
+
+def applied_sigma(clip_norm: float, noise_multiplier: float) -> float:
+    """σ as added: the largest float64 ≤ fl(σ·C)/C (0 for σ = 0)."""
+    stddev = fractions.Fraction(float(noise_multiplier) * float(clip_norm))
+    exact = stddev / fractions.Fraction(float(clip_norm))
+    sigma = float(exact)
+    return sigma if fractions.Fraction(sigma) <= exact else math.nextafter(sigma, 0.0)
+
+
+def secret_generator() -> np.random.Generator:
+    """A noise generator seeded with 128 bits of the operating system's entropy (never written out)."""
+    return np.random.default_rng(secrets.randbits(128))
+
+
+def gaussian_noise(rng: np.random.Generator, shape, clip_norm: float, noise_multiplier: float) -> np.ndarray:
+    """N(0, σ²C²) of ``shape`` as float32: z ~ N(0, 1) from ``rng`` times the float64 stddev fl(σC)."""
+    stddev = float(noise_multiplier) * float(clip_norm)
+    if stddev == 0.0:
+        return np.zeros(shape, np.float32)
+    return (rng.standard_normal(shape) * stddev).astype(np.float32)
+
+
+def _model_key(model: Model):
+    key = model.trace_key()
+    return key if key is not None else ("instance", id(model))
+
+
+_TRACES: dict = {}
+
+
+def _rows_fn(model: Model, clip_norm: float, guarded: bool, with_clip: bool):
+    """The traced (weights rows, x, targets, segments, R) → (g [N, P], ℓ [N], S [R, P]); cached by structure."""
+    key = (_model_key(model), float(clip_norm), bool(guarded), bool(with_clip))
+    fn = _TRACES.get(key)
+    if fn is not None:
+        return fn
+    from privqml.models.privacy.dpsgd import _query  # the trainer's query: one definition of the clip
+
+    query = _query(float(clip_norm), 0.0, guarded)
+    specs = [
+        tf.TensorSpec([None, model.n_weights], tf.float32),
+        tf.TensorSpec([None, model.n_features], tf.float32),
+        tf.TensorSpec([None], tf.float32),
+        tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([], tf.int32),
+    ]
+
+    def rows(weights, x, targets, segments, n_runs):
+        with traced_inline():
+            with tf.GradientTape() as tape:
+                tape.watch(weights)
+                losses = model.per_example_loss(weights, x, targets)
+                total = tf.reduce_sum(losses)
+            grads = tape.gradient(total, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        if with_clip:
+            params = query.derive_sample_params(query.initial_global_state())
+            per_row = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
+        else:
+            per_row = grads
+        return grads, losses, tf.math.unsorted_segment_sum(per_row, segments, n_runs)
+
+    fn = tf.function(rows, input_signature=specs, autograph=False)
+    if len(_TRACES) > 64:
+        _TRACES.clear()
+    _TRACES[key] = fn
+    return fn
+
+
+def stacked_rows(weights: np.ndarray, batches: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(weights rows [N, P], segment ids [N]) for runs with weights [R, P] and row counts |B_r|."""
+    sizes = np.array([len(b) for b in batches], dtype=np.int64)
+    segments = np.repeat(np.arange(len(batches), dtype=np.int32), sizes)
+    return np.asarray(weights, np.float32)[segments], segments
+
+
+def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], targets: list[np.ndarray],
+                 clip_norm: float | None, guarded: bool = True):
+    """Per-example gradients and per-run sums of R runs in one call.
+
+    Args:
+        model: the model structure (its own weights are not read).
+        weights: [R, P] the runs' current weights.
+        xs, targets: per run, its batch's features [|B_r|, d] (float32) and encoded targets [|B_r|].
+        clip_norm: C (clip every row: S_r = Σ clip_C(g_i)), or None (plain sums Σ g_i).
+        guarded: the finiteness guard (False only for the audits' ``nonfinite-leak`` fault).
+
+    Returns:
+        (g [N, P] float32 numpy, ℓ [N], S [R, P]) with the rows of run r at the offsets of ``xs``.
+    """
+    weights = np.asarray(weights, np.float32)
+    n_runs = weights.shape[0]
+    rows, segments = stacked_rows(weights, xs)
+    if rows.shape[0] == 0:
+        zeros = np.zeros((0, model.n_weights), np.float32)
+        return zeros, np.zeros((0,), np.float32), np.zeros((n_runs, model.n_weights), np.float32)
+    x = np.concatenate([np.asarray(v, np.float32).reshape(-1, model.n_features) for v in xs])
+    y = np.concatenate([np.asarray(t, np.float32).reshape(-1) for t in targets])
+    fn = _rows_fn(model, 1.0 if clip_norm is None else clip_norm, guarded, clip_norm is not None)
+    grads, losses, sums = fn(tf.constant(rows), tf.constant(x), tf.constant(y), tf.constant(segments),
+                             tf.constant(n_runs, tf.int32))
+    return grads.numpy(), losses.numpy(), sums.numpy()
+
+
+__all__ = ["applied_sigma", "clipped_sums", "gaussian_noise", "secret_generator", "stacked_rows"]
