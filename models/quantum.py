@@ -29,10 +29,13 @@ can exceed the pruned bound (measured: hea 4 qubits, shots=1: max ‖ĝ_i‖ = 2
 sampled estimates (``loss_gradient_bound(..., sampled=True)``: nothing pruned, sample-mean range),
 which every estimate obeys; clipping enforces C either way, so privacy is unaffected.
 
-Engines (``engine=``): ``tfq`` (default: TFQ as above) or ``vectorised``
+Engines (``engine=``): ``tfq`` (TFQ as above), ``vectorised``
 (:mod:`privqml.models.engines.vectorised`: tensorcircuit-ng on TensorFlow, every row of a batch in one
 vectorised contraction; noisy circuits by exact density-matrix simulation, so their gradient is the
-exact one and the exact bound applies; no shots). The engine is recorded in :meth:`QuantumModel.describe`.
+exact one and the exact bound applies; no shots), or ``auto`` (the default: the faster of the two for
+the circuit's size, :mod:`privqml.models.engines.choice` — vectorised for noiseless circuits up to 16
+qubits and noisy ones up to 10, TFQ for shots, trajectories and larger circuits). The engine and why it
+was chosen are recorded in :meth:`QuantumModel.describe` (run.json's ``model.engine``).
 """
 
 from __future__ import annotations
@@ -48,13 +51,14 @@ import tensorflow_quantum as tfq
 from privqml import validation
 from privqml.errors import ConfigError, UnsupportedGateError
 from privqml.models.base import Model
+from privqml.models.engines.choice import choose_engine
 from privqml.models.engines.vectorised import vectorised_engine
 from privqml.models.losses import default_loss
 from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
 from privqml.theory import Ansatz, builtin_ansatz, loss_gradient_bound, observable_range
 
 QUANTUM_FAMILIES = ("hea", "reupload", "native")
-ENGINES = ("tfq", "vectorised")
+ENGINES = ("auto", "tfq", "vectorised")
 
 
 def with_depolarizing(ansatz: Ansatz, p: float) -> Ansatz:
@@ -81,7 +85,8 @@ class QuantumModel(Model):
         trajectories: Monte-Carlo trajectories per evaluation for a noisy ansatz.
         seed: seeds the initial weights θ ~ U(−π, π)^P.
         clamp: probability clamp for ``bce_prob``.
-        engine: ``tfq`` or ``vectorised`` (module docstring).
+        engine: ``auto`` (default: the faster engine for the circuit's size,
+            :mod:`privqml.models.engines.choice`), ``tfq`` or ``vectorised`` (module docstring).
     """
 
     family = "quantum"
@@ -94,11 +99,16 @@ class QuantumModel(Model):
         trajectories: int | None = None,
         seed: int = 0,
         clamp: float | None = None,
-        engine: str = "tfq",
+        engine: str = "auto",
     ) -> None:
         if shots is not None and not (isinstance(shots, int) and shots >= 1):
             raise ConfigError(f"shots={shots!r} must be an integer >= 1 (or None for analytic)")
-        self.engine_name = validation.choice("engine", engine, ENGINES, what="simulation engine")
+        validation.choice("engine", engine, ENGINES, what="simulation engine")
+        self.engine_choice = f"{engine} (given)"
+        if engine == "auto":
+            engine, reason = choose_engine(ansatz, shots, trajectories)
+            self.engine_choice = f"auto: {reason}"
+        self.engine_name = engine
         if engine == "vectorised" and (shots is not None or trajectories is not None):
             raise ConfigError(
                 f"engine='vectorised' computes exact expectations (density matrices for noise); shots={shots!r} and "
@@ -163,7 +173,8 @@ class QuantumModel(Model):
             noisy=self.compiled.noisy,
             trajectories=self.trajectories,
             differentiator=self.differentiator_class.__name__ if self.engine is None else "autodiff",
-            engine=self.engine.describe() if self.engine is not None else {"engine": "tfq"},
+            engine={**(self.engine.describe() if self.engine is not None else {"engine": "tfq"}),
+                    "chosen": self.engine_choice},
         )
         return out
 
@@ -180,7 +191,7 @@ def quantum_model(
     loss: str | None = None,
     seed: int = 0,
     clamp: float | None = None,
-    engine: str = "tfq",
+    engine: str = "auto",
 ) -> QuantumModel:
     """A built-in family as a model: ``Z0`` readout for 2 classes, ``Z0..Z{K-1}`` for K > 2.
 

@@ -5,7 +5,7 @@ Spec grammar: ``FAMILY[:key=value,key=value…]``.
 Quantum families (:mod:`privqml.models.quantum`): ``hea``, ``reupload``, ``native`` with keys
 ``n_qubits``, ``n_layers``, ``scale`` (fixed readout scale), ``noise`` (depolarising p after every
 gate layer), ``shots`` (finite-shot estimates), ``trajectories`` (noisy backend), ``clamp``, ``engine``
-(``tfq`` or ``vectorised``: :mod:`privqml.models.quantum`).
+(``auto``, the default: the faster for the size; ``tfq``; ``vectorised``: :mod:`privqml.models.quantum`).
 
 Classical families (:mod:`privqml.models.classical`): ``mlp``, ``linear``, ``logistic``, matched to a quantum
 reference built from the same keys plus ``match=FAMILY`` (default ``hea``): e.g.

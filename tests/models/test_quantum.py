@@ -212,7 +212,7 @@ def test_the_vectorised_engine_gives_the_tfq_models_per_example_gradients():
     rng = np.random.default_rng(4)
     x = rng.uniform(-np.pi, np.pi, size=(16, 4)).astype(np.float32)
     labels = rng.integers(0, 2, size=16)
-    tfq_model = quantum_model("hea", n_qubits=4, n_layers=2, seed=2)
+    tfq_model = quantum_model("hea", n_qubits=4, n_layers=2, seed=2, engine="tfq")
     vec_model = quantum_model("hea", n_qubits=4, n_layers=2, seed=2, engine="vectorised")
     np.testing.assert_array_equal(tfq_model.weights.numpy(), vec_model.weights.numpy())
     g_tfq, l_tfq = per_example_gradients(tfq_model, x, labels)
@@ -221,13 +221,13 @@ def test_the_vectorised_engine_gives_the_tfq_models_per_example_gradients():
     np.testing.assert_allclose(g_vec, g_tfq, atol=2e-4)
     assert np.max(np.abs(g_tfq)) > 0.05  # not a vacuous comparison of zeros
     assert vec_model.describe()["engine"]["engine"] == "vectorised"
-    assert tfq_model.describe()["engine"] == {"engine": "tfq"}
+    assert tfq_model.describe()["engine"] == {"engine": "tfq", "chosen": "tfq (given)"}
 
 
 def test_a_noisy_model_on_the_vectorised_engine_is_exact_and_keeps_the_exact_bound():
     model = quantum_model("hea", n_qubits=2, n_layers=1, noise=0.05, engine="vectorised")
     assert model.trajectories is None and model.describe()["engine"]["simulation"] == "density matrix"
-    sampled = quantum_model("hea", n_qubits=2, n_layers=1, noise=0.05)  # TFQ trajectories: the sampled bound
+    sampled = quantum_model("hea", n_qubits=2, n_layers=1, noise=0.05, engine="tfq")  # trajectories: the sampled bound
     assert model.loss_gradient_bound().value <= sampled.loss_gradient_bound().value
 
 
@@ -238,3 +238,18 @@ def test_a_noisy_model_on_the_vectorised_engine_is_exact_and_keeps_the_exact_bou
 def test_engine_choices_are_checked(kwargs, needle):
     with pytest.raises(ConfigError, match=needle):
         quantum_model("hea", n_qubits=2, n_layers=1, **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "engine", "reason"), [
+    (dict(n_qubits=4), "vectorised", "4 qubits <= 16"),
+    (dict(n_qubits=17, n_layers=1), "tfq", "17 qubits > 16"),
+    (dict(n_qubits=3, noise=0.01), "vectorised", "exact density matrices"),
+    (dict(n_qubits=11, n_layers=1, noise=0.01), "tfq", "density-matrix (the circuit has noise channels) limit of 10"),
+    (dict(n_qubits=3, shots=100), "tfq", "shots=100"),
+    (dict(n_qubits=3, noise=0.01, trajectories=20), "tfq", "trajectories=20"),
+])
+def test_auto_picks_the_faster_engine_for_the_size_and_records_why(kwargs, engine, reason):
+    model = quantum_model("hea", **kwargs)
+    described = model.describe()["engine"]
+    assert described["engine"].startswith(engine) and reason in described["chosen"]
+    assert described["chosen"].startswith("auto: ")
