@@ -180,16 +180,17 @@ def choose_lr(model_spec: str, dataset_spec: str, seed: int, rule: LRRule) -> LR
 def _choose(model_spec: str, dataset_spec: str, seed: int, rule: LRRule) -> LRChoice:
     # TensorFlow and TFQ come with the trainer: only in the process that trains (not the report)
     from privqml.models.training.records import TrainConfig
-    from privqml.models.training.trainer import train
+    from privqml.models.training.trainer import train_replicates
 
     public = public_data(dataset_spec, model_spec, seed, rule)
     data = public.data
     batch = min(rule.batch_size, data.n_train)
     scores = []
-    for lr in rule.grid:
-        config = TrainConfig(model=model_spec, dataset=dataset_spec, epsilon=math.inf, clip=1.0, epochs=rule.epochs,
-                             batch_size=batch, lr=lr, optimizer="adam", seed=seed, simulation_seed=seed, meter_every=0)
-        last = train(config, data=data).history[-1]
+    configs = [TrainConfig(model=model_spec, dataset=dataset_spec, epsilon=math.inf, clip=1.0, epochs=rule.epochs,
+                           batch_size=batch, lr=lr, optimizer="adam", seed=seed, simulation_seed=seed, meter_every=0)
+               for lr in rule.grid]
+    for run in train_replicates(configs, data=data):  # the grid's runs advance together, one call per step
+        last = run.history[-1]
         loss = float(last["test_loss"])
         scores.append((float(last["test_accuracy"]), loss if math.isfinite(loss) else math.inf))
     best = min(range(len(rule.grid)), key=lambda i: (-scores[i][0], scores[i][1], rule.grid[i]))

@@ -371,7 +371,8 @@ def dp_step(
             clipped = np.zeros(model.n_weights, np.float32)
         else:
             weights = np.asarray(model.weights.numpy(), np.float32)[np.newaxis]
-            grads, _, sums = fused.clipped_sums(model, weights, [x_t.numpy()], [y_t.numpy()], clip_norm, guarded)
+            grads, _, sums = fused.clipped_sums(model, weights, [x_t.numpy()], [y_t.numpy()],
+                                              _query(clip_norm, 0.0, guarded))
             norms = l2_norms(grads)
             clipped = sums[0]
         shape = (model.n_weights,) if n_releases == 1 else (int(n_releases), model.n_weights)
@@ -439,7 +440,7 @@ def dp_steps(
         raise DataError("the runs' batches hold more than 2^24 rows together; step fewer runs at once")
     guarded = _guarded()
     grads, _, sums = fused.clipped_sums(model, weights, [x.numpy() for x, _ in inputs], [y.numpy() for _, y in inputs],
-                                        clip_norm, guarded)
+                                        _query(clip_norm, 0.0, guarded))
     results, start = [], 0
     for r, (x, _) in enumerate(inputs):
         size = int(x.shape[0])
@@ -457,35 +458,30 @@ def dp_steps(
     return results
 
 
-@functools.lru_cache(maxsize=64)
-def _plain_fn(model: Model):
-    spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
-    spec_y = tf.TensorSpec([None], tf.float32)
-
-    @tf.function(input_signature=[spec_x, spec_y])
-    def mean_gradient(x, targets):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(model.per_example_loss(model.weights, x, targets))
-        return tape.gradient(loss, model.weights, unconnected_gradients="zero")
-
-    return mean_gradient
+def nonprivate_steps(model: Model, weights, xs: list, labels: list) -> list[StepResult]:
+    """The non-private reference step of R runs in one call: each run's mean gradient
+    (1/|B_r|) Σ_{i∈B_r} ∇ℓ_i (no clipping, no noise; zeros for an empty batch), from the same compiled
+    per-example function as the fast path."""
+    weights = np.asarray(weights, np.float32)
+    inputs = [_as_inputs(model, x, y) for x, y in zip(xs, labels)]
+    grads, _, sums = fused.clipped_sums(model, weights, [x.numpy() for x, _ in inputs], [y.numpy() for _, y in inputs])
+    results = []
+    for r, (x, _) in enumerate(inputs):
+        size = int(x.shape[0])
+        gradient = sums[r] / np.float32(size) if size else np.zeros(model.n_weights, np.float32)
+        results.append(StepResult(
+            gradient=gradient, noised_sum=sums[r], clipped_sum=None, batch_size=size,
+            expected_batch_size=float(size), per_example_grads=None, per_example_norms=None,
+            event=dp_accounting.NonPrivateDpEvent(), path="nonprivate",
+        ))
+    return results
 
 
 def nonprivate_step(model: Model, x, labels) -> StepResult:
     """The ordinary mean batch gradient (no clipping, no noise): the non-private reference."""
-    x_t, y_t = _as_inputs(model, x, labels)
-    batch = int(x_t.shape[0])
-    if batch == 0:
-        gradient = np.zeros(model.n_weights, np.float32)
-    else:
-        gradient = _plain_fn(model)(x_t, y_t).numpy()
-    return StepResult(
-        gradient=gradient, noised_sum=gradient * batch, clipped_sum=None, batch_size=batch,
-        expected_batch_size=float(batch), per_example_grads=None, per_example_norms=None,
-        event=dp_accounting.NonPrivateDpEvent(), path="nonprivate",
-    )
+    return nonprivate_steps(model, model.weights.numpy()[np.newaxis], [x], [labels])[0]
 
 
 __all__ = ["CLIP_SHRINK", "FiniteGaussianSumQuery", "NonFiniteReleaseError", "PATHS", "StepResult", "add_noise",
-           "applied_noise_multiplier", "check_release", "clipped_sum", "count_nonfinite", "dp_step", "dp_steps", "nonprivate_step",
+           "applied_noise_multiplier", "check_release", "clipped_sum", "count_nonfinite", "dp_step", "dp_steps", "nonprivate_step", "nonprivate_steps",
            "per_example_gradients", "poisson_batch"]

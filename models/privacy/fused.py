@@ -69,15 +69,13 @@ def _model_key(model: Model):
 _TRACES: dict = {}
 
 
-def _rows_fn(model: Model, clip_norm: float, guarded: bool, with_clip: bool):
-    """The traced (weights rows, x, targets, segments, R) → (g [N, P], ℓ [N], S [R, P]); cached by structure."""
-    key = (_model_key(model), float(clip_norm), bool(guarded), bool(with_clip))
-    fn = _TRACES.get(key)
-    if fn is not None:
-        return fn
-    from privqml.models.privacy.dpsgd import _query  # the trainer's query: one definition of the clip
-
-    query = _query(float(clip_norm), 0.0, guarded)
+def _rows_fn(model: Model, query):
+    """The traced (weights rows, x, targets, segments, R) → (g [N, P], ℓ [N], S [R, P]); cached by
+    model structure and query (the query object is kept alive by the cache, so its id is stable)."""
+    key = (_model_key(model), id(query))
+    entry = _TRACES.get(key)
+    if entry is not None:
+        return entry[0]
     specs = [
         tf.TensorSpec([None, model.n_weights], tf.float32),
         tf.TensorSpec([None, model.n_features], tf.float32),
@@ -93,7 +91,7 @@ def _rows_fn(model: Model, clip_norm: float, guarded: bool, with_clip: bool):
                 losses = model.per_example_loss(weights, x, targets)
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        if with_clip:
+        if query is not None:
             params = query.derive_sample_params(query.initial_global_state())
             per_row = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
         else:
@@ -103,7 +101,7 @@ def _rows_fn(model: Model, clip_norm: float, guarded: bool, with_clip: bool):
     fn = tf.function(rows, input_signature=specs, autograph=False)
     if len(_TRACES) > 64:
         _TRACES.clear()
-    _TRACES[key] = fn
+    _TRACES[key] = (fn, query)
     return fn
 
 
@@ -114,16 +112,16 @@ def stacked_rows(weights: np.ndarray, batches: list[np.ndarray]) -> tuple[np.nda
     return np.asarray(weights, np.float32)[segments], segments
 
 
-def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], targets: list[np.ndarray],
-                 clip_norm: float | None, guarded: bool = True):
+def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], targets: list[np.ndarray], query=None):
     """Per-example gradients and per-run sums of R runs in one call.
 
     Args:
         model: the model structure (its own weights are not read).
         weights: [R, P] the runs' current weights.
         xs, targets: per run, its batch's features [|B_r|, d] (float32) and encoded targets [|B_r|].
-        clip_norm: C (clip every row: S_r = Σ clip_C(g_i)), or None (plain sums Σ g_i).
-        guarded: the finiteness guard (False only for the audits' ``nonfinite-leak`` fault).
+        query: the Gaussian sum query whose ``preprocess_record`` clips every row (S_r = Σ clip_C(g_i);
+            the trainer's :class:`~privqml.models.privacy.dpsgd.FiniteGaussianSumQuery`), or None
+            (plain sums S_r = Σ g_i).
 
     Returns:
         (g [N, P] float32 numpy, ℓ [N], S [R, P]) with the rows of run r at the offsets of ``xs``.
@@ -136,7 +134,7 @@ def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], target
         return zeros, np.zeros((0,), np.float32), np.zeros((n_runs, model.n_weights), np.float32)
     x = np.concatenate([np.asarray(v, np.float32).reshape(-1, model.n_features) for v in xs])
     y = np.concatenate([np.asarray(t, np.float32).reshape(-1) for t in targets])
-    fn = _rows_fn(model, 1.0 if clip_norm is None else clip_norm, guarded, clip_norm is not None)
+    fn = _rows_fn(model, query)
     grads, losses, sums = fn(tf.constant(rows), tf.constant(x), tf.constant(y), tf.constant(segments),
                              tf.constant(n_runs, tf.int32))
     return grads.numpy(), losses.numpy(), sums.numpy()

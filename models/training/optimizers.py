@@ -27,12 +27,13 @@ STATE_FORMAT = "privqml-optimizer-1"
 
 
 class StackedOptimizer:
-    """SGD or Adam for ``n_runs`` weight vectors of length ``n_weights`` (module docstring)."""
+    """SGD or Adam for ``n_runs`` weight vectors of length ``n_weights`` (module docstring); ``lr`` is
+    one learning rate for every run or one per run."""
 
-    def __init__(self, kind: str, lr: float, n_runs: int = 1, n_weights: int | None = None) -> None:
+    def __init__(self, kind: str, lr, n_runs: int = 1, n_weights: int | None = None) -> None:
         self.kind = validation.choice("optimizer", kind, KINDS)
-        self.lr = float(lr)
         self.n_runs = int(n_runs)
+        self.lr = np.broadcast_to(np.asarray(lr, np.float32), (self.n_runs,)).copy()
         self.t = np.zeros(self.n_runs, np.int64)
         self.m = self.v = None
         if n_weights is not None:
@@ -50,16 +51,15 @@ class StackedOptimizer:
         runs = np.arange(self.n_runs) if runs is None else np.asarray(runs, np.int64)
         if self.m is None:
             self._init_state(weights.shape[1])
-        lr = np.float32(self.lr)
-        if self.kind == "sgd":
-            self.t[runs] += 1
-            return weights - lr * grads
+        lr = self.lr[runs][:, np.newaxis]
         self.t[runs] += 1
+        if self.kind == "sgd":
+            return weights - lr * grads
         t = self.t[runs].astype(np.float64)
         # α_t in float32 from float32 powers, as the kernel computes it
         b1t = np.power(np.float32(BETA_1), t.astype(np.float32))
         b2t = np.power(np.float32(BETA_2), t.astype(np.float32))
-        alpha = (lr * np.sqrt(np.float32(1) - b2t) / (np.float32(1) - b1t)).astype(np.float32)[:, None]
+        alpha = (lr * (np.sqrt(np.float32(1) - b2t) / (np.float32(1) - b1t))[:, np.newaxis]).astype(np.float32)
         m = self.m[runs]
         v = self.v[runs]
         m = m + (np.float32(1 - BETA_1)) * (grads - m)
@@ -101,7 +101,13 @@ class StackedOptimizer:
 
 
 def optimizer_for(config, n_runs: int = 1) -> StackedOptimizer:
-    """The optimizer of a :class:`~privqml.models.training.records.TrainConfig` for ``n_runs`` runs."""
+    """The optimizer of a :class:`~privqml.models.training.records.TrainConfig` (or of a list of configs
+    sharing the optimizer, one run each, each at its own learning rate) for ``n_runs`` runs."""
+    if isinstance(config, (list, tuple)):
+        kinds = {c.optimizer for c in config}
+        if len(kinds) != 1:
+            raise ValueError(f"runs stepped together need one optimizer; got {sorted(kinds)}")
+        return StackedOptimizer(kinds.pop(), [c.lr for c in config], len(config))
     return StackedOptimizer(config.optimizer, config.lr, n_runs)
 
 

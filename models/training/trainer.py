@@ -46,7 +46,14 @@ from privqml.errors import ConfigError
 from privqml.models.data import Dataset
 from privqml.models.privacy import accounting, dpsgd, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
-from privqml.models.privacy.dpsgd import dp_step, dp_steps, nonprivate_step, per_example_gradients, poisson_batch
+from privqml.models.privacy.dpsgd import (
+    dp_step,
+    dp_steps,
+    nonprivate_step,
+    nonprivate_steps,
+    per_example_gradients,
+    poisson_batch,
+)
 from privqml.models.training import runio
 from privqml.models.training.optimizers import StackedOptimizer, optimizer_for
 from privqml.models.training.records import (
@@ -169,8 +176,9 @@ def train(
 
 
 def replicate_key(config: TrainConfig) -> TrainConfig:
-    """What replicates must share: the config with its seeds blanked (seed, simulation_seed)."""
-    return dataclasses.replace(config, seed=0, simulation_seed=None)
+    """What runs stepped together must share: the config with its seeds and learning rate blanked
+    (seed, simulation_seed, lr: each run's own)."""
+    return dataclasses.replace(config, seed=0, simulation_seed=None, lr=1.0)
 
 
 def train_replicates(
@@ -180,11 +188,13 @@ def train_replicates(
     data: Dataset | None = None,
 ) -> list[RunResult]:
     """R independent runs of one configuration that differ only in ``seed`` (initial weights, data
-    split) and ``simulation_seed``, advanced together: on the fast private path every step is one
-    compiled call over all runs' Poisson batches (:func:`~privqml.models.privacy.dpsgd.dp_steps`), each
-    run with its own batches, noise, optimizer state, ledger and files. Each run's result equals what
-    :func:`train` gives for it alone (in simulation mode, the same trajectory). Other paths (stock,
-    non-private) step the runs one after another. ``out_dirs`` has one directory per run (or None);
+    split), ``simulation_seed`` and ``lr``, advanced together: on the fast private path every step is
+    one compiled call over all runs' Poisson batches (:func:`~privqml.models.privacy.dpsgd.dp_steps`;
+    non-private runs: :func:`~privqml.models.privacy.dpsgd.nonprivate_steps`), each run with its own
+    batches, noise, optimizer state, ledger and files. Each run's result equals what :func:`train`
+    gives for it alone (in simulation mode, the same trajectory, to float32 rounding: the batched
+    kernels round a row's gradient differently for different row counts, by ≤ 1 ulp per operation).
+    The stock path steps the runs one after another. ``out_dirs`` has one directory per run (or None);
     finished runs are loaded, interrupted ones resume from their last finished epoch.
     """
     configs = list(configs)
@@ -192,7 +202,7 @@ def train_replicates(
         raise ConfigError("train_replicates needs at least one configuration")
     keys = {replicate_key(c) for c in configs}
     if len(keys) != 1:
-        raise ConfigError("replicates must share every setting but seed and simulation_seed; got "
+        raise ConfigError("replicates must share every setting but seed, simulation_seed and lr; got "
                           f"{len(keys)} different configurations")
     if out_dirs is not None and len(out_dirs) != len(configs):
         raise ConfigError(f"{len(out_dirs)} output directories for {len(configs)} runs: give one per run")
@@ -206,19 +216,19 @@ def train_replicates(
 def _stacks(runs: list[_Run]) -> bool:
     """Whether the runs can share one compiled fast step: private fast path, equal C, σ, q, L and model structure."""
     first = runs[0].setup
-    if not (first.private and first.config.path == "fast"):
+    if first.private and first.config.path != "fast":
         return False
     key = first.model.trace_key()
     return key is not None and all(
         r.setup.model.trace_key() == key and r.setup.clip == first.clip
-        and r.setup.noise_multiplier == first.noise_multiplier
+        and r.setup.private == first.private and r.setup.noise_multiplier == first.noise_multiplier
         and r.setup.sampling_probability == first.sampling_probability
         and r.setup.steps_per_epoch == first.steps_per_epoch for r in runs)
 
 
 def _train_runs(runs: list[_Run], progress: Callable[[dict], None] | None) -> None:
     config = runs[0].setup.config
-    optimizer = optimizer_for(config, len(runs))
+    optimizer = optimizer_for([r.setup.config for r in runs])
     for index, run in enumerate(runs):
         run.resume(optimizer, index)
     stacked = len(runs) > 1 and _stacks(runs)
@@ -310,9 +320,13 @@ def _train_epoch_stacked(runs: list[_Run], indices: list[int], epoch: int, optim
     for step in range(epoch * first.steps_per_epoch, (epoch + 1) * first.steps_per_epoch):
         t0 = time.perf_counter()
         batches = [poisson_batch(r.setup.data.n_train, q, s.batches) for r, s in zip(runs, streams)]
-        results = dp_steps(first.model, weights, [r.x_train[b] for r, b in zip(runs, batches)],
-                           [r.setup.data.y_train[b] for r, b in zip(runs, batches)], first.clip,
-                           first.noise_multiplier, first.config.batch_size, q, [s.noise for s in streams])
+        xs = [r.x_train[b] for r, b in zip(runs, batches)]
+        ys = [r.setup.data.y_train[b] for r, b in zip(runs, batches)]
+        if first.private:
+            results = dp_steps(first.model, weights, xs, ys, first.clip, first.noise_multiplier,
+                               first.config.batch_size, q, [s.noise for s in streams])
+        else:
+            results = nonprivate_steps(first.model, weights, xs, ys)
         weights = optimizer.step(weights, np.stack([res.gradient for res in results]), indices)
         seconds = (time.perf_counter() - t0) / len(runs)
         for run, batch, result in zip(runs, batches, results):

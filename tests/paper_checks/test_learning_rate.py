@@ -67,7 +67,7 @@ def test_rule_takes_best_validation_accuracy_then_lower_loss_then_smaller_rate(m
         def __init__(self, lr):
             self.history = ({"test_accuracy": scores[lr][0], "test_loss": scores[lr][1]},)
 
-    monkeypatch.setattr(trainer, "train", lambda config, data=None: Fake(config.lr))
+    monkeypatch.setattr(trainer, "train_replicates", lambda configs, data=None: [Fake(c.lr) for c in configs])
     rule = LRRule(grid=(0.2, 0.01, 0.05), epochs=1, n_fit=32, n_val=32)
     choice = _fresh_choice("mlp", "quantum", 0, rule)
     assert choice.grid == (0.01, 0.05, 0.2) and choice.lr == 0.2  # tie on accuracy: the lower loss wins

@@ -43,10 +43,20 @@ def test_each_replicate_equals_its_run_alone(model):
                                                                          abs=1 / 60 + 1e-9)
 
 
+def test_runs_at_different_learning_rates_step_together_and_equal_their_runs_alone():
+    configs = [dataclasses.replace(c, lr=lr) for c, lr in zip(_configs("mlp", epsilon=float("inf")), (0.01, 0.05, 0.2))]
+    together = train_replicates(configs)
+    for config, run in zip(configs, together):
+        alone = train(config)
+        assert run.config.lr == config.lr and not run.privacy.private
+        np.testing.assert_allclose(run.final_weights, alone.final_weights, atol=TRAJECTORY_ATOL)
+    assert together[0].final_weights != together[2].final_weights
+
+
 def test_replicates_must_share_every_setting_but_the_seeds():
     a, b = _configs("mlp", seeds=(1, 2))
     with pytest.raises(ConfigError, match="share every setting"):
-        train_replicates([a, dataclasses.replace(b, lr=0.1)])
+        train_replicates([a, dataclasses.replace(b, epochs=3)])
     with pytest.raises(ConfigError, match="one per run"):
         train_replicates([a, b], out_dirs=["x"])
 
