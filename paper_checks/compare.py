@@ -32,6 +32,7 @@ from privqml.paper_checks.learning_rate import LRRule, supports
 from privqml.paper_checks.protocol import Task, atomic_write_json
 from privqml.paper_checks.regimes import Block, Design
 from privqml.paper_checks.report import ClaimReport, write_report
+from privqml.paper_checks.run import group_key, run_task_group
 from privqml.paper_checks.sweep import ProgressCallback, run_sweep
 
 CLAIM = "compare"
@@ -190,7 +191,7 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
     out = preflight.prepare_out_dir(out_dir)
     runner = make_executor(executor, address=address, workers=workers)
     summary = run_sweep(records, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
-                        privacy=result_privacy)
+                        privacy=result_privacy, group_fn=run_task_group, group_key=group_key)
     if summary.failures:
         atomic_write_json(out / "failures.json", {str(t.rel_path): tb for t, tb in summary.failures.items()})
     elif (out / "failures.json").exists():

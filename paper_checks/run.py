@@ -56,6 +56,22 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
     return claim_module(task.claim).run_task(task, rng)
 
 
+def run_task_group(tasks) -> list[dict[str, Any]]:
+    """The sweep's group function: the training runs of one cell (seeds and arms) in one call
+    (:func:`privqml.paper_checks.training.run_training_tasks`); grouped by :func:`group_key`."""
+    # TensorFlow and TFQ: imported only in the process that trains (not by the driver or the report).
+    from privqml.paper_checks.training import run_training_tasks
+
+    return run_training_tasks(tasks)
+
+
+def group_key(task: Task):
+    """Which tasks run together: training tasks of one cell (TF-free, called by the driver)."""
+    if task.kind != "train":
+        return None
+    return (task.claim, tuple((name, value) for name, value in task.params if name != "model"))
+
+
 def result_privacy(task: Task, result: dict[str, Any]) -> dict[str, Any]:
     """The statement of a result file: the claim module's ``result_privacy``."""
     return claim_module(task.claim).result_privacy(task, result)
@@ -156,7 +172,7 @@ def run_checks(
     out = preflight.prepare_out_dir(out_dir)
     runner = make_executor(executor, address=address, workers=workers)
     summary = run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
-                        privacy=result_privacy)
+                        privacy=result_privacy, group_fn=run_task_group, group_key=group_key)
     failures = {str(t.rel_path): tb for t, tb in summary.failures.items()}
     if failures:
         atomic_write_json(out / "failures.json", failures)

@@ -49,7 +49,7 @@ import numpy as np
 from privqml.models.data import dataset_classes
 from privqml.models.privacy.randomness import SECRET_STATEMENT, SIMULATION_WARNING
 from privqml.models.training.records import COVERED_STATEMENT, NOT_COVERED_STATEMENT, TrainConfig
-from privqml.models.training.trainer import train
+from privqml.models.training.trainer import replicate_key, train_replicates
 from privqml.models.zoo import reference_quantum_model
 from privqml.paper_checks.learning_rate import LRChoice, LRRule, choose_lr
 from privqml.paper_checks.protocol import Task
@@ -217,11 +217,32 @@ def result_privacy(task: Task, result: dict[str, Any]) -> dict[str, Any]:
 def run_training_task(task: Task) -> dict[str, Any]:
     """Train the run a task describes and return :func:`compact_run` of it (a classical run with
     the G* of its matched quantum model beside it, for ratios)."""
-    choice = lr_choice(task)
-    result = train(train_config(task, choice))
-    reference = task_bound(task) if result.grad_norm_bound is None else None
-    out = compact_run(result, reference)
-    out["lr"] = float(result.config.lr)
-    if choice is not None:
-        out["lr_choice"] = choice.to_json()
+    return run_training_tasks([task])[0]
+
+
+def run_training_tasks(tasks) -> list[dict[str, Any]]:
+    """:func:`run_training_task` of several tasks in one call: the runs of one model (the seeds of an
+    arm, at their own learning rates) advance together
+    (:func:`~privqml.models.training.trainer.train_replicates`: one vectorised step for all of them,
+    each run's own batches, noise and ledger), and a cell's arms share this process's caches (σ
+    calibration, ε of the ledger, the synthetic data). Each result equals the run trained alone, to
+    float32 rounding."""
+    tasks = list(tasks)
+    choices = [lr_choice(task) for task in tasks]
+    configs = [train_config(task, choice) for task, choice in zip(tasks, choices)]
+    groups: dict[Any, list[int]] = {}
+    for index, config in enumerate(configs):
+        groups.setdefault(replicate_key(config), []).append(index)
+    results: list[Any] = [None] * len(tasks)
+    for indices in groups.values():
+        for index, result in zip(indices, train_replicates([configs[i] for i in indices])):
+            results[index] = result
+    out = []
+    for task, choice, result in zip(tasks, choices, results):
+        reference = task_bound(task) if result.grad_norm_bound is None else None
+        compact = compact_run(result, reference)
+        compact["lr"] = float(result.config.lr)
+        if choice is not None:
+            compact["lr_choice"] = choice.to_json()
+        out.append(compact)
     return out

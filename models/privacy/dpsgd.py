@@ -197,11 +197,16 @@ def _guarded() -> bool:
     return not faults.active("nonfinite-leak")
 
 
+def _query_class(guarded: bool = True) -> type:
+    """The trainer's Gaussian sum query class: with the finiteness guard (always, but for the audits'
+    ``nonfinite-leak`` fault)."""
+    return FiniteGaussianSumQuery if guarded else GaussianSumQuery
+
+
 @functools.lru_cache(maxsize=64)
 def _query(clip_norm: float, noise_multiplier: float, guarded: bool = True) -> GaussianSumQuery:
     """The trainer's Gaussian sum query: finiteness guard, clip at C, noise stddev σ·C on the sum."""
-    query_class = FiniteGaussianSumQuery if guarded else GaussianSumQuery
-    return query_class(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
+    return _query_class(guarded)(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
 
 
 def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
@@ -371,8 +376,8 @@ def dp_step(
             clipped = np.zeros(model.n_weights, np.float32)
         else:
             weights = np.asarray(model.weights.numpy(), np.float32)[np.newaxis]
-            grads, _, sums = fused.clipped_sums(model, weights, [x_t.numpy()], [y_t.numpy()],
-                                              _query(clip_norm, 0.0, guarded))
+            grads, _, sums = fused.clipped_sums(model, weights, [x_t.numpy()], [y_t.numpy()], clip_norm,
+                                              _query_class(guarded))
             norms = l2_norms(grads)
             clipped = sums[0]
         shape = (model.n_weights,) if n_releases == 1 else (int(n_releases), model.n_weights)
@@ -440,7 +445,7 @@ def dp_steps(
         raise DataError("the runs' batches hold more than 2^24 rows together; step fewer runs at once")
     guarded = _guarded()
     grads, _, sums = fused.clipped_sums(model, weights, [x.numpy() for x, _ in inputs], [y.numpy() for _, y in inputs],
-                                        _query(clip_norm, 0.0, guarded))
+                                        clip_norm, _query_class(guarded))
     results, start = [], 0
     for r, (x, _) in enumerate(inputs):
         size = int(x.shape[0])

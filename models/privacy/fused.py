@@ -21,9 +21,9 @@ down (:func:`applied_sigma`), never above what was added. As with TF Privacy's s
 floating-point Gaussian, not a snapped or discrete one (Mironov, CCS 2012); see
 :mod:`privqml.models.privacy.randomness`.
 
-The traced function is cached per model *structure* (:meth:`~privqml.models.base.Model.trace_key`):
-runs of the same ansatz, loss and readout share one trace whatever their initial weights, so a
-sweep traces each model once per process.
+The traced function is cached per model *structure* (:meth:`~privqml.models.base.Model.trace_key`)
+and takes C as an input: runs of the same ansatz, loss and readout share one trace whatever their
+initial weights and clip, so a sweep traces each model once per process.
 """
 
 from __future__ import annotations
@@ -69,29 +69,31 @@ def _model_key(model: Model):
 _TRACES: dict = {}
 
 
-def _rows_fn(model: Model, query):
-    """The traced (weights rows, x, targets, segments, R) → (g [N, P], ℓ [N], S [R, P]); cached by
-    model structure and query (the query object is kept alive by the cache, so its id is stable)."""
-    key = (_model_key(model), id(query))
+def _rows_fn(model: Model, query_class):
+    """The traced (weights rows, x, targets, segments, R, C) → (g [N, P], ℓ [N], S [R, P]), cached by
+    model structure and query class; C is an input, so runs at any clip share the trace."""
+    key = (_model_key(model), query_class)
     entry = _TRACES.get(key)
     if entry is not None:
-        return entry[0]
+        return entry
     specs = [
         tf.TensorSpec([None, model.n_weights], tf.float32),
         tf.TensorSpec([None, model.n_features], tf.float32),
         tf.TensorSpec([None], tf.float32),
         tf.TensorSpec([None], tf.int32),
         tf.TensorSpec([], tf.int32),
+        tf.TensorSpec([], tf.float32),
     ]
 
-    def rows(weights, x, targets, segments, n_runs):
+    def rows(weights, x, targets, segments, n_runs, clip_norm):
         with traced_inline():
             with tf.GradientTape() as tape:
                 tape.watch(weights)
                 losses = model.per_example_loss(weights, x, targets)
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        if query is not None:
+        if query_class is not None:
+            query = query_class(l2_norm_clip=clip_norm, stddev=0.0)  # clipping only: the noise is added outside
             params = query.derive_sample_params(query.initial_global_state())
             per_row = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
         else:
@@ -101,7 +103,7 @@ def _rows_fn(model: Model, query):
     fn = tf.function(rows, input_signature=specs, autograph=False)
     if len(_TRACES) > 64:
         _TRACES.clear()
-    _TRACES[key] = (fn, query)
+    _TRACES[key] = fn
     return fn
 
 
@@ -112,16 +114,17 @@ def stacked_rows(weights: np.ndarray, batches: list[np.ndarray]) -> tuple[np.nda
     return np.asarray(weights, np.float32)[segments], segments
 
 
-def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], targets: list[np.ndarray], query=None):
+def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], targets: list[np.ndarray],
+                 clip_norm: float | None = None, query_class=None):
     """Per-example gradients and per-run sums of R runs in one call.
 
     Args:
         model: the model structure (its own weights are not read).
         weights: [R, P] the runs' current weights.
         xs, targets: per run, its batch's features [|B_r|, d] (float32) and encoded targets [|B_r|].
-        query: the Gaussian sum query whose ``preprocess_record`` clips every row (S_r = Σ clip_C(g_i);
-            the trainer's :class:`~privqml.models.privacy.dpsgd.FiniteGaussianSumQuery`), or None
-            (plain sums S_r = Σ g_i).
+        clip_norm: C, the clip every row gets (S_r = Σ clip_C(g_i)), or None (plain sums S_r = Σ g_i).
+        query_class: the Gaussian sum query class whose ``preprocess_record`` clips (the trainer's
+            :class:`~privqml.models.privacy.dpsgd.FiniteGaussianSumQuery`; required with ``clip_norm``).
 
     Returns:
         (g [N, P] float32 numpy, ℓ [N], S [R, P]) with the rows of run r at the offsets of ``xs``.
@@ -134,9 +137,11 @@ def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], target
         return zeros, np.zeros((0,), np.float32), np.zeros((n_runs, model.n_weights), np.float32)
     x = np.concatenate([np.asarray(v, np.float32).reshape(-1, model.n_features) for v in xs])
     y = np.concatenate([np.asarray(t, np.float32).reshape(-1) for t in targets])
-    fn = _rows_fn(model, query)
+    if (clip_norm is None) != (query_class is None):
+        raise ValueError("clip_norm and query_class go together: both (clip every row) or neither (plain sums)")
+    fn = _rows_fn(model, query_class)
     grads, losses, sums = fn(tf.constant(rows), tf.constant(x), tf.constant(y), tf.constant(segments),
-                             tf.constant(n_runs, tf.int32))
+                             tf.constant(n_runs, tf.int32), tf.constant(1.0 if clip_norm is None else clip_norm, tf.float32))
     return grads.numpy(), losses.numpy(), sums.numpy()
 
 

@@ -154,3 +154,42 @@ def test_the_privacy_statement_sits_beside_the_result_and_changes_no_key(tmp_pat
     assert "privacy" not in old and old["result"] == first.results[tasks[0]]
     assert new["privacy"] == {**statement, "n": len(second.results[tasks[1]])}  # top level, beside "result"
     assert "privacy" not in new["result"] and load_result(tasks[1], tmp_path)["result"] == second.results[tasks[1]]
+
+
+def probe_group(tasks):
+    """A group function for the tests: each member's probe result, and the group's size beside it."""
+    out = []
+    for task in tasks:
+        result = dict(probe_task(task, task.rng()))
+        result["group_size"] = len(tasks)
+        out.append(result)
+    return out
+
+
+def _by_n(task):
+    return None if task.get("alone") else task["n"]
+
+
+@pytest.mark.parametrize("executor", [SerialExecutor(), LocalExecutor(workers=2)])
+def test_grouped_tasks_run_together_store_one_file_each_and_equal_their_results_alone(tmp_path, executor):
+    tasks = [Task.make("probe", "draw", replicate=r, n=n) for n in (2, 3) for r in range(3)]
+    tasks.append(Task.make("probe", "draw", replicate=0, n=2, alone=True))
+    grouped = run_sweep(tasks, probe_task, tmp_path / "grouped", executor, group_fn=probe_group, group_key=_by_n,
+                        max_group=2)
+    assert set(grouped.computed) == set(tasks) and not grouped.failures
+    sizes = [grouped.results[t].get("group_size") for t in tasks]
+    assert sizes[:6].count(2) == 4 and sizes[:6].count(1) == 2  # 3 tasks per key, at most 2 per call
+    assert sizes[6] is None  # the task no group takes ran through the task function
+    alone = run_sweep(tasks, probe_task, tmp_path / "alone")
+    for task in tasks:  # each member's result is its own record's, whoever it ran with
+        assert grouped.results[task]["draws"] == alone.results[task]["draws"]
+        assert load_result(task, tmp_path / "grouped")["result"] == grouped.results[task]
+    again = run_sweep(tasks, probe_task, tmp_path / "grouped", executor, group_fn=probe_group, group_key=_by_n)
+    assert not again.computed and len(again.skipped) == len(tasks)
+
+
+def test_a_failing_group_fails_its_members_and_keeps_the_other_groups(tmp_path):
+    tasks = [Task.make("probe", "draw", replicate=r, n=n, fail=(n == 3)) for n in (2, 3) for r in range(2)]
+    summary = run_sweep(tasks, probe_task, tmp_path, group_fn=probe_group, group_key=_by_n, raise_on_failure=False)
+    assert set(summary.failures) == {t for t in tasks if t["n"] == 3}
+    assert all(load_result(t, tmp_path) is not None for t in tasks if t["n"] == 2)

@@ -107,7 +107,7 @@ def test_an_out_that_is_a_file_or_cannot_be_created_is_refused_before_any_run(tm
         assert _files(tmp_path) == {taken} and taken.read_text() == "keep me"
 
 
-def _fake_sweep(tasks, fn, out_dir, executor=None, progress=None, raise_on_failure=True, privacy=None):
+def _fake_sweep(tasks, fn, out_dir, executor=None, progress=None, raise_on_failure=True, privacy=None, **grouping):
     """Constructed simulated runs for every record (no training): accuracies by arm and replicate."""
     results = {}
     for task in tasks:
