@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -101,8 +102,13 @@ class Model(abc.ABC):
 
     def evaluate(self, x, labels) -> tuple[float, float]:
         """(mean loss, accuracy) of the current weights on (x, integer labels)."""
+        return self.evaluate_outputs(self.predict_outputs(x), labels)
+
+    def evaluate_outputs(self, outputs: np.ndarray, labels) -> tuple[float, float]:
+        """(mean loss, accuracy) of outputs f [n, n_outputs] (as :meth:`predict_outputs` gives) on labels."""
         labels = np.asarray(labels, dtype=np.int64)
-        outputs = self.predict_outputs(x)
+        if len(labels) == 0:
+            return math.nan, math.nan
         targets = self.encode_labels(labels)
         loss = losses_mod.per_example_loss(
             self.loss, tf.constant(outputs, tf.float32), tf.constant(targets), self.scale,

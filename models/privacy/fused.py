@@ -107,6 +107,34 @@ def _rows_fn(model: Model, query_class):
     return fn
 
 
+def _outputs_fn(model: Model):
+    """The traced (weights rows [N, P], x [N, d]) → f [N, C], cached by model structure."""
+    key = ("outputs", _model_key(model))
+    fn = _TRACES.get(key)
+    if fn is not None:
+        return fn
+
+    def rows(weights, x):
+        with traced_inline():
+            return model.outputs(weights, x)
+
+    fn = tf.function(rows, autograph=False, input_signature=[
+        tf.TensorSpec([None, model.n_weights], tf.float32), tf.TensorSpec([None, model.n_features], tf.float32)])
+    _TRACES[key] = fn
+    return fn
+
+
+def outputs(model: Model, weights: np.ndarray, xs: list[np.ndarray], chunk: int = 4096) -> list[np.ndarray]:
+    """f(x; θ_r) for R runs in as few calls as ``chunk`` rows allow: run r's features ``xs[r]`` at its
+    weights ``weights[r]``; float64 arrays [|x_r|, C], one per run (evaluation of replicates)."""
+    rows, _ = stacked_rows(weights, xs)
+    x = np.concatenate([np.asarray(v, np.float32).reshape(-1, model.n_features) for v in xs])
+    fn = _outputs_fn(model)
+    parts = [fn(tf.constant(rows[i:i + chunk]), tf.constant(x[i:i + chunk])).numpy() for i in range(0, len(x), chunk)]
+    values = np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, model.n_outputs))
+    return np.split(values, np.cumsum([len(v) for v in xs])[:-1])
+
+
 def stacked_rows(weights: np.ndarray, batches: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(weights rows [N, P], segment ids [N]) for runs with weights [R, P] and row counts |B_r|."""
     sizes = np.array([len(b) for b in batches], dtype=np.int64)
@@ -145,4 +173,4 @@ def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], target
     return grads.numpy(), losses.numpy(), sums.numpy()
 
 
-__all__ = ["applied_sigma", "clipped_sums", "gaussian_noise", "secret_generator", "stacked_rows"]
+__all__ = ["applied_sigma", "clipped_sums", "gaussian_noise", "outputs", "secret_generator", "stacked_rows"]

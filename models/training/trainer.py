@@ -44,7 +44,7 @@ import numpy as np
 from privqml import jsonio
 from privqml.errors import ConfigError
 from privqml.models.data import Dataset
-from privqml.models.privacy import accounting, dpsgd, randomness
+from privqml.models.privacy import accounting, dpsgd, fused, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
 from privqml.models.privacy.dpsgd import (
     dp_step,
@@ -242,8 +242,8 @@ def _train_runs(runs: list[_Run], progress: Callable[[dict], None] | None) -> No
         else:
             for i in active:
                 _train_epoch(runs[i], i, epoch, optimizer, progress)
+        _evaluate_epoch([runs[i] for i in active], epoch, progress)
         for i in active:
-            _evaluate_epoch(runs[i].setup, epoch, runs[i].state, progress)
             runs[i].save_checkpoint(optimizer, i)
     for run in runs:
         run.finish()
@@ -351,19 +351,30 @@ def signal_norm(per_example_grads: np.ndarray, clip_norm: float) -> float:
     return float(np.linalg.norm((grads * scale[:, None]).mean(axis=0)))
 
 
-def _evaluate_epoch(setup: RunSetup, epoch: int, state: _RunState, progress: Callable[[dict], None] | None) -> None:
-    """Loss and accuracy after ``epoch`` on the training split (a diagnostic) and the test split."""
-    model, data = setup.model, setup.data
-    train_loss, train_acc = model.evaluate(data.x_train, data.y_train)
-    test_loss, test_acc = model.evaluate(data.x_test, data.y_test)
-    step = (epoch + 1) * setup.steps_per_epoch
-    state.history.append({
-        "epoch": epoch + 1, "steps": step, "train_loss": train_loss, "train_accuracy": train_acc,
-        "test_loss": test_loss, "test_accuracy": test_acc,
-    })
-    state.epoch = epoch + 1
-    if progress is not None:
-        progress({"step": step, "total_steps": setup.steps, "epoch": epoch + 1, "test_accuracy": test_acc})
+def _evaluate_epoch(runs: list[_Run], epoch: int, progress: Callable[[dict], None] | None) -> None:
+    """Loss and accuracy after ``epoch`` on the training split (a diagnostic) and the test split, of every
+    run in ``runs`` (runs of one model structure: one forward call over all their rows)."""
+    groups: dict = {}
+    for run in runs:
+        key = run.setup.model.trace_key()
+        groups.setdefault(("alone", id(run)) if key is None else key, []).append(run)
+    for members in groups.values():
+        model = members[0].setup.model
+        weights = np.stack([r.setup.model.weights.numpy() for r in members])
+        xs = [x for r in members for x in (r.setup.data.x_train, r.setup.data.x_test)]
+        values = fused.outputs(model, np.repeat(weights, 2, axis=0), xs)
+        for i, run in enumerate(members):
+            data = run.setup.data
+            train_loss, train_acc = run.setup.model.evaluate_outputs(values[2 * i], data.y_train)
+            test_loss, test_acc = run.setup.model.evaluate_outputs(values[2 * i + 1], data.y_test)
+            step = (epoch + 1) * run.setup.steps_per_epoch
+            run.state.history.append({
+                "epoch": epoch + 1, "steps": step, "train_loss": train_loss, "train_accuracy": train_acc,
+                "test_loss": test_loss, "test_accuracy": test_acc,
+            })
+            run.state.epoch = epoch + 1
+            if progress is not None:
+                progress({"step": step, "total_steps": run.setup.steps, "epoch": epoch + 1, "test_accuracy": test_acc})
 
 
 def _run_result(setup: RunSetup, state: _RunState, meter: ClipMeter, started: float) -> RunResult:
