@@ -24,8 +24,10 @@ Noiseless circuits run on state vectors (``tc.Circuit``); circuits with channels
 matrices (``tc.DMCircuit``, exact: no trajectories) up to
 :data:`~privqml.models.engines.program.MAX_QUBITS_MIXED` qubits. Precision is ``complex64`` /
 ``float32`` by default (measured against the float64 engine on the built-in ansätze up to 4 qubits:
-values within 1e-6 · Σ|c|, Jacobian entries within 7e-7 · Σ|c| · (1 + Σ_k Ω_k |∂t_k/∂θ_j|));
-``complex128`` agrees with float64 simulation to 1e-10.
+values within 1e-6 · Σ|c|, Jacobian entries within 7e-7 · Σ|c| · (1 + Σ_k Ω_k |∂t_k/∂θ_j|) at
+moderate angles; at large exponents the float32 rounding of t_k itself adds Σ|c| · S_j · Σ_l Ω_l |δt_l|,
+which reached 4× the first term at |t| ≈ 38 — :mod:`privqml.verify.vectorised_engine` states the
+tolerance with both terms); ``complex128`` agrees with float64 simulation to 1e-10.
 
 Cost: the first call traces the mapped circuit and its gradient (seconds at 4 qubits, tens of seconds
 at 12 on a loaded two-core machine; XLA compilation roughly doubles it). Engines are cached per

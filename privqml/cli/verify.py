@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         ansatz: str = typer.Argument("hea", help="built-in name (hea, reupload, native) or path/to/file.py:function"),
         examples: Optional[int] = typer.Option(None, "--examples", help="Hypothesis examples per property (default: the profile's)"),
         engines: str = typer.Option("adjoint,pshift,shots,noisy,numeric,oracle", "--engines",
-                                    help="comma-separated: adjoint,pshift,fd,shots,noisy,numeric,oracle"),
+                                    help="comma-separated: adjoint,pshift,fd,shots,noisy,numeric,oracle,vectorised"),
         seed: int = typer.Option(0, "--seed", help="Hypothesis seed"),
         qubits: Optional[int] = typer.Option(None, "--qubits", help="number of qubits (built-ins)"),
         layers: Optional[int] = typer.Option(None, "--layers", help="number of layers (built-ins)"),

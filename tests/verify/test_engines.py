@@ -251,6 +251,9 @@ class TestOracle(EngineContract):
 
 
 def test_every_registered_engine_has_a_contract_test():
+    # the vectorised engine's contract class lives in tests/verify/test_vectorised_engine.py
+    import tests.verify.test_vectorised_engine  # noqa: F401 - registers TestVectorised
+
     tested = {cls.engine for cls in EngineContract.__subclasses__()}
     assert tested == set(ENGINE_NAMES)
 
