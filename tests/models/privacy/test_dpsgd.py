@@ -205,7 +205,7 @@ def test_stock_path_noise_is_fresh_after_every_epoch_reseed():
     from privqml.models.training.trainer import TrainConfig, _epoch_streams
     from privqml.models.zoo import build_model
 
-    simulation = TrainConfig(model="hea:n_qubits=2,n_layers=1", simulation_seed=0)
+    simulation = TrainConfig(model="hea:n_qubits=2,n_layers=1", simulation_seed=0, path="stock")
     model = build_model("hea:n_qubits=2,n_layers=1")
     x = np.zeros((4, model.n_features), np.float32)
     labels = np.array([0, 1, 0, 1])
