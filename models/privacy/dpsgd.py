@@ -92,19 +92,13 @@ def poisson_batch(n_examples: int, sampling_probability: float, rng: np.random.G
 
 # -- per-example gradients ----------------------------------------------------------------------
 def _as_inputs(model: Model, x, labels):
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] != model.n_features:
-        raise DataError(f"x has shape {x.shape}; the model takes features of shape (batch, {model.n_features})")
-    if not np.all(np.isfinite(x)):
-        raise DataError("x contains NaN or infinite values; clean the features first")
-    labels = np.asarray(labels)
-    if labels.shape != (x.shape[0],):
-        raise DataError(f"labels have shape {labels.shape}; need one label per example ({x.shape[0]},)")
-    return tf.constant(x), tf.constant(model.encode_labels(labels))
+    """:func:`_as_arrays` as TensorFlow constants."""
+    x, targets = _as_arrays(model, x, labels)
+    return tf.constant(x), tf.constant(targets)
 
 
 def _as_arrays(model: Model, x, labels) -> tuple[np.ndarray, np.ndarray]:
-    """(x float32 [B, d], encoded targets float32 [B]) after the checks of :func:`_as_inputs`, as NumPy."""
+    """(x float32 [B, d], encoded targets float32 [B]) after checking shapes and finiteness, as NumPy."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != model.n_features:
         raise DataError(f"x has shape {x.shape}; the model takes features of shape (batch, {model.n_features})")
