@@ -228,10 +228,9 @@ def _query(clip_norm: float, noise_multiplier: float, guarded: bool = True) -> G
 
 
 def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
-    """Σ_i preprocess_record(g_i) over the rows of [B, P] (inside a traced function)."""
-    params = query.derive_sample_params(query.initial_global_state())
-    clipped = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
-    return tf.reduce_sum(clipped, axis=0)
+    """Σ_i preprocess_record(g_i) over the rows of [B, P] (inside a traced function), clipped as the fast
+    step clips (:func:`privqml.models.privacy.fused.clip_rows`)."""
+    return tf.reduce_sum(fused.clip_rows(query, grads), axis=0)
 
 
 def count_nonfinite(per_example_grads) -> int:

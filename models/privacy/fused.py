@@ -95,12 +95,8 @@ def _rows_fn(model: Model, query_class):
                 total = tf.reduce_sum(losses)
             grads = tape.gradient(total, weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         if query_class is not None:
-            query = query_class(l2_norm_clip=clip_norm, stddev=0.0)  # clipping only: the noise is added outside
-            params = query.derive_sample_params(query.initial_global_state())
-            if hasattr(query, "preprocess_records"):  # the trainer's query clips a whole batch in one op per stage
-                per_row = query.preprocess_records(params, grads)
-            else:  # TF Privacy's own query (the audits' unguarded fault): its per-record clip, vectorised
-                per_row = tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
+            # clipping only: the noise is added outside
+            per_row = clip_rows(query_class(l2_norm_clip=clip_norm, stddev=0.0), grads)
         else:
             per_row = grads
         return grads, losses, tf.math.unsorted_segment_sum(per_row, segments, n_runs)
@@ -111,6 +107,16 @@ def _rows_fn(model: Model, query_class):
         _TRACES.clear()
     _TRACES[key] = fn
     return fn
+
+
+def clip_rows(query, grads: tf.Tensor) -> tf.Tensor:
+    """Every row of [N, P] through ``query``'s clip (inside a traced function): the trainer's query
+    clips a whole batch with one op per stage (``preprocess_records``); TF Privacy's own query (the
+    audits' unguarded fault) clips record by record, vectorised."""
+    params = query.derive_sample_params(query.initial_global_state())
+    if hasattr(query, "preprocess_records"):
+        return query.preprocess_records(params, grads)
+    return tf.vectorized_map(lambda g: query.preprocess_record(params, g), grads)
 
 
 def _outputs_fn(model: Model):
@@ -181,4 +187,4 @@ def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], target
     return grads.numpy(), losses.numpy(), sums.numpy()
 
 
-__all__ = ["applied_sigma", "clipped_sums", "gaussian_noise", "outputs", "secret_generator", "stacked_rows"]
+__all__ = ["applied_sigma", "clip_rows", "clipped_sums", "gaussian_noise", "outputs", "secret_generator", "stacked_rows"]

@@ -250,10 +250,10 @@ def _train_runs(runs: list[_Run], progress: Callable[[dict], None] | None) -> No
 
 
 def release_step(setup: RunSetup, x_train: np.ndarray, streams: randomness.EpochRandomness,
-                 optimizer: StackedOptimizer):
+                 optimizer: StackedOptimizer, run: int = 0):
     """One step (module docstring, 1-3): draw a Poisson batch from ``streams.batches``, release its
     gradient (DP-SGD with the fast path's noise from ``streams.noise``, or the plain mean for a
-    non-private run) and apply it; returns (batch, StepResult).
+    non-private run) and apply it with the optimizer state of run ``run``; returns (batch, StepResult).
 
     ``x_train`` is the training features as float32 (converted once by the caller).
     """
@@ -265,7 +265,8 @@ def release_step(setup: RunSetup, x_train: np.ndarray, streams: randomness.Epoch
                          noise_rng=streams.noise)
     else:
         result = nonprivate_step(setup.model, xb, yb)
-    optimizer.apply_gradients([(result.gradient, setup.model.weights)])
+    weights = setup.model.weights
+    weights.assign(optimizer.step(weights.numpy()[np.newaxis], result.gradient[np.newaxis], [run])[0])
     return batch, result
 
 
@@ -295,18 +296,9 @@ def _train_epoch(run: _Run, index: int, epoch: int, optimizer: StackedOptimizer,
     """The steps of one epoch of one run (module docstring, 1-4): Poisson batch, release, update, meter."""
     setup = run.setup
     streams = _epoch_streams(setup.config, epoch)
-    model = setup.model
     for step in range(epoch * setup.steps_per_epoch, (epoch + 1) * setup.steps_per_epoch):
         t0 = time.perf_counter()
-        batch = poisson_batch(setup.data.n_train, setup.sampling_probability, streams.batches)
-        xb, yb = run.x_train[batch], setup.data.y_train[batch]
-        if setup.private:
-            result = dp_step(model, xb, yb, setup.clip, setup.noise_multiplier, setup.config.batch_size,
-                             setup.sampling_probability, setup.config.path, noise_rng=streams.noise)
-        else:
-            result = nonprivate_step(model, xb, yb)
-        new = optimizer.step(model.weights.numpy()[np.newaxis], result.gradient[np.newaxis], [index])
-        model.weights.assign(new[0])
+        batch, result = release_step(setup, run.x_train, streams, optimizer, index)
         _record_step(run, step, batch, result, time.perf_counter() - t0)
         if progress is not None:
             progress({"step": step + 1, "total_steps": setup.steps, "epoch": epoch + 1, "batch_size": len(batch)})
