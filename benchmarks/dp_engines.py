@@ -79,19 +79,26 @@ def handwritten_tfq_step(ansatz, initial_weights, batch: int, lr: float = 0.05):
 
 
 def privqml_step(model):
-    """The trainer's step on a fixed batch: dp_step (fresh secret noise generator per run) + optimizer."""
+    """The trainer's step on a fixed batch, as ``train`` runs it: a model with a trace key steps on flat
+    weights (dp_steps with R = 1 and the run's secret noise generator, then the optimizer); one without
+    steps its weights variable (dp_step, optimizer, assign)."""
     from privqml.models.privacy import fused
-    from privqml.models.privacy.dpsgd import dp_step
+    from privqml.models.privacy.dpsgd import dp_step, dp_steps
     from privqml.models.training.optimizers import StackedOptimizer
 
     optimizer = StackedOptimizer("sgd", 0.05, 1)
     rng = fused.secret_generator()
+    state = {"weights": model.weights.numpy()[None]}
 
-    def step(x, y):
+    def flat(x, y):
+        results = dp_steps(model, state["weights"], [x], [y], CLIP, SIGMA, len(x), len(x) / N_TRAIN, [rng])
+        state["weights"] = optimizer.step(state["weights"], results[0].gradient[None])
+
+    def variable(x, y):
         result = dp_step(model, x, y, CLIP, SIGMA, len(x), len(x) / N_TRAIN, noise_rng=rng)
         model.weights.assign(optimizer.step(model.weights.numpy()[None], result.gradient[None])[0])
 
-    return step
+    return flat if model.trace_key() is not None else variable
 
 
 def step_cell(n_qubits: int, batch: int, repeats: int, min_seconds: float) -> dict:

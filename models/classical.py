@@ -69,6 +69,7 @@ class _SquashedReadout(Model):
     """f_c = m_c + h_c tanh(u_c) (see the module docstring)."""
 
     family = "classical"
+    xla = True  # the fast step compiles with XLA (privqml.models.privacy.fused): small graphs, fast compiles
 
     def _squash(self, u: tf.Tensor) -> tf.Tensor:
         lo = tf.constant([r[0] for r in self.output_ranges], tf.float32)

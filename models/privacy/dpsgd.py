@@ -102,7 +102,7 @@ def _as_arrays(model: Model, x, labels) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != model.n_features:
         raise DataError(f"x has shape {x.shape}; the model takes features of shape (batch, {model.n_features})")
-    if not np.all(np.isfinite(x)):
+    if not np.isfinite(np.sum(x, dtype=np.float64)) and not np.all(np.isfinite(x)):
         raise DataError("x contains NaN or infinite values; clean the features first")
     labels = np.asarray(labels)
     if labels.shape != (x.shape[0],):
@@ -136,7 +136,7 @@ class StepResult:
         batch_size: |B| (the Poisson draw).
         expected_batch_size: L = q·n, the normaliser.
         per_example_grads: the unclipped per-example gradients [|B|, P] (fast path), else None.
-        per_example_norms: their L2 norms [|B|] (fast path), else None.
+        per_example_norms: their L2 norms [|B|] (fast path), else None; computed when first read.
         event: the DpEvent spent: PoissonSampled(q, Gaussian(σ as applied)), or NonPrivate.
         path: ``fast``, ``stock`` or ``nonprivate``.
         n_nonfinite: how many per-example gradients had a NaN or infinite entry (each contributed
@@ -149,10 +149,13 @@ class StepResult:
     batch_size: int
     expected_batch_size: float
     per_example_grads: np.ndarray | None
-    per_example_norms: np.ndarray | None
     event: dp_accounting.DpEvent
     path: str
     n_nonfinite: int | None = None
+
+    @functools.cached_property
+    def per_example_norms(self) -> np.ndarray | None:
+        return None if self.per_example_grads is None else l2_norms(self.per_example_grads)
 
 
 class FiniteGaussianSumQuery(GaussianSumQuery):
@@ -210,6 +213,23 @@ def applied_noise_multiplier(query: GaussianSumQuery) -> float:
     return sigma if fractions.Fraction(sigma) <= exact else math.nextafter(sigma, 0.0)
 
 
+def _check_settings(clip_norm, noise_multiplier, expected_batch_size, sampling_probability) -> None:
+    """The step's settings checked (C, σ, L and q in range, and accountable); each distinct tuple once."""
+    try:
+        _checked_settings(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
+    except TypeError:  # unhashable: the checks themselves name the bad value
+        _checked_settings.__wrapped__(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_settings(clip_norm, noise_multiplier, expected_batch_size, sampling_probability) -> None:
+    validation.clip_norm("clip", clip_norm)
+    validation.noise_multiplier("noise_multiplier", noise_multiplier)
+    validation.positive("expected_batch_size", expected_batch_size, hint="the expected batch size L = q·n_train")
+    validation.probability("sampling_probability", sampling_probability)
+    accounting.check_accountable(sampling_probability, noise_multiplier)
+
+
 def _guarded() -> bool:
     """False only inside :func:`privqml.models.privacy.faults.injected` ``("nonfinite-leak")``."""
     return not faults.active("nonfinite-leak")
@@ -236,7 +256,9 @@ def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
 def count_nonfinite(per_example_grads) -> int:
     """How many rows of [B, P] have a NaN or infinite entry (each contributes zero to a release)."""
     grads = np.asarray(per_example_grads)
-    return int(np.sum(~np.all(np.isfinite(grads), axis=1))) if grads.size else 0
+    if not grads.size or np.isfinite(np.sum(grads, dtype=np.float64)):  # one pass when all are finite
+        return 0
+    return int(np.sum(~np.all(np.isfinite(grads), axis=1)))
 
 
 @functools.lru_cache(maxsize=64)
@@ -372,11 +394,7 @@ def dp_step(
     seeded from the operating system's entropy); the stock path's from TF Privacy's query
     (TensorFlow's global generator, :func:`reseed_noise`).
     """
-    validation.clip_norm("clip", clip_norm)
-    validation.noise_multiplier("noise_multiplier", noise_multiplier)
-    validation.positive("expected_batch_size", expected_batch_size, hint="the expected batch size L = q·n_train")
-    validation.probability("sampling_probability", sampling_probability)
-    accounting.check_accountable(sampling_probability, noise_multiplier)
+    _check_settings(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
     validation.choice("path", path, PATHS)
     validation.integer("n_releases", n_releases, 1)
     clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
@@ -386,15 +404,13 @@ def dp_step(
         raise DataError(f"the batch has {batch} rows; a clipped sum is exact in float32 for at most 2^24 rows, so "
                         "split it or use a smaller expected batch size")
     guarded = _guarded()
-    grads = norms = clipped = None
+    grads = clipped = None
     if batch == 0 or path == "fast":
         rng = fused.secret_generator() if noise_rng is None else noise_rng
         if batch == 0:
             clipped = np.zeros(model.n_weights, np.float32)
         else:
-            weights = tf.expand_dims(model.weights, 0)
-            grads, _, sums = fused.clipped_sums(model, weights, [x_a], [y_a], clip_norm, _query_class(guarded))
-            norms = l2_norms(grads)
+            grads, _, sums = fused.clipped_sums(model, model.weights.numpy()[np.newaxis], [x_a], [y_a], clip_norm, _query_class(guarded))
             clipped = sums[0]
         shape = (model.n_weights,) if n_releases == 1 else (int(n_releases), model.n_weights)
         noised, event = _fused_noised(np.broadcast_to(clipped, shape), clip_norm, noise_multiplier,
@@ -420,7 +436,6 @@ def dp_step(
         batch_size=batch,
         expected_batch_size=float(expected_batch_size),
         per_example_grads=grads,
-        per_example_norms=norms,
         event=event,
         path=path,
         n_nonfinite=count_nonfinite(grads) if grads is not None else None,
@@ -447,11 +462,7 @@ def dp_steps(
     (:func:`privqml.models.privacy.fused.clipped_sums`) and each run's clipped sum and noise are its
     own. Returns one :class:`StepResult` per run.
     """
-    validation.clip_norm("clip", clip_norm)
-    validation.noise_multiplier("noise_multiplier", noise_multiplier)
-    validation.positive("expected_batch_size", expected_batch_size, hint="the expected batch size L = q·n_train")
-    validation.probability("sampling_probability", sampling_probability)
-    accounting.check_accountable(sampling_probability, noise_multiplier)
+    _check_settings(clip_norm, noise_multiplier, expected_batch_size, sampling_probability)
     clip_norm, noise_multiplier = float(clip_norm), float(noise_multiplier)
     weights = np.asarray(weights, np.float32)
     if not (weights.ndim == 2 and weights.shape == (len(xs), model.n_weights) and len(labels) == len(xs) == len(noise_rngs)):
@@ -474,7 +485,7 @@ def dp_steps(
         results.append(StepResult(
             gradient=noised / np.float32(expected_batch_size), noised_sum=noised, clipped_sum=sums[r],
             batch_size=size, expected_batch_size=float(expected_batch_size),
-            per_example_grads=rows if size else None, per_example_norms=l2_norms(rows) if size else None,
+            per_example_grads=rows if size else None,
             event=event, path="fast", n_nonfinite=count_nonfinite(rows) if size else None,
         ))
     return results
@@ -492,7 +503,7 @@ def nonprivate_steps(model: Model, weights, xs: list, labels: list) -> list[Step
         gradient = sums[r] / np.float32(size) if size else np.zeros(model.n_weights, np.float32)
         results.append(StepResult(
             gradient=gradient, noised_sum=sums[r], clipped_sum=None, batch_size=size,
-            expected_batch_size=float(size), per_example_grads=None, per_example_norms=None,
+            expected_batch_size=float(size), per_example_grads=None,
             event=dp_accounting.NonPrivateDpEvent(), path="nonprivate",
         ))
     return results
@@ -500,7 +511,7 @@ def nonprivate_steps(model: Model, weights, xs: list, labels: list) -> list[Step
 
 def nonprivate_step(model: Model, x, labels) -> StepResult:
     """The ordinary mean batch gradient (no clipping, no noise): the non-private reference."""
-    return nonprivate_steps(model, tf.expand_dims(model.weights, 0), [x], [labels])[0]
+    return nonprivate_steps(model, model.weights.numpy()[np.newaxis], [x], [labels])[0]
 
 
 __all__ = ["CLIP_SHRINK", "FiniteGaussianSumQuery", "NonFiniteReleaseError", "PATHS", "StepResult", "add_noise",

@@ -234,7 +234,7 @@ def _train_runs(runs: list[_Run], progress: Callable[[dict], None] | None) -> No
     optimizer = optimizer_for([r.setup.config for r in runs])
     for index, run in enumerate(runs):
         run.resume(optimizer, index)
-    stacked = len(runs) > 1 and _stacks(runs)
+    stacked = _stacks(runs)  # one run too: the flat-array step skips the variable read and assign
     for epoch in range(min(r.state.epoch for r in runs), config.epochs):
         active = [i for i, r in enumerate(runs) if r.state.epoch == epoch]
         if stacked:
