@@ -77,6 +77,11 @@ def render(regime_map: RegimeMap, out_dir: Path) -> ClaimReport:
     return regime_report.render(regime_map, out_dir, CLAIM, TITLE, STATEMENT, prefix=PLOT_PREFIX)
 
 
-def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_dir: Path) -> ClaimReport:
-    """:func:`render` of :func:`analyse`."""
-    return render(analyse(profile, results), out_dir)
+def summarise(profile: Profile, results: Mapping[Task, Mapping[str, Any]], out_dir: Path, staged=None) -> ClaimReport:
+    """:func:`render` of :func:`analyse`; with ``staged`` (a :class:`~privqml.paper_checks.staged.Staged`
+    of the profile's confirmation) the two-stage report, whose verdict is the confirmation's."""
+    if staged is None:
+        return render(analyse(profile, results), out_dir)
+    from privqml.paper_checks import staged_report  # SciPy: only with a confirmation stage
+
+    return staged_report.render(analyse(profile, results), staged, out_dir, CLAIM, TITLE, STATEMENT, prefix=PLOT_PREFIX)

@@ -11,6 +11,12 @@ creates anything, then runs the design as a resumable sweep (task records under
 ``DIR/runs/compare/``, each result file stating what ε covers; the same command again recomputes
 nothing, an interrupted one resumes) on the local pool or Ray, analyses it and writes
 ``DIR/report.md``, ``DIR/results.json``, ``DIR/regime_map.png`` and ``DIR/regime_causes.png``.
+
+With ``confirm`` (``privqml compare --confirm``) the map is the exploration stage of a two-stage
+comparison (:mod:`privqml.paper_checks.staged`): a plan fixed by a stated rule and a power
+calculation is written to ``DIR/confirmation/plan.json`` and hashed before any confirmation run,
+the planned cells run on fresh, disjoint replicates, and the verdict comes from those runs alone
+(``DIR/confirmation.png`` beside the map's figures).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from privqml.paper_checks import preflight, regime_analysis, regime_report, regi
 from privqml.paper_checks.executors import make_executor
 from privqml.paper_checks.learning_rate import LRRule, supports
 from privqml.paper_checks.protocol import Task, atomic_write_json
-from privqml.paper_checks.regimes import Block, Design
+from privqml.paper_checks.regimes import Block, ConfirmSettings, Design
 from privqml.paper_checks.report import ClaimReport, write_report
 from privqml.paper_checks.run import group_key, run_task_group
 from privqml.paper_checks.sweep import ProgressCallback, run_sweep
@@ -183,28 +189,46 @@ class ComparisonRun:
 
 def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor: str = "local",
                    address: str | None = None, workers: int | None = None, progress: ProgressCallback | None = None,
-                   command: str = "") -> ComparisonRun:
-    """Run ``design`` (resumable) and write its regime map into ``out_dir`` (module docstring)."""
+                   command: str = "", confirm: ConfirmSettings | None = None) -> ComparisonRun:
+    """Run ``design`` (resumable) and write its regime map into ``out_dir`` (module docstring); with
+    ``confirm``, the exploration map is followed by a pre-registered confirmation on fresh seeds
+    (:mod:`privqml.paper_checks.staged`) whose verdict is the report's."""
     started = time.perf_counter()
     records = regimes.tasks(design)
     preflight.check_tasks(records)  # budgets and the clips the records fix, k·G* included: before any file
     out = preflight.prepare_out_dir(out_dir)
     runner = make_executor(executor, address=address, workers=workers)
-    summary = run_sweep(records, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
-                        privacy=result_privacy, group_fn=run_task_group, group_key=group_key)
-    if summary.failures:
-        atomic_write_json(out / "failures.json", {str(t.rel_path): tb for t, tb in summary.failures.items()})
+    def sweep(tasks):
+        return run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
+                         privacy=result_privacy, group_fn=run_task_group, group_key=group_key)
+
+    summary = sweep(records)
+    regime_map = regime_analysis.analyse(design, summary.results, verdict_claim="compare")
+    failures = dict(summary.failures)
+    if confirm is None:
+        report = regime_report.render(regime_map, out, "compare", TITLE, STATEMENT)
+    else:
+        from privqml.paper_checks import staged, staged_report
+
+        def checked_sweep(tasks):
+            preflight.check_tasks(tasks)
+            return sweep(tasks)
+
+        stages = staged.run_stages(regime_map, summary.results, len(summary.failures), confirm, out / staged.STAGE_DIR,
+                                   checked_sweep, "compare")
+        failures.update(stages.failures)
+        report = staged_report.render(regime_map, stages, out, "compare", TITLE, STATEMENT)
+    if failures:
+        atomic_write_json(out / "failures.json", {str(t.rel_path): tb for t, tb in failures.items()})
     elif (out / "failures.json").exists():
         (out / "failures.json").unlink()
-    regime_map = regime_analysis.analyse(design, summary.results, verdict_claim="compare")
-    report = regime_report.render(regime_map, out, "compare", TITLE, STATEMENT)
     wall = time.perf_counter() - started
     meta = {"executor": runner.describe(), "wall_seconds": round(wall, 1), "task_seconds": round(summary.task_seconds, 1),
             "tasks_computed": len(summary.computed), "tasks_skipped": len(summary.skipped),
-            "tasks_failed": len(summary.failures), "command": command}
+            "tasks_failed": len(failures), "command": command}
     report_md, results_json = write_report(out, [report], meta, heading="privqml compare — regime map")
     return ComparisonRun(out, report, report_md, results_json, len(summary.computed), len(summary.skipped),
-                         summary.failures, wall)
+                         failures, wall)
 
 
 __all__ = ["CLAIM", "ComparisonRun", "comparison_design", "parse_clips", "parse_epsilons", "parse_sizes",

@@ -17,6 +17,8 @@ several lines; callers put the simulation label on a line of its own:
 - :func:`plot_regime_heatmap` — regime maps: quantum − classical accuracy per (C, ε), with
   significance marks, one panel per block and classical arm.
 - :func:`plot_line_panels` — a grid of line panels (the regimes beside their causes).
+- :func:`plot_confirmation` — a confirmation stage: per planned test the exploration mean beside the
+  confirmation mean and its 95 % interval, with the equivalence band.
 """
 
 from __future__ import annotations
@@ -335,3 +337,38 @@ def plot_line_panels(
     if title:
         fig.suptitle(title, fontsize=9)
     return _save(fig, path, series, axes.flat[0])
+
+
+def plot_confirmation(path: Path | str, rows: Sequence[tuple[str, float, float, float, float]], margin: float,
+                      title: str = "Confirmation: quantum − classical accuracy on fresh seeds") -> Drawn:
+    """``rows = [(label, exploration mean d, confirmation mean d, interval low, interval high), ...]``
+    per planned test (cell and classical arm), drawn at x = 0, 1, ...
+
+    Series drawn: ``"exploration"`` and ``"confirmation"`` (the means, as points), ``"interval low"``
+    and ``"interval high"`` (the confirmation's 95 % interval ends) and ``"±margin"`` (the
+    equivalence band's edges at the first and last x).
+    """
+    fig, ax = plt.subplots(figsize=(max(5.5, 0.9 * len(rows) + 2.5), 4.0))
+    xs = np.arange(len(rows), dtype=float)
+    explored = np.array([r[1] for r in rows], float)
+    confirmed = np.array([r[2] for r in rows], float)
+    low, high = np.array([r[3] for r in rows], float), np.array([r[4] for r in rows], float)
+    ax.axhspan(-margin, margin, color="tab:gray", alpha=0.2, label=f"±{margin:g} (equivalence margin)")
+    ax.axhline(0.0, color="k", lw=0.8)
+    series: dict[str, Points] = {"±margin": ((-0.5, -margin), (len(rows) - 0.5, margin))}
+    series["exploration"] = _scatter(ax.scatter(xs - 0.15, explored, marker="o", facecolors="none",
+                                                edgecolors="tab:gray", label="exploration mean (chose the cell)"))
+    series["confirmation"] = _scatter(ax.scatter(xs + 0.15, confirmed, color=_COLOURS["quantum"], zorder=3,
+                                                 label="confirmation mean, 95 % interval"))
+    ax.vlines(xs + 0.15, low, high, color=_COLOURS["quantum"])
+    series["interval low"] = tuple((float(x), float(v)) for x, v in zip(xs + 0.15, low))
+    series["interval high"] = tuple((float(x), float(v)) for x, v in zip(xs + 0.15, high))
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([r[0] for r in rows], fontsize=7, rotation=30, ha="right")
+    ax.set_xlim(-0.5, len(rows) - 0.5)
+    ax.set_ylabel("quantum − classical test accuracy")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path, series, ax)

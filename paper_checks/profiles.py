@@ -37,7 +37,7 @@ import dataclasses
 
 from privqml.errors import ConfigError
 from privqml.paper_checks.learning_rate import LRRule
-from privqml.paper_checks.regimes import Block, Design
+from privqml.paper_checks.regimes import Block, ConfirmSettings, Design
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Profile:
         c3_blocks: the accuracy comparison's regime map (:class:`~privqml.paper_checks.regimes.Block`:
             task, quantum arm, classical arms, n_train, ε grid, clips; ε = ∞ is always run).
         c3_lr_rule: the public learning-rate rule of every C3 arm (None: ``learning_rate``).
+        c3_confirm: the confirmation stage of C3 (:mod:`privqml.paper_checks.staged`), or None for the
+            exploration map alone (the demo: one seed gives no sd to plan with).
     """
 
     name: str
@@ -88,6 +90,7 @@ class Profile:
     c2_seeds: int
     c3_blocks: tuple[Block, ...]
     c3_lr_rule: LRRule | None
+    c3_confirm: ConfirmSettings | None = None
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.c2_seeds < 1:
@@ -151,21 +154,23 @@ PROFILES: dict[str, Profile] = {
         **_COMMON,
     ),
     "quick": Profile(
-        name="quick", indicative=False, seeds=5, n_train=200, n_test=200, epochs=5, batch_size=32,
+        name="quick", indicative=False, seeds=5, n_train=200, n_test=1000, epochs=5, batch_size=32,
         c1_trials=500, c1_trials_depolarizing=300,
         c2_families=("hea", "reupload", "native"), c2_datasets=("quantum", "digits:0,1,2"),
         c2_clip_ratios=(0.03, 0.1, 0.3, 1.0), c2_epochs=2, c2_epsilon=2.0, c2_seeds=1,
         c3_blocks=tuple(Block(d, "hea", _ARMS, 200, (0.1, 0.5, 2.0, 8.0), ("bound", 0.5))
                         for d in ("quantum", "digits:0v1")),
         c3_lr_rule=LRRule(grid=(0.01, 0.05, 0.2), epochs=4),
+        c3_confirm=ConfirmSettings(max_cells=4, seed_cap=200),
         **_COMMON,
     ),
     "full": Profile(
-        name="full", indicative=False, seeds=5, n_train=400, n_test=300, epochs=6, batch_size=32,
+        name="full", indicative=False, seeds=5, n_train=400, n_test=2000, epochs=6, batch_size=32,
         c1_trials=3000, c1_trials_depolarizing=1000,
         c2_families=("hea", "reupload", "native"), c2_datasets=("quantum", "circle", "digits:0,1,2"),
         c2_clip_ratios=(0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 1.5), c2_epochs=5, c2_epsilon=2.0, c2_seeds=2,
         c3_blocks=C3_FULL_BLOCKS, c3_lr_rule=LRRule(grid=(0.01, 0.05, 0.2), epochs=5),
+        c3_confirm=ConfirmSettings(max_cells=6, seed_cap=400),
         **_COMMON,
     ),
 }

@@ -201,6 +201,37 @@ class Design:
         return jsonable(dataclasses.asdict(self))
 
 
+@dataclasses.dataclass(frozen=True)
+class ConfirmSettings:
+    """What the plan is sized for (:func:`~privqml.paper_checks.confirmation.make_plan`).
+
+    Attributes:
+        max_cells: at most this many cells confirmed (⌈m/2⌉ where quantum looks ahead, ⌊m/2⌋ where
+            classical looks ahead or equal).
+        effect: the smallest accuracy difference worth reporting; every planned test has power ≥
+            ``power`` against it under Holm over the planned tests.
+        power: the planned power.
+        seed_cap: a cell needing more fresh seeds than this is not confirmed (said in the report).
+        margin: the equivalence margin of the TOST (accuracy units).
+    """
+
+    max_cells: int = 6
+    effect: float = 0.03
+    power: float = 0.8
+    seed_cap: int = 400
+    margin: float = 0.02  # privqml.paper_checks.stats.MARGIN (SciPy-free here: profiles load this module)
+
+    def __post_init__(self) -> None:
+        validation.integer("max_cells", self.max_cells, 1, hint="cells to confirm, e.g. 6")
+        validation.positive("effect", self.effect, hint="the smallest accuracy difference worth reporting, e.g. 0.03")
+        validation.in_interval("power", self.power, 0.0, 1.0, lo_open=True, hi_open=True)
+        validation.integer("seed_cap", self.seed_cap, 2, hint="the most fresh seeds one cell may take, e.g. 400")
+        validation.positive("margin", self.margin, hint="the equivalence margin, e.g. 0.02")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 def jsonable(value: Any) -> Any:
     """Tuples as lists, recursively (for records' ``to_json``)."""
     if isinstance(value, dict):
@@ -210,7 +241,8 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _common(design: Design, block: Block, model: str) -> dict[str, Any]:
+def run_params(design: Design, block: Block, model: str) -> dict[str, Any]:
+    """The parameters every run record of ``model`` in ``block`` shares (all but replicate, ε and C)."""
     lr = design.lr_rule.to_params() if design.lr_rule is not None else {"lr": float(design.lr)}
     return dict(model=model, dataset=block.dataset, delta=design.delta, epochs=design.epochs,
                 batch_size=design.batch_size, optimizer="adam", n_train=block.n_train, n_test=design.n_test, **lr)
@@ -231,7 +263,7 @@ def tasks(design: Design) -> list[Task]:
     for r in range(design.seeds):
         for block, g_star in zip(design.blocks, g_stars):
             for model in block.arms:
-                common = _common(design, block, model)
+                common = run_params(design, block, model)
                 found = [Task.make(design.claim, "train", replicate=r, epsilon=math.inf, clip=None, **common)]
                 found += [Task.make(design.claim, "train", replicate=r, epsilon=eps, **clip_params(clip, g_star),
                                     **common) for clip in block.clips for eps in block.epsilons]
@@ -240,5 +272,5 @@ def tasks(design: Design) -> list[Task]:
     return list(out.values())
 
 
-__all__ = ["Block", "Design", "bound_ratio", "bound_value", "clip_label", "clip_params", "jsonable", "matched_spec",
+__all__ = ["Block", "Design", "bound_ratio", "bound_value", "clip_label", "clip_params", "jsonable", "matched_spec", "run_params", "ConfirmSettings",
            "parse_clip", "task_clip", "tasks"]

@@ -173,7 +173,10 @@ def run_checks(
     runner = make_executor(executor, address=address, workers=workers)
     summary = run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
                         privacy=result_privacy, group_fn=run_task_group, group_key=group_key)
-    failures = {str(t.rel_path): tb for t, tb in summary.failures.items()}
+    staged = None
+    if "c3" in names and prof.c3_confirm is not None:
+        staged = _confirm_c3(prof, summary, out, runner, progress)
+    failures = {str(t.rel_path): tb for t, tb in {**summary.failures, **(staged.failures if staged else {})}.items()}
     if failures:
         atomic_write_json(out / "failures.json", failures)
     elif (out / "failures.json").exists():
@@ -181,6 +184,9 @@ def run_checks(
     reports, summary_failures = [], {}
     for name in names:
         try:
+            if name == "c3" and staged is not None:
+                reports.append(claim_module(name).summarise(prof, summary.results, out, staged=staged))
+                continue
             reports.append(claim_module(name).summarise(prof, summary.results, out))
         except Exception:  # noqa: BLE001 - one claim's bug must not hide the others' verdicts
             summary_failures[name] = traceback.format_exc()
@@ -197,11 +203,32 @@ def run_checks(
         "tasks_computed": len(summary.computed),
         "tasks_skipped": len(summary.skipped),
         "tasks_failed": len(failures),
+        **({} if staged is None else {"confirmation_runs": len(staged.results), "plan_sha256": staged.plan_sha256,
+                                      "confirmation_skipped": staged.skipped}),
         "command": command or f"privqml check {','.join(names)} --profile {prof.name} --executor {executor}",
     }
     report_md, results_json = write_report(out, reports, meta)
     return CheckRun(prof.name, out, report_md, results_json, tuple(reports), len(summary.computed),
                     len(summary.skipped), failures, wall, summary_failures)
+
+
+def _confirm_c3(prof: Profile, explored, out: Path, runner, progress):
+    """C3's plan and confirmation stages (:mod:`privqml.paper_checks.staged`) after its exploration
+    map ran in ``explored`` (the check's sweep summary); the confirmation runs share ``out/runs``."""
+    from privqml.paper_checks import staged
+
+    design = prof.c3_design()
+    exploration = {t: r for t, r in explored.results.items() if t.claim == design.claim}
+    failed = sum(1 for t in explored.failures if t.claim == design.claim)
+
+    def sweep(records):
+        preflight.check_tasks(records)
+        return run_sweep(records, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,
+                         privacy=result_privacy, group_fn=run_task_group, group_key=group_key)
+
+    return staged.run_stages(c3_accuracy.analyse(prof, exploration), exploration, failed, prof.c3_confirm,
+                             out / f"c3_{staged.STAGE_DIR}", sweep,
+                             c3_accuracy.CLAIM)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
     privqml compare --quantum SPEC --classical SPEC[,SPEC...] --dataset D --epsilons E[,E...]
                     --clips C[,C...] --n-train N[,N...] --seeds N [--epochs N] [--lr auto|NUMBER]
+                    [--confirm [--confirm-cells M] [--effect D] [--power P] [--seed-cap N]]
                     [--out DIR] [--executor local|ray] [--address ADDR] [--workers N] [--json]
 
 Clips are numbers, ``bound`` (the quantum model's data-free loss-gradient bound G*) or multiples of
@@ -10,6 +11,12 @@ by seed (same split, Poisson draws and noise: simulation mode) and each arm's le
 chosen on public data (``--lr auto``). Writes ``DIR/report.md``, ``DIR/results.json``,
 ``DIR/regime_map.png`` and ``DIR/regime_causes.png``; finished runs live under ``DIR/runs/`` and
 are reused, so an interrupted comparison resumes.
+
+``--confirm`` adds the two-stage protocol (:mod:`privqml.paper_checks.staged`): the map explores;
+a plan (at most M cells in both directions, fresh seeds per cell for power P at effect D under
+Holm, at most N seeds a cell) is written to ``DIR/confirmation/plan.json`` and hashed before any
+confirmation run; the verdict comes from the confirmation runs alone. A different plan in the same
+``--out`` after confirmation started is refused.
 
 Before any run starts and before any file is written, every budget of the grid (δ < 1/n, an ε the
 accountants can reach, σ and C in the exact range) and ``--out`` (a directory that can be written)
@@ -25,6 +32,7 @@ import typer
 from rich.console import Console
 
 from privqml import jsonio
+from privqml.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +59,13 @@ def register(app: typer.Typer) -> None:
         address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)"),
         workers: Optional[int] = typer.Option(None, "--workers", help="processes (local) or CPUs of a local Ray "
                                               "instance; default: all cores"),
+        confirm: bool = typer.Option(False, "--confirm", help="explore, then confirm a pre-registered plan on fresh "
+                                     "seeds; the verdict comes from the confirmation alone"),
+        confirm_cells: int = typer.Option(6, "--confirm-cells", help="with --confirm: at most this many cells"),
+        effect: float = typer.Option(0.03, "--effect", help="with --confirm: smallest accuracy difference worth "
+                                     "reporting (the plan's power is at this effect)"),
+        power: float = typer.Option(0.8, "--power", help="with --confirm: planned power per cell"),
+        seed_cap: int = typer.Option(400, "--seed-cap", help="with --confirm: most fresh seeds one cell may take"),
         as_json: bool = typer.Option(False, "--json", help="print the verdict and the files as one JSON object"),
     ) -> None:
         """Map where a quantum model keeps more private accuracy than classical ones (fixed C and ε)."""
@@ -59,22 +74,34 @@ def register(app: typer.Typer) -> None:
         from privqml.paper_checks.compare import comparison_design, run_comparison
         from privqml.paper_checks.executors import make_executor
         from privqml.paper_checks.preflight import check_out_dir
+        from privqml.paper_checks.regimes import ConfirmSettings
         from privqml.paper_checks.report import NOT_COVERED_STATEMENT, SIMULATION_LABEL
         from privqml.paper_checks.run import rich_progress
 
         check_out_dir(out)  # creates nothing: run_comparison creates it once the records' clips are checked
+        settings = ConfirmSettings(confirm_cells, effect, power, seed_cap) if confirm else None
+        stray = [flag for flag, value, default in (("--confirm-cells", confirm_cells, 6), ("--effect", effect, 0.03),
+                                                   ("--power", power, 0.8), ("--seed-cap", seed_cap, 400))
+                 if value != default]
+        if stray and not confirm:
+            raise ConfigError(f"{', '.join(stray)} given without --confirm, where nothing uses them; add --confirm")
+        if confirm and seeds < 2:
+            raise ConfigError(f"--confirm with --seeds {seeds}: the exploration needs >= 2 seeds to size the "
+                              "confirmation; use e.g. --seeds 5")
         design = comparison_design(quantum, classical, dataset, epsilons, clips, n_train, seeds, epochs, batch_size,
                                    delta, n_test, lr, lr_grid)  # validates everything, budgets too, before any run
         make_executor(executor, address=address, workers=workers)
         command = (f"privqml compare --quantum {quantum} --classical {classical} --dataset {dataset} "
                    f"--epsilons {epsilons} --clips {clips}" + (f" --n-train {n_train}" if n_train else "")
                    + f" --seeds {seeds} --epochs {epochs} "
-                   f"--lr {lr} --out {out}")
+                   f"--lr {lr} --out {out}"
+                   + (f" --confirm --confirm-cells {confirm_cells} --effect {effect:g} --power {power:g} "
+                      f"--seed-cap {seed_cap}" if confirm else ""))
         console = Console(stderr=as_json)
         try:
             with rich_progress(console, "compare") as progress:
                 result = run_comparison(design, out, executor=executor, address=address, workers=workers,
-                                        progress=progress, command=command)
+                                        progress=progress, command=command, confirm=settings)
         except KeyboardInterrupt:
             console.print(f"[yellow]interrupted[/]: finished runs are kept in {out}/runs; "
                           "run the same command again to resume")
