@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from privqml.cli import main
@@ -37,6 +38,11 @@ TOTAL = 2 * 2 * (1 + 1)  # arms x seeds x (reference + 1 clip x 1 ε)
     (["--dataset", "digits:3v5", "--n-train", "100"], "n_train='100': dataset='digits:3v5' trains on the size its split gives (204 examples); omit --n-train"),
     (["--lr", "fast"], "lr='fast'"),
     (["--executor", "cloud"], "executor='cloud'"),
+    (["--effect", "0.05"], "--effect given without --confirm"),
+    (["--confirm", "--seeds", "1"], "--confirm with --seeds 1"),
+    (["--confirm", "--power", "1"], "power=1"),
+    (["--confirm", "--confirm-cells", "0"], "max_cells=0"),
+    (["--confirm", "--seed-cap", "1"], "seed_cap=1"),
 ])
 def test_bad_input_is_one_line_and_status_2_before_any_run(args, message, tmp_path, capsys):
     out = tmp_path / "out"
@@ -170,3 +176,42 @@ def test_killed_comparison_resumes_without_recomputing_finished_runs(tmp_path, c
             assert privacy["covered_fields"] == ["test_accuracy", "accuracy_per_epoch"]
     for name in ("report.md", "regime_map.png", "regime_causes.png"):
         assert (out / name).stat().st_size > 1000
+
+
+def _noisy_sweep(tasks, fn, out_dir, executor=None, progress=None, raise_on_failure=True, privacy=None, **grouping):
+    """Simulated runs with seed-to-seed spread (a plan needs an sd): quantum 0.1 ahead at ε = 8."""
+    results = {}
+    for task in tasks:
+        rng = np.random.default_rng([task.replicate, int(task.key[:8], 16)])
+        gain = 0.1 if task["model"] == "hea" and task["epsilon"] == 8.0 else 0.0
+        results[task] = {"test_accuracy": 0.7 + gain + 0.02 * rng.standard_normal(), "noise_multiplier": 1.0,
+                         "epsilon_pld": 1.9, "clip": 1.46, "dataset": {"n_classes": 2, "n_train": 48, "n_test": 24},
+                         "model": {"n_weights": 16}, "lr": 0.05, "clip_fraction_mean": 0.25, "clip_bias_mean": 0.01,
+                         "noise_to_signal": 2.0, "simulation": True}
+    return SweepSummary(results, (), tuple(tasks), 0.0)
+
+
+def test_confirm_runs_a_locked_plan_on_fresh_seeds_and_refuses_a_changed_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(compare_module, "run_sweep", _noisy_sweep)
+    out = tmp_path / "out"
+    argv = [*SMALL, "--seeds", "4", "--epsilons", "1,8", "--out", str(out), "--confirm", "--confirm-cells", "2",
+            "--effect", "0.05"]
+    assert main([*argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["verdict"] == "supported"
+    plan = json.loads((out / "confirmation" / "plan.json").read_text())
+    started = json.loads((out / "confirmation" / "confirmation_started.json").read_text())
+    results = json.loads((out / "results.json").read_text())
+    numbers = results["claims"]["compare"]["numbers"]
+    assert numbers["plan_sha256"] == started["plan_sha256"]
+    assert numbers["seed_ranges"]["exploration"] == [0, 3]
+    assert all(start >= 1_000_000 for start, _ in numbers["seed_ranges"]["confirmation"])
+    assert len(plan["cells"]) == 2 and (out / "confirmation.png").stat().st_size > 1000
+    assert "--confirm --confirm-cells 2 --effect 0.05" in results["meta"]["command"]
+    # the same command again: same plan, nothing refused; another effect: a different plan, refused
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main([*argv[:-1], "0.08"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: confirmation started under plan sha256=" + started["plan_sha256"])
+    assert len(err.splitlines()) == 1
