@@ -66,6 +66,16 @@ STARTUP_NOISE = re.compile(
     rb"|^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR\s*$"
     rb"|computation placer already registered\. Please check linkage and avoid linking the same target"
 )
+#: What the first XLA compile of a process logs on a CPU-only machine (once per process, through absl):
+#: not errors, though one is logged at ERROR level. privqml.models.privacy.fused runs that compile
+#: inside :func:`filtered_stderr` with this pattern.
+XLA_NOISE = re.compile(
+    rb"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR\s*$"
+    rb"|Compiled cluster using XLA!  This line is logged at most once"
+    rb"|SetPriority unimplemented for this stream"
+    rb"|XLA service 0x[0-9a-f]+ initialized for platform Host"
+    rb"|StreamExecutor device \(\d+\): Host, Default Version"
+)
 SHOW_STARTUP_LOG = "PRIVQML_TF_STARTUP_LOG"
 
 

@@ -28,9 +28,11 @@ initial weights and clip, so a sweep traces each model once per process.
 
 from __future__ import annotations
 
+import contextlib
 import fractions
 import functools
 import math
+import os
 import secrets
 
 import numpy as np
@@ -186,11 +188,30 @@ def clipped_sums(model: Model, weights: np.ndarray, xs: list[np.ndarray], target
     if weights.shape != (n_runs, model.n_weights) or x.shape != (len(segments), model.n_features) or y.shape != segments.shape:
         raise ValueError(f"weights {weights.shape}, x {x.shape}, targets {y.shape}: need ({n_runs}, {model.n_weights}), "
                          f"({len(segments)}, {model.n_features}) and ({len(segments)},)")
-    n = len(segments)
-    packed = _packed(x, y, segments, padded_rows(n) if _compiles(model) else n)
-    grads, losses, sums = _call(_rows_fn(model, query_class),
-                                (tf.constant(weights), packed, _scalar(1.0 if clip_norm is None else clip_norm)))
+    n, compiles = len(segments), _compiles(model)
+    packed = _packed(x, y, segments, padded_rows(n) if compiles else n)
+    args = (tf.constant(weights), packed, _scalar(1.0 if clip_norm is None else clip_norm))
+    if compiles and not _XLA_STARTED:
+        grads, losses, sums = _first_xla_call(_rows_fn(model, query_class), args)
+    else:
+        grads, losses, sums = _call(_rows_fn(model, query_class), args)
     return grads.numpy()[:n], losses.numpy()[:n], sums.numpy()
+
+
+_XLA_STARTED = False
+
+
+def _first_xla_call(fn, args: tuple):
+    """The process's first XLA compile, with its start-up log lines (:data:`privqml.stack.XLA_NOISE`)
+    filtered out of stderr; every other line passes through."""
+    global _XLA_STARTED
+    from privqml import stack
+
+    show = os.environ.get(stack.SHOW_STARTUP_LOG) == "1"
+    with contextlib.nullcontext() if show else stack.filtered_stderr(stack.XLA_NOISE):
+        out = _call(fn, args)
+    _XLA_STARTED = True
+    return out
 
 
 def _compiles(model: Model) -> bool:

@@ -222,3 +222,25 @@ def test_the_filter_passes_everything_else_in_order_and_survives_a_crash():
 
 def test_the_filter_can_be_turned_off():
     assert stack.quiet_tensorflow_startup({stack.SHOW_STARTUP_LOG: "1"}) is False
+
+
+def test_the_first_xla_compile_logs_nothing_but_real_errors():
+    """A classical model's fast step compiles with XLA; the compile's start-up lines (stack.XLA_NOISE)
+    are filtered out of stderr, once per process, and what the process prints itself still shows."""
+    done = _run("""
+        import sys
+        import numpy as np
+        import privqml
+        from privqml.models.privacy import fused
+        from privqml.models.privacy.dpsgd import FiniteGaussianSumQuery
+        from privqml.models.zoo import build_model
+        model = build_model("mlp", seed=0)
+        x = np.zeros((5, model.n_features), np.float32)
+        y = np.zeros(5, np.float32)
+        fused.clipped_sums(model, model.weights.numpy()[None], [x], [y], 1.0, FiniteGaussianSumQuery)
+        fused.clipped_sums(model, model.weights.numpy()[None], [x[:2]], [y[:2]], 1.0, FiniteGaussianSumQuery)
+        print("still shown", file=sys.stderr)
+    """)
+    assert "still shown" in done.stderr
+    for line in done.stderr.splitlines():
+        assert not privqml.stack.XLA_NOISE.search(line.encode()), line

@@ -222,3 +222,36 @@ def test_stock_path_noise_is_fresh_after_every_epoch_reseed():
 def test_clipped_sum_releases_a_nonfinite_row_as_zero():
     rows = np.array([[3.0, 4.0], [np.nan, 1.0], [np.inf, 0.0]], np.float32)
     np.testing.assert_allclose(clipped_sum(rows, 1.0), [0.6, 0.8], rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 5, 16, 17, 40, 300, 1000])
+def test_xla_padding_rows_are_computed_and_dropped(mlp_model, n):
+    """A classical model's step compiles with XLA on rows padded to fused.padded_rows(n): the padding
+    (segment -1) must not reach the sums, and every real row's gradient, loss and clipped sum equal the
+    plain graph's (the same model traced without XLA) to float32 rounding."""
+    from privqml.models.privacy import fused
+    from privqml.models.privacy.dpsgd import FiniteGaussianSumQuery
+
+    assert type(mlp_model).xla and fused.padded_rows(n) >= n and fused.padded_rows(n) <= max(16, n + n // 8 + 16)
+    rng = np.random.default_rng(n)
+    x = rng.uniform(-1, 1, (n, mlp_model.n_features)).astype(np.float32)
+    y = mlp_model.encode_labels(rng.integers(0, 2, n)).astype(np.float32)
+    weights = np.stack([mlp_model.weights.numpy(), mlp_model.weights.numpy() * 0.5])
+    halves = [x[: n // 2], x[n // 2:]]
+    targets = [y[: n // 2], y[n // 2:]]
+    compiled = fused.clipped_sums(mlp_model, weights, halves, targets, 0.05, FiniteGaussianSumQuery)
+    plain_model = build_model("mlp", seed=0)
+    plain_model.xla = False  # an instance attribute: the same structure, traced without XLA
+    fused._TRACES.clear()
+    try:
+        plain = fused.clipped_sums(plain_model, weights, halves, targets, 0.05, FiniteGaussianSumQuery)
+    finally:
+        fused._TRACES.clear()
+    for a, b in zip(compiled, plain):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # float32 sums in another order
+    grads = compiled[0]
+    norms = np.linalg.norm(grads.astype(np.float64), axis=1)
+    clipped = grads * np.minimum(1.0, 0.05 / np.maximum(norms, 1e-30))[:, None]
+    np.testing.assert_allclose(compiled[2][0], clipped[: n // 2].sum(0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(compiled[2][1], clipped[n // 2:].sum(0), rtol=1e-5, atol=1e-7)
