@@ -205,6 +205,7 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
     summary = sweep(records)
     regime_map = regime_analysis.analyse(design, summary.results, verdict_claim="compare")
     failures = dict(summary.failures)
+    computed, reused = len(summary.computed), len(summary.skipped)
     if confirm is None:
         report = regime_report.render(regime_map, out, "compare", TITLE, STATEMENT)
     else:
@@ -217,6 +218,7 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
         stages = staged.run_stages(regime_map, summary.results, len(summary.failures), confirm, out / staged.STAGE_DIR,
                                    checked_sweep, "compare")
         failures.update(stages.failures)
+        computed, reused = computed + stages.computed, reused + stages.reused
         report = staged_report.render(regime_map, stages, out, "compare", TITLE, STATEMENT)
     if failures:
         atomic_write_json(out / "failures.json", {str(t.rel_path): tb for t, tb in failures.items()})
@@ -224,10 +226,10 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
         (out / "failures.json").unlink()
     wall = time.perf_counter() - started
     meta = {"executor": runner.describe(), "wall_seconds": round(wall, 1), "task_seconds": round(summary.task_seconds, 1),
-            "tasks_computed": len(summary.computed), "tasks_skipped": len(summary.skipped),
+            "tasks_computed": computed, "tasks_skipped": reused,
             "tasks_failed": len(failures), "command": command}
     report_md, results_json = write_report(out, [report], meta, heading="privqml compare — regime map")
-    return ComparisonRun(out, report, report_md, results_json, len(summary.computed), len(summary.skipped),
+    return ComparisonRun(out, report, report_md, results_json, computed, reused,
                          failures, wall)
 
 

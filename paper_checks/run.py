@@ -200,16 +200,16 @@ def run_checks(
         "wall_seconds": round(wall, 1),  # this invocation (a resumed check reuses earlier runs)
         "task_seconds": round(summary.task_seconds, 1),  # Σ of every run's own time, reused ones included
         "tasks_total": len(summary.results) + len(failures),
-        "tasks_computed": len(summary.computed),
-        "tasks_skipped": len(summary.skipped),
+        "tasks_computed": len(summary.computed) + (staged.computed if staged else 0),
+        "tasks_skipped": len(summary.skipped) + (staged.reused if staged else 0),
         "tasks_failed": len(failures),
         **({} if staged is None else {"confirmation_runs": len(staged.results), "plan_sha256": staged.plan_sha256,
                                       "confirmation_skipped": staged.skipped}),
         "command": command or f"privqml check {','.join(names)} --profile {prof.name} --executor {executor}",
     }
     report_md, results_json = write_report(out, reports, meta)
-    return CheckRun(prof.name, out, report_md, results_json, tuple(reports), len(summary.computed),
-                    len(summary.skipped), failures, wall, summary_failures)
+    return CheckRun(prof.name, out, report_md, results_json, tuple(reports), meta["tasks_computed"],
+                    meta["tasks_skipped"], failures, wall, summary_failures)
 
 
 def _confirm_c3(prof: Profile, explored, out: Path, runner, progress):

@@ -62,6 +62,8 @@ class Staged:
     results: Mapping[Task, Mapping[str, Any]]
     skipped: str | None = None
     failures: Mapping[Task, str] = dataclasses.field(default_factory=dict)
+    computed: int = 0  # confirmation runs this invocation computed
+    reused: int = 0  # and found on disk
 
     @property
     def plan_sha256(self) -> str | None:
@@ -171,7 +173,8 @@ def run_stages(regime_map: regime_analysis.RegimeMap, exploration: Mapping[Task,
     summary = sweep(confirmation_tasks(design, plan))
     data = confirmation_differences(design, plan, summary.results)
     result = confirmation.confirm(plan, data, claim=claim)
-    return Staged(settings, design, stage_dir, plan, result, summary.results, failures=dict(summary.failures))
+    return Staged(settings, design, stage_dir, plan, result, summary.results, failures=dict(summary.failures),
+                  computed=len(summary.computed), reused=len(summary.skipped))
 
 
 # -- what the report shows --------------------------------------------------------------------
