@@ -100,6 +100,13 @@ RULE = (
 )
 
 
+#: The eligibility clause of a ``feasible_only`` plan (appended to :data:`RULE`).
+FEASIBLE = (
+    "Eligible cells: only those whose n, computed as above but at m_max = {m_max} tests (the most the plan can "
+    "hold), is within {seed_cap} seeds ({eligible} of {total} cells); the picks above are made among them."
+)
+
+
 # -- power ------------------------------------------------------------------------------------
 def paired_t_power(effect: float, sd: float, n: int | np.ndarray, alpha: float,
                    alternative: str = "greater") -> float | np.ndarray:
@@ -394,8 +401,13 @@ def planning_sd(differences: Mapping[str, Sequence[float]], sd_floor: float = SD
 def make_plan(exploration_cells: Sequence[ExploredCell], *, max_cells: int, explore_seeds: range,
               effect: float = 0.03, margin: float = stats.MARGIN, alpha: float = stats.ALPHA, power: float = 0.8,
               seed_cap: int = SEED_CAP, sd_floor: float = SD_FLOOR, sd_confidence: float | None = None,
-              confirmation_offset: int = 0) -> Plan:
+              confirmation_offset: int = 0, feasible_only: bool = False) -> Plan:
     """The plan of :data:`RULE` (filled in as :attr:`Plan.rule`) from the exploration cells.
+
+    ``feasible_only``: pick among the cells that could be confirmed within the seed cap — those whose
+    n at m_max = ``max_cells`` × (the most arms of a cell) tests is ≤ ``seed_cap`` (:data:`FEASIBLE`,
+    added to the rule). Seeds shrink as m does, so every picked cell stays within the cap at the
+    plan's own m. Without it a picked cell may need more than the cap and is then not confirmed.
 
     Each cell's n is :func:`seeds_for_power` with the test run two-sided at α/m and counted in the
     effect's direction only — one-sided level α/(2m) — at per-arm power 1 − (1 − power)/k, so by
@@ -426,8 +438,14 @@ def make_plan(exploration_cells: Sequence[ExploredCell], *, max_cells: int, expl
         if longest > len(explore_seeds):
             raise ConfigError(f"cell {cell.cell_id} has {longest} differences but explore_seeds={explore_seeds} "
                               "has fewer seeds; pass the seeds the map was run on")
-    picked = _pick(cells, max_cells)
-    m = sum(len(c.differences) for c, _ in picked)
+    eligible = cells
+    if feasible_only:
+        m_max = max_cells * max(len(c.differences) for c in cells)
+        eligible = [c for c in cells if seeds_for_power(
+            effect, planning_sd(c.differences, sd_floor, sd_confidence)[1], m_max, alpha / 2,
+            1 - (1 - power) / len(c.differences), "greater", seed_cap) is not None]
+    picked = _pick(eligible, max_cells)
+    m = max(1, sum(len(c.differences) for c, _ in picked))
     start = CONFIRMATION_SEED_BASE + confirmation_offset
     planned = []
     for cell, direction in picked:
@@ -442,6 +460,8 @@ def make_plan(exploration_cells: Sequence[ExploredCell], *, max_cells: int, expl
     rule = RULE.format(explore=repr(explore_seeds), max_cells=max_cells, sd_floor=sd_floor, m=m, effect=effect, power=power,
                        seed_cap=seed_cap, start=start, alpha=alpha, margin=margin,
                        ucl="" if sd_confidence is None else f" (each arm's upper {sd_confidence:g} confidence bound)")
+    if feasible_only:
+        rule += " " + FEASIBLE.format(m_max=m_max, eligible=len(eligible), total=len(cells), seed_cap=seed_cap)
     return Plan(tuple(planned), explore_seeds, max_cells, float(effect), float(margin), float(alpha), float(power),
                 float(sd_floor), None if sd_confidence is None else float(sd_confidence), seed_cap,
                 confirmation_offset, m, rule)
@@ -672,7 +692,7 @@ def _claim_verdict(claim: str, plan: Plan, cells: Sequence[CellConfirmation]) ->
 
 
 __all__ = [
-    "ALTERNATIVES", "ArmTest", "CLASSICAL_AHEAD", "CONFIRMATION_SEED_BASE", "CellConfirmation", "Confirmation",
+    "ALTERNATIVES", "ArmTest", "CLASSICAL_AHEAD", "CONFIRMATION_SEED_BASE", "CellConfirmation", "Confirmation", "FEASIBLE",
     "Equivalence", "ExploredCell", "PLAN_FILE", "PLAN_VERSION", "Plan", "PlannedCell", "QUANTUM_AHEAD", "RULE",
     "SD_FLOOR", "SEED_CAP", "STARTED_FILE", "cell_id", "confirm", "explored_cells", "load_locked_plan", "make_plan",
     "paired_t", "paired_t_power", "planning_sd", "seeds_for_power", "start_confirmation", "tost", "write_plan",

@@ -79,7 +79,7 @@ def plan_stage(regime_map: regime_analysis.RegimeMap, results: Mapping[Task, Map
     cells = confirmation.explored_cells(regime_map, results)
     plan = confirmation.make_plan(cells, max_cells=settings.max_cells, explore_seeds=range(design.seeds),
                                   effect=settings.effect, margin=settings.margin, power=settings.power,
-                                  seed_cap=settings.seed_cap)
+                                  seed_cap=settings.seed_cap, feasible_only=True)
     stage_dir.mkdir(parents=True, exist_ok=True)
     confirmation.write_plan(stage_dir, plan)
     confirmation.start_confirmation(stage_dir, plan)
@@ -169,12 +169,29 @@ def run_stages(regime_map: regime_analysis.RegimeMap, exploration: Mapping[Task,
     plan = plan_stage(regime_map, exploration, settings, stage_dir)
     if not plan.confirmed_cells:
         return Staged(settings, design, stage_dir, plan, confirmation.confirm(plan, {}, claim=claim), {},
-                      skipped=f"every planned cell needs more than {plan.seed_cap} fresh seeds")
+                      skipped=_infeasible(regime_map, exploration, plan))
     summary = sweep(confirmation_tasks(design, plan))
     data = confirmation_differences(design, plan, summary.results)
     result = confirmation.confirm(plan, data, claim=claim)
     return Staged(settings, design, stage_dir, plan, result, summary.results, failures=dict(summary.failures),
                   computed=len(summary.computed), reused=len(summary.skipped))
+
+
+def _infeasible(regime_map: regime_analysis.RegimeMap, exploration: Mapping[Task, Mapping[str, Any]],
+                plan: confirmation.Plan) -> str:
+    """Why no cell was confirmed, with the figures: the fewest fresh seeds any cell would need."""
+    cells = confirmation.explored_cells(regime_map, exploration)
+    m_max = plan.max_cells * max(len(c.differences) for c in cells)
+    needs = []
+    for cell in cells:
+        sd = confirmation.planning_sd(cell.differences, plan.sd_floor, plan.sd_confidence)[1]
+        n = confirmation.seeds_for_power(plan.effect, sd, m_max, plan.alpha / 2,
+                                         1 - (1 - plan.power) / len(cell.differences), "greater", 100_000)
+        needs.append((n if n is not None else math.inf, sd))
+    fewest, sd = min(needs)
+    return (f"no exploration cell can be confirmed within {plan.seed_cap} fresh seeds at effect {plan.effect:g} and "
+            f"power {plan.power:g} (Holm over up to {m_max} tests): the least variable cell (planning sd {sd:.3f}) "
+            f"would need {fewest if math.isfinite(fewest) else 'more than 100000'} seeds")
 
 
 # -- what the report shows --------------------------------------------------------------------

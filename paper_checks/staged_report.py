@@ -151,9 +151,13 @@ def render(regime_map: RegimeMap, staged: Staged, out_dir: Path, claim: str, tit
     numbers["plan_sha256"] = staged.plan.sha256()
     numbers["seed_ranges"] = {"exploration": [0, regime_map.design.seeds - 1],
                               "confirmation": sorted({(c.seeds.start, c.seeds.stop - 1) for c in staged.plan.confirmed_cells})}
+    where = tuple(f"{outcome} where: " + "; ".join(f"{cell_label(c.cell)} (q − c {', '.join(f'{_short(a.arm)} {a.mean:+.3f}' for a in c.arms)})"
+                                                   for c in staged.confirmation.cells if c.outcome == outcome)
+                  for outcome in ("supported", "not supported", "inconclusive")
+                  if any(c.outcome == outcome for c in staged.confirmation.cells))
     verdict = Verdict(claim, staged.confirmation.verdict.verdict, staged.plan.rule,
-                      staged.confirmation.verdict.reasons + ((f"no cell was confirmed: {staged.skipped}",)
-                                                             if staged.skipped else ()))
+                      staged.confirmation.verdict.reasons + where
+                      + ((f"no cell was confirmed: {staged.skipped}",) if staged.skipped else ()))
     if staged.plan.confirmed_cells:
         rows = confirmation_rows(staged)
         variance, variance_rows = variance_table(staged)

@@ -170,3 +170,35 @@ def test_the_report_states_plan_tests_and_causes_and_plots_the_table(tmp_path):
     md = report.markdown()
     assert out.plan.rule in md and "TOST" in md
     assert math.isfinite(report.numbers["test_share_bound_median"])
+
+
+def test_a_feasible_only_plan_skips_cells_no_cap_could_confirm():
+    rng = np.random.default_rng(3)
+
+    def cell(name, mean, sd):
+        z = rng.standard_normal(5)
+        z = (z - z.mean()) / z.std(ddof=1)
+        return cf.ExploredCell({"cell": name}, {"a": (mean + sd * z).tolist()})
+
+    cells = [cell("wild", 0.30, 0.40), cell("calm", 0.05, 0.02), cell("low", -0.05, 0.02)]
+    plain = cf.make_plan(cells, max_cells=2, explore_seeds=range(5), seed_cap=100)
+    assert [c.key["cell"] for c in plain.cells] == ["wild", "low"] and plain.cells[0].seeds is None
+    feasible = cf.make_plan(cells, max_cells=2, explore_seeds=range(5), seed_cap=100, feasible_only=True)
+    assert [c.key["cell"] for c in feasible.cells] == ["calm", "low"]
+    assert all(c.seeds is not None and len(c.seeds) <= 100 for c in feasible.cells)
+    assert "Eligible cells: only those whose n, computed as above but at m_max = 2 tests" in feasible.rule
+    assert "(2 of 3 cells)" in feasible.rule
+
+
+def test_when_no_cell_is_feasible_the_report_says_how_many_seeds_it_would_take(tmp_path):
+    regime_map, results = _explore(_gain_at_8)
+    calls = []
+    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=2, effect=0.001), tmp_path,
+                            _sweeper(_gain_at_8, calls), "C3")
+    assert calls == [] and out.plan is not None and not out.plan.cells
+    assert out.skipped.startswith("no exploration cell can be confirmed within 2 fresh seeds at effect 0.001")
+    needed = int(out.skipped.rsplit("would need ", 1)[1].split()[0])
+    assert needed > 2
+    assert out.confirmation.verdict.verdict == "inconclusive"
+    report = staged_report.render(regime_map, out, tmp_path, "C3", "title", "statement")
+    assert report.verdict.verdict == "inconclusive" and any(out.skipped in r for r in report.verdict.reasons)

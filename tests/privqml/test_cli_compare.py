@@ -215,3 +215,38 @@ def test_confirm_runs_a_locked_plan_on_fresh_seeds_and_refuses_a_changed_one(tmp
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: confirmation started under plan sha256=" + started["plan_sha256"])
     assert len(err.splitlines()) == 1
+
+
+def test_a_confirmation_killed_mid_way_resumes_under_the_same_plan_without_touching_finished_runs(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    # two cells: two groups of confirmation runs (a group's runs train together and are stored together)
+    argv = [*SMALL, "--seeds", "3", "--epsilons", "2,8", "--out", str(out), "--confirm", "--confirm-cells", "2",
+            "--effect", "0.5", "--seed-cap", "8"]
+
+    def confirmation_runs():
+        return {n: t for n, t in _results(out).items() if "_r1000" in n}
+
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from privqml.cli import main; sys.exit(main(sys.argv[1:]))",
+                             *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(confirmation_runs()) < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)  # inside the confirmation stage: the plan is locked, some runs stored
+    finally:
+        proc.wait()
+    plan = (out / "confirmation" / "plan.json").read_text()
+    started = (out / "confirmation" / "confirmation_started.json").read_text()
+    finished = _results(out)
+    at_kill = len(confirmation_runs())
+    assert main([*argv, "--json"]) == 0
+    capsys.readouterr()
+    after = _results(out)
+    assert {name: after[name] for name in finished} == finished  # finished runs neither redone nor rewritten
+    assert (out / "confirmation" / "plan.json").read_text() == plan
+    assert (out / "confirmation" / "confirmation_started.json").read_text() == started
+    numbers = json.loads((out / "results.json").read_text())["claims"]["compare"]["numbers"]
+    planned = sum(len(range(*c["seeds"])) for c in json.loads(plan)["cells"] if c["seeds"]) * 2
+    assert len([n for n in after if "_r1000" in n]) == planned
+    assert 1 <= at_kill < planned  # the kill did land inside the confirmation stage
+    assert numbers["plan_sha256"] == json.loads(started)["plan_sha256"]
