@@ -213,6 +213,9 @@ class ConfirmSettings:
         power: the planned power.
         seed_cap: a cell needing more fresh seeds than this is not confirmed (said in the report).
         margin: the equivalence margin of the TOST (accuracy units).
+        sd_confidence: plan with each arm's upper confidence bound of the exploration sd at this level
+            (Browne 1995: a pilot's sd is too small about half the time; 0.8 as recommended), or None
+            for the sample sd itself.
     """
 
     max_cells: int = 6
@@ -220,6 +223,7 @@ class ConfirmSettings:
     power: float = 0.8
     seed_cap: int = 400
     margin: float = 0.02  # privqml.paper_checks.stats.MARGIN (SciPy-free here: profiles load this module)
+    sd_confidence: float | None = 0.8
 
     def __post_init__(self) -> None:
         validation.integer("max_cells", self.max_cells, 1, hint="cells to confirm, e.g. 6")
@@ -227,6 +231,8 @@ class ConfirmSettings:
         validation.in_interval("power", self.power, 0.0, 1.0, lo_open=True, hi_open=True)
         validation.integer("seed_cap", self.seed_cap, 2, hint="the most fresh seeds one cell may take, e.g. 400")
         validation.positive("margin", self.margin, hint="the equivalence margin, e.g. 0.02")
+        if self.sd_confidence is not None:
+            validation.in_interval("sd_confidence", self.sd_confidence, 0.0, 1.0, lo_open=True, hi_open=True)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

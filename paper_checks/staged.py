@@ -79,7 +79,8 @@ def plan_stage(regime_map: regime_analysis.RegimeMap, results: Mapping[Task, Map
     cells = confirmation.explored_cells(regime_map, results)
     plan = confirmation.make_plan(cells, max_cells=settings.max_cells, explore_seeds=range(design.seeds),
                                   effect=settings.effect, margin=settings.margin, power=settings.power,
-                                  seed_cap=settings.seed_cap, feasible_only=True)
+                                  seed_cap=settings.seed_cap, sd_confidence=settings.sd_confidence,
+                                  feasible_only=True)
     stage_dir.mkdir(parents=True, exist_ok=True)
     confirmation.write_plan(stage_dir, plan)
     confirmation.start_confirmation(stage_dir, plan)

@@ -7,6 +7,12 @@ writes ``DIR/report.md``, the PNG plots and ``DIR/results.json`` (with a ``verdi
 and prints the verdicts. Results of finished runs live under ``DIR/runs/``: running the same
 command again reuses them, and an interrupted check resumes.
 
+C3 in the ``quick`` and ``full`` profiles has two stages (:mod:`privqml.paper_checks.staged`): its
+regime map explores; a plan fixed by a stated rule and a power calculation is written to
+``DIR/c3_confirmation/plan.json`` and hashed before any confirmation run; the planned cells run on
+fresh, disjoint replicates and C3's verdict comes from those runs alone. A different plan in the same
+``DIR`` after confirmation started is refused (exit status 2).
+
 Before any run starts and before any file is written, the budget of every private run of the
 profile and ``--out`` (a directory that can be written) are checked: a problem is one ``error:``
 line, exit status 2. The runs are simulations of DP training (seeded noise): the verdict table,

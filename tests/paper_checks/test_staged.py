@@ -61,16 +61,16 @@ def test_the_plan_is_on_disk_and_hashed_before_the_first_confirmation_run(tmp_pa
         seen.append((plan.sha256(), started["plan_sha256"]))
         return _sweeper(_gain_at_8, [])(tasks)
 
-    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=60), stage_dir, sweep, "C3")
+    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=200), stage_dir, sweep, "C3")
     assert seen == [(out.plan_sha256, out.plan_sha256)]
     # resuming with the same exploration makes the same plan and goes on
-    again = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=60), stage_dir,
+    again = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=200), stage_dir,
                               _sweeper(_gain_at_8, []), "C3")
     assert again.plan_sha256 == out.plan_sha256
     # any other plan in that directory is refused before a run starts
     calls = []
     with pytest.raises(ConfigError, match="cannot change after confirmation started"):
-        staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=60, effect=0.05), stage_dir,
+        staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=200, effect=0.05), stage_dir,
                           _sweeper(_gain_at_8, calls), "C3")
     assert calls == []
 
@@ -78,7 +78,7 @@ def test_the_plan_is_on_disk_and_hashed_before_the_first_confirmation_run(tmp_pa
 def test_confirmation_records_are_the_exploration_records_on_fresh_replicates(tmp_path):
     regime_map, results = _explore(_gain_at_8)
     calls = []
-    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=60), tmp_path,
+    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=200), tmp_path,
                             _sweeper(_gain_at_8, calls), "C3")
     (records,) = calls
     explored = {(t.as_dict() | {}).__repr__() for t in regimes.tasks(DESIGN)}
@@ -98,7 +98,7 @@ def test_confirmation_records_are_the_exploration_records_on_fresh_replicates(tm
 
 
 def test_a_planted_effect_is_confirmed_and_none_is_not(tmp_path):
-    supported = staged.run_stages(*_explore(_gain_at_8), 0, ConfirmSettings(max_cells=2, seed_cap=200),
+    supported = staged.run_stages(*_explore(_gain_at_8), 0, ConfirmSettings(max_cells=2, seed_cap=1000),
                                   tmp_path / "a", _sweeper(_gain_at_8, []), "C3")
     assert supported.confirmation.verdict.verdict == "supported"
     planted = next(c for c in supported.confirmation.cells if c.cell.key["epsilon"] == 8.0)
@@ -108,7 +108,7 @@ def test_a_planted_effect_is_confirmed_and_none_is_not(tmp_path):
     def nothing(task):
         return 0.0
 
-    none = staged.run_stages(*_explore(nothing), 0, ConfirmSettings(max_cells=2, seed_cap=200), tmp_path / "b",
+    none = staged.run_stages(*_explore(nothing), 0, ConfirmSettings(max_cells=2, seed_cap=1000), tmp_path / "b",
                              _sweeper(nothing, []), "C3")
     assert none.confirmation.verdict.verdict != "supported"
 
@@ -193,10 +193,10 @@ def test_a_feasible_only_plan_skips_cells_no_cap_could_confirm():
 def test_when_no_cell_is_feasible_the_report_says_how_many_seeds_it_would_take(tmp_path):
     regime_map, results = _explore(_gain_at_8)
     calls = []
-    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=2, effect=0.001), tmp_path,
+    out = staged.run_stages(regime_map, results, 0, ConfirmSettings(max_cells=2, seed_cap=2, effect=0.01), tmp_path,
                             _sweeper(_gain_at_8, calls), "C3")
     assert calls == [] and out.plan is not None and not out.plan.cells
-    assert out.skipped.startswith("no exploration cell can be confirmed within 2 fresh seeds at effect 0.001")
+    assert out.skipped.startswith("no exploration cell can be confirmed within 2 fresh seeds at effect 0.01")
     needed = int(out.skipped.rsplit("would need ", 1)[1].split()[0])
     assert needed > 2
     assert out.confirmation.verdict.verdict == "inconclusive"
