@@ -219,9 +219,10 @@ def test_confirm_runs_a_locked_plan_on_fresh_seeds_and_refuses_a_changed_one(tmp
 
 def test_a_confirmation_killed_mid_way_resumes_under_the_same_plan_without_touching_finished_runs(tmp_path, capsys):
     out = tmp_path / "cmp"
-    # two cells: two groups of confirmation runs (a group's runs train together and are stored together)
-    argv = [*SMALL, "--seeds", "3", "--epsilons", "2,8", "--out", str(out), "--confirm", "--confirm-cells", "2",
-            "--effect", "0.5", "--seed-cap", "8"]
+    # a feasible plan (4 exploration seeds, 120 test points): two cells, two groups of fresh runs (a group's
+    # runs train together and are stored together), so a kill can land between them
+    argv = [*SMALL, "--seeds", "4", "--n-test", "120", "--epsilons", "2,8", "--out", str(out), "--confirm",
+            "--confirm-cells", "2", "--effect", "0.6", "--seed-cap", "8"]
 
     def confirmation_runs():
         return {n: t for n, t in _results(out).items() if "_r1000" in n}
@@ -232,6 +233,7 @@ def test_a_confirmation_killed_mid_way_resumes_under_the_same_plan_without_touch
         deadline = time.monotonic() + 300
         while len(confirmation_runs()) < 1 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert proc.poll() is None, f"the comparison ended (status {proc.returncode}) before the kill"
         os.killpg(proc.pid, signal.SIGKILL)  # inside the confirmation stage: the plan is locked, some runs stored
     finally:
         proc.wait()
@@ -247,6 +249,7 @@ def test_a_confirmation_killed_mid_way_resumes_under_the_same_plan_without_touch
     assert (out / "confirmation" / "confirmation_started.json").read_text() == started
     numbers = json.loads((out / "results.json").read_text())["claims"]["compare"]["numbers"]
     planned = sum(len(range(*c["seeds"])) for c in json.loads(plan)["cells"] if c["seeds"]) * 2
+    assert len(json.loads(plan)["cells"]) == 2
     assert len([n for n in after if "_r1000" in n]) == planned
     assert 1 <= at_kill < planned  # the kill did land inside the confirmation stage
     assert numbers["plan_sha256"] == json.loads(started)["plan_sha256"]
