@@ -38,8 +38,8 @@ import tensorflow as tf
 
 from privqml import validation
 from privqml.models.base import Model
+from privqml.models.specs import CLASSICAL_FAMILIES
 
-CLASSICAL_FAMILIES = ("mlp", "linear", "logistic")
 
 
 def matched_hidden_width(n_weights: int, n_features: int, n_outputs: int) -> int:

@@ -54,10 +54,10 @@ from privqml.models.base import Model
 from privqml.models.engines.choice import choose_engine
 from privqml.models.engines.vectorised import vectorised_engine
 from privqml.models.losses import default_loss
+from privqml.models.specs import QUANTUM_FAMILIES
 from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
 from privqml.theory import Ansatz, builtin_ansatz, loss_gradient_bound, observable_range
 
-QUANTUM_FAMILIES = ("hea", "reupload", "native")
 ENGINES = ("auto", "tfq", "vectorised")
 
 
@@ -115,6 +115,8 @@ class QuantumModel(Model):
                 f"trajectories={trajectories!r} are sampled by TFQ: use engine='tfq' for them"
             )
         self.ansatz = ansatz
+        #: where a user's ansatz came from ({"function": "file.py:f", "sha256": …}; None for a built-in)
+        self.source: dict | None = None
         self.engine = vectorised_engine(ansatz) if engine == "vectorised" else None
         self.compiled = compile_ansatz(ansatz)
         self.shots = shots
@@ -176,6 +178,8 @@ class QuantumModel(Model):
             engine={**(self.engine.describe() if self.engine is not None else {"engine": "tfq"}),
                     "chosen": self.engine_choice},
         )
+        if self.source is not None:
+            out["source"] = dict(self.source)
         return out
 
 

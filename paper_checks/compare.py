@@ -91,17 +91,17 @@ def parse_sizes(text: str | Sequence) -> tuple[int, ...]:
 
 
 def _model(role: str, spec: str) -> str:
-    """``spec`` checked by the model zoo's parser, and of the ``role``'s kind (quantum or classical)."""
-    # The model zoo imports TensorFlow (seconds): loaded here, to check the specs before any run.
-    from privqml.models.classical import CLASSICAL_FAMILIES
-    from privqml.models.quantum import QUANTUM_FAMILIES
-    from privqml.models.zoo import parse_model_spec
+    """``spec`` checked by the model-spec parser (no TensorFlow), and of the ``role``'s kind (quantum: a
+    built-in family or a user's ``file.py:function``; classical); a user's function is called once here."""
+    from privqml.models.specs import CLASSICAL_FAMILIES, QUANTUM_FAMILIES, USER_FAMILY, check_function, parse_model_spec
 
     family, _ = parse_model_spec(spec.strip())
-    families = QUANTUM_FAMILIES if role == "quantum" else CLASSICAL_FAMILIES
+    families = (*QUANTUM_FAMILIES, USER_FAMILY) if role == "quantum" else CLASSICAL_FAMILIES
     if family not in families:
-        raise ConfigError(f"{role}={spec!r}: {family!r} is not a {role} model family; choose one of {list(families)} "
+        choices = [*QUANTUM_FAMILIES, "path/to/file.py:function"] if role == "quantum" else list(CLASSICAL_FAMILIES)
+        raise ConfigError(f"{role}={spec!r}: {family!r} is not a {role} model family; choose one of {choices} "
                           "(options after ':', e.g. hea:n_qubits=8)")
+    check_function(spec.strip())
     return spec.strip()
 
 

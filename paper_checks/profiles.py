@@ -104,6 +104,18 @@ class Profile:
         """Every setting by name (``profile_settings`` in results.json)."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
 
+    def with_model(self, spec: str) -> "Profile":
+        """This profile with ``spec`` (a built-in or a user's ``file.py:function``) as the quantum model of every
+        claim: C1's audited model, C2's only family, and the quantum arm of every C3 block (its classical arms
+        re-matched to it; blocks that become equal are run once). The tasks, sizes and grids stay the profile's."""
+        blocks = []
+        for block in self.c3_blocks:
+            classical = tuple(dict.fromkeys(c.partition(":")[0] for c in block.classical))
+            replaced = dataclasses.replace(block, quantum=spec, classical=classical)
+            if replaced not in blocks:
+                blocks.append(replaced)
+        return dataclasses.replace(self, c1_model=spec, c2_families=(spec,), c3_blocks=tuple(blocks))
+
     def c3_design(self) -> Design:
         """C3's comparison as a :class:`~privqml.paper_checks.regimes.Design` (claim ``c3``)."""
         return Design("c3", self.c3_blocks, self.seeds, self.epochs, self.batch_size, self.delta, self.n_test,

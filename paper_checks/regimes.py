@@ -34,6 +34,7 @@ from typing import Any
 
 from privqml import validation
 from privqml.errors import ConfigError
+from privqml.models.specs import matched_spec
 from privqml.paper_checks.learning_rate import LRRule
 from privqml.paper_checks.protocol import Task
 
@@ -114,15 +115,6 @@ def task_clip(task: Task) -> str | float | None:
     if clip is None:
         return None
     return "bound" if clip == "bound" else float(clip)
-
-
-def matched_spec(classical: str, quantum: str) -> str:
-    """The classical spec matched to ``quantum``: ``mlp`` + ``hea:n_qubits=8`` -> ``mlp:match=hea,n_qubits=8``.
-    A classical spec that already names its options is returned unchanged."""
-    if ":" in classical:
-        return classical
-    family, _, options = quantum.partition(":")
-    return f"{classical}:match={family}" + (f",{options}" if options else "")
 
 
 # -- the design -----------------------------------------------------------------------------

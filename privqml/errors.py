@@ -40,3 +40,8 @@ class DataError(PrivqmlError, ValueError):
 
 class AnsatzTypeError(PrivqmlError, TypeError):
     """An object of the wrong type where an ansatz (or a part of one) was expected."""
+
+
+class UserCodeError(PrivqmlError, RuntimeError):
+    """An exception raised inside a user's file (loading it or calling its function): framed as one line
+    naming the file and function; the original exception is its ``__cause__`` (shown with ``--debug``)."""

@@ -25,7 +25,7 @@ from typing import Callable
 import cirq
 import sympy
 
-from privqml.errors import AnsatzError, ConfigError
+from privqml.errors import AnsatzError, ConfigError, PrivqmlError, UserCodeError
 from privqml.theory.ansatz import Ansatz, Readout
 
 _PAULI = {"X": cirq.X, "Y": cirq.Y, "Z": cirq.Z}
@@ -224,20 +224,24 @@ def builtin_ansatz(name: str, **options) -> Ansatz:
         raise ConfigError(f"ansatz {name!r} does not take these options {sorted(options)}: {exc}") from exc
 
 
-def load_ansatz(spec: str, **options) -> Ansatz:
-    """Resolve ``spec``: a built-in name, or ``path/to/file.py:function`` (or ``module:function``)
-    whose function returns an :class:`Ansatz` (called with ``options`` it accepts)."""
-    if ":" not in spec:
-        return builtin_ansatz(spec, **options)
+def _user_function(spec: str) -> tuple[Callable, str]:
+    """``path/to/file.py:function`` or ``module:function`` → (the function, a short name for messages).
+    An exception raised while the file runs is framed as a :class:`UserCodeError`."""
     target, _, function_name = spec.rpartition(":")
     if target.endswith(".py"):
         path = pathlib.Path(target)
         if not path.is_file():
             raise ConfigError(f"ansatz file {target!r} not found; give path/to/file.py:function")
+        where = f"{path.name}:{function_name}"
         module_spec = importlib.util.spec_from_file_location(f"_privqml_user_{path.stem}", path)
         module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:  # the user's code: any error, framed with where it happened
+            raise UserCodeError(f"error while loading {path.name}: {type(exc).__name__}: {exc} "
+                                "(run with --debug for the traceback)") from exc
     else:
+        where = spec
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
@@ -245,14 +249,47 @@ def load_ansatz(spec: str, **options) -> Ansatz:
     function = getattr(module, function_name, None)
     if function is None or not callable(function):
         raise ConfigError(f"{target!r} has no function {function_name!r}; spec was {spec!r}")
-    accepted = inspect.signature(function).parameters
-    kwargs = {k: v for k, v in options.items() if v is not None and k in accepted}
-    result = function(**kwargs)
+    return function, where
+
+
+def load_ansatz(spec: str, offered: dict | None = None, **options) -> Ansatz:
+    """Resolve ``spec``: a built-in name, or ``path/to/file.py:function`` (or ``module:function``)
+    whose function returns an :class:`Ansatz`.
+
+    ``options`` (``None`` values dropped) are what the user asked for, e.g. ``n_qubits=5`` from
+    ``--qubits 5``: a function that does not take one is refused with a one-line ConfigError (never
+    silently ignored). ``offered`` are passed only where the function takes them (e.g. ``n_classes``).
+    An exception raised by the user's code is a :class:`UserCodeError` naming the file and function.
+    """
+    if ":" not in spec:
+        return builtin_ansatz(spec, **options)
+    function, where = _user_function(spec)
+    options = {k: v for k, v in options.items() if v is not None}
+    parameters = inspect.signature(function).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    refused = sorted(k for k in options if k not in parameters and not takes_any)
+    if refused:
+        flags = ", ".join(_FLAG.get(k, k) for k in refused)
+        raise ConfigError(f"{where} does not take {', '.join(refused)} (its parameters: "
+                          f"{list(parameters) or 'none'}); omit {flags} or add the parameter to the function")
+    kwargs = dict(options)
+    kwargs.update({k: v for k, v in (offered or {}).items() if k in parameters or takes_any})
+    try:
+        result = function(**kwargs)
+    except PrivqmlError:
+        raise
+    except Exception as exc:  # the user's code: any error, framed with where it happened
+        raise UserCodeError(f"error while building {where}: {type(exc).__name__}: {exc} "
+                            "(run with --debug for the traceback)") from exc
     if not isinstance(result, Ansatz):
         raise AnsatzError(
             f"{spec} returned a {type(result).__name__}; it must return privqml.theory.Ansatz"
         )
     return result
+
+
+#: the command-line flag of each option a user function may be offered
+_FLAG = {"n_qubits": "--qubits", "n_layers": "--layers", "observable": "--observable"}
 
 
 __all__ = ["hea", "reupload", "native", "BUILTIN_ANSATZE", "builtin_ansatz", "load_ansatz", "parse_observables"]

@@ -9,7 +9,9 @@ as one clear message with exit status 2, never as a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import typer
 from rich.console import Console
@@ -50,18 +52,30 @@ err_console = Console(stderr=True)
 
 
 def _print_error(message: str) -> None:
-    """``error: <message>`` on stderr, on one line whatever the console's width."""
-    err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
+    """``error: <message>`` on stderr, on one line whatever the console's width (a message that frames a
+    user's code already starts ``error while …``)."""
+    if not message.startswith("error while "):
+        err_console.print("error: ", style="bold red", end="", markup=False, highlight=False)
     err_console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    ``--debug`` anywhere on the line (or ``PRIVQML_DEBUG=1``): an error raised inside a user's file is
+    printed with its traceback after the one-line message."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("PRIVQML_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
     try:
         # with standalone_mode=False click returns a typer.Exit's code instead of raising it
         status = app(args=argv, prog_name="privqml", standalone_mode=False)
     except PrivqmlError as exc:
         _print_error(str(exc))
+        if debug and exc.__cause__ is not None:
+            cause = exc.__cause__
+            err_console.print("".join(traceback.format_exception(type(cause), cause, cause.__traceback__)),
+                              markup=False, highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code

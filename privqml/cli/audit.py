@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from privqml import jsonio
+from privqml.errors import ConfigError
 
 
 def _fmt(value) -> str:
@@ -107,7 +108,11 @@ def _print_run(report: dict, console: Console) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("audit")
     def audit(
-        model: str = typer.Option("hea", "--model", help="model spec, e.g. hea, reupload:n_layers=3, mlp"),
+        model: str = typer.Option("hea", "--model", help="model spec, e.g. hea, reupload:n_layers=3, mlp, "
+                                  "or your ansatz as path/to/file.py:function"),
+        qubits: Optional[int] = typer.Option(None, "--qubits", help="passed to the model (n_qubits)"),
+        layers: Optional[int] = typer.Option(None, "--layers", help="passed to the model (n_layers)"),
+        observable: Optional[str] = typer.Option(None, "--observable", help="passed to your ansatz's function"),
         dataset: str = typer.Option("quantum", "--dataset", help="dataset spec, e.g. quantum, circle, digits:0v1"),
         epsilon: float = typer.Option(1.0, "--epsilon", help="target epsilon of the training run (sigma is calibrated)"),
         delta: float = typer.Option(1e-5, "--delta", help="delta of the guarantee and of the audit"),
@@ -127,6 +132,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Audit a DP-SGD step empirically: estimates with intervals, epsilon lower bound vs accounted, verdict."""
+        from privqml.models.specs import check_function, with_options
+
+        if run is None:
+            model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
+            check_function(model)  # a user's function runs once here, before TensorFlow loads
+        elif (qubits, layers, observable) != (None, None, None):
+            raise ConfigError("--qubits/--layers/--observable with --run: the run's record fixes its model; omit them")
         # deliberately lazy: TensorFlow loads only when this command runs (privqml --help stays fast)
         from privqml.verify.audit.report import audit_report, run_audit_report
 

@@ -27,6 +27,7 @@ import typer
 from rich.console import Console
 
 from privqml import jsonio
+from privqml.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -40,9 +41,24 @@ def register(app: typer.Typer) -> None:
         workers: Optional[int] = typer.Option(None, "--workers", help="processes (local) or CPUs of a local Ray instance; "
                                               "default: all cores"),
         out: str = typer.Option("paper_checks_out", "--out", help="output directory (report.md, results.json, PNGs, runs/)"),
+        model: Optional[str] = typer.Option(None, "--model", help="check the claims on this quantum model instead of "
+                                            "the profile's (a built-in spec or your ansatz as path/to/file.py:function)"),
+        qubits: Optional[int] = typer.Option(None, "--qubits", help="with --model: passed to the model (n_qubits)"),
+        layers: Optional[int] = typer.Option(None, "--layers", help="with --model: passed to the model (n_layers)"),
+        observable: Optional[str] = typer.Option(None, "--observable", help="with --model: passed to your ansatz's function"),
         as_json: bool = typer.Option(False, "--json", help="print results.json's verdicts as one JSON object"),
     ) -> None:
         """Check the paper's claims C1-C3 and write report.md, PNG plots and results.json."""
+        from privqml.models.specs import CLASSICAL_FAMILIES, check_function, parse_model_spec, with_options
+
+        if model is None and (qubits, layers, observable) != (None, None, None):
+            raise ConfigError("--qubits/--layers/--observable apply to --model; give --model (e.g. --model hea)")
+        if model is not None:
+            model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
+            if parse_model_spec(model)[0] in CLASSICAL_FAMILIES:
+                raise ConfigError(f"--model {model}: the claims are about a quantum model; give a quantum family "
+                                  "or path/to/file.py:function (the classical arms are matched to it)")
+            check_function(model)  # a user's function runs once here, before TensorFlow loads
         # SciPy and matplotlib come with the paper checks (seconds to import): loaded only when
         # this command runs, so that `privqml --help` and the other commands start fast.
         from privqml.paper_checks.executors import make_executor
@@ -53,14 +69,15 @@ def register(app: typer.Typer) -> None:
 
         names = parse_claims(claims)  # validate before starting anything
         check_out_dir(out)  # creates nothing: run_checks creates it once the records' clips are checked
-        check_claims(names, get_profile(profile))  # every private run's budget
+        settings = get_profile(profile) if model is None else get_profile(profile).with_model(model)
+        check_claims(names, settings)  # every private run's budget
         make_executor(executor, address=address, workers=workers)
         command = f"privqml check {','.join(names)} --profile {profile} --executor {executor}" + (
-            f" --address {address}" if address else "") + f" --out {out}"
+            f" --address {address}" if address else "") + (f" --model {model}" if model else "") + f" --out {out}"
         console = Console(stderr=as_json)
         try:
             with rich_progress(console, f"check {','.join(names)} ({profile})") as progress:
-                result = run_checks(names, profile, executor=executor, address=address, out_dir=out,
+                result = run_checks(names, settings, executor=executor, address=address, out_dir=out,
                                     workers=workers, progress=progress, command=command)
         except KeyboardInterrupt:
             console.print(f"[yellow]interrupted[/]: finished runs are kept in {out}/runs; "

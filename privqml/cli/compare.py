@@ -38,7 +38,11 @@ from privqml.errors import ConfigError
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare(
-        quantum: str = typer.Option("hea", "--quantum", help="quantum model spec, e.g. hea, reupload:n_qubits=8"),
+        quantum: str = typer.Option("hea", "--quantum", help="quantum model spec, e.g. hea, reupload:n_qubits=8, "
+                                    "or your ansatz as path/to/file.py:function"),
+        qubits: Optional[int] = typer.Option(None, "--qubits", help="passed to the quantum model (n_qubits)"),
+        layers: Optional[int] = typer.Option(None, "--layers", help="passed to the quantum model (n_layers)"),
+        observable: Optional[str] = typer.Option(None, "--observable", help="passed to your ansatz's function"),
         classical: str = typer.Option("mlp,logistic", "--classical",
                                       help="classical model specs, comma-separated (mlp, linear, logistic; "
                                            "bare families are matched to the quantum model)"),
@@ -78,6 +82,9 @@ def register(app: typer.Typer) -> None:
         from privqml.paper_checks.report import NOT_COVERED_STATEMENT, SIMULATION_LABEL
         from privqml.paper_checks.run import rich_progress
 
+        from privqml.models.specs import with_options
+
+        quantum = with_options(quantum, qubits, layers, observable)  # a user's file: its hash recorded
         check_out_dir(out)  # creates nothing: run_comparison creates it once the records' clips are checked
         settings = ConfirmSettings(confirm_cells, effect, power, seed_cap) if confirm else None
         stray = [flag for flag, value, default in (("--confirm-cells", confirm_cells, 6), ("--effect", effect, 0.03),

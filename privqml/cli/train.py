@@ -100,7 +100,11 @@ def _print_summary(summary: dict, console: Console) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
-        model: str = typer.Option("hea", "--model", help="hea, reupload, native, mlp, linear (options: hea:n_layers=3,noise=0.01)"),
+        model: str = typer.Option("hea", "--model", help="hea, reupload, native, mlp, linear (options: hea:n_layers=3,noise=0.01), "
+                                  "or your ansatz as path/to/file.py:function"),
+        qubits: Optional[int] = typer.Option(None, "--qubits", help="passed to the model (n_qubits)"),
+        layers: Optional[int] = typer.Option(None, "--layers", help="passed to the model (n_layers)"),
+        observable: Optional[str] = typer.Option(None, "--observable", help="passed to your ansatz's function"),
         dataset: str = typer.Option("quantum", "--dataset", help="quantum, circle, linear, digits:AvB, digits:A,B,C or file.npz"),
         epsilon: Optional[float] = typer.Option(None, "--epsilon", help="target ε (> 0), or inf for non-private training (default 1)"),
         delta: float = typer.Option(1e-5, "--delta", help="δ in (0, 1)"),
@@ -135,6 +139,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
     ) -> None:
         """Train with DP-SGD (Poisson sampling, TF Privacy clipping + noise, RDP and PLD accounting)."""
+        from privqml.models.specs import check_function, with_options
+
+        model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
+        check_function(model)  # a user's function runs once here, before TensorFlow loads
         # deliberately lazy: TensorFlow loads only when this command runs (privqml --help stays fast)
         from privqml.models.training.trainer import TrainConfig
         from privqml.models.training.trainer import train as run_training

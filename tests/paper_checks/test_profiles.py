@@ -45,3 +45,16 @@ def test_bad_profiles_and_claims():
     assert parse_claims("c3,C1") == ("c1", "c3") and parse_claims(["all"]) == ("c1", "c2", "c3")
     with pytest.raises(ConfigError, match="claim='c9'"):
         parse_claims("c9")
+
+
+def test_a_profile_on_another_model_replaces_every_quantum_arm_and_rematches_the_classical_ones():
+    full = PROFILES["full"]
+    spec = "examples/my_ansatz.py:my_ansatz:n_layers=1,sha256=0123456789abcdef"
+    mine = full.with_model(spec)
+    assert mine.c1_model == spec and mine.c2_families == (spec,)
+    assert {b.quantum for b in mine.c3_blocks} == {spec}
+    assert all(c.startswith(f"{c.partition(':')[0]}:match=examples/my_ansatz.py%3Amy_ansatz,n_layers=1,sha256=")
+               for b in mine.c3_blocks for c in b.classical)
+    assert len(set(mine.c3_blocks)) == len(mine.c3_blocks) < len(full.c3_blocks)  # the model axis collapses
+    assert {b.dataset for b in mine.c3_blocks} == {b.dataset for b in full.c3_blocks}
+    assert (mine.seeds, mine.c2_datasets, mine.c3_confirm) == (full.seeds, full.c2_datasets, full.c3_confirm)

@@ -89,3 +89,18 @@ def test_demo_refuses_a_stage_3_budget_that_cannot_be_met(monkeypatch, tmp_path,
     assert main(["demo", "--out", str(tmp_path / "out")]) == 2
     assert _one_error_line(capsys).startswith("error: dataset='quantum' (n_train=400), epsilon=1: ")
     assert _files(tmp_path) == set()
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--qubits", "3"], "--qubits/--layers/--observable apply to --model"),
+    (["--model", "mlp"], "--model mlp: the claims are about a quantum model"),
+    (["--model", "hea", "--observable", "Z1"], "--observable Z1 applies to a user's ansatz"),
+    (["--model", "examples/my_ansatz.py:my_ansatz", "--qubits", "3"], "my_ansatz.py:my_ansatz does not take n_qubits"),
+    (["--model", "examples/nope.py:f"], "model file 'examples/nope.py' not found"),
+])
+def test_check_on_another_model_refuses_bad_model_options_before_any_work(argv, needle, tmp_path, capsys, no_runs,
+                                                                          monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    assert main(["check", "c3", "--out", str(tmp_path / "out"), *argv]) == 2
+    assert needle in _one_error_line(capsys)
+    assert not (tmp_path / "out").exists()

@@ -9,7 +9,7 @@ import cirq
 import numpy as np
 import pytest
 
-from privqml.errors import AnsatzError, ConfigError
+from privqml.errors import AnsatzError, ConfigError, UserCodeError
 from privqml.theory import builtin_ansatz, hea, load_ansatz, native, parse_observables, reupload
 from privqml.theory.exact import numeric
 
@@ -134,6 +134,9 @@ _USER_FILE = textwrap.dedent(
     def not_an_ansatz():
         return 42
 
+    def broken():
+        return 1 / 0
+
     CONSTANT = 3
     """
 )
@@ -142,8 +145,17 @@ _USER_FILE = textwrap.dedent(
 def test_load_ansatz_from_file(tmp_path):
     path = tmp_path / "user_ansatz.py"
     path.write_text(_USER_FILE)
-    ansatz = load_ansatz(f"{path}:my_ansatz", n_qubits=2, n_layers=5)  # n_layers not accepted: dropped
-    assert ansatz.n_weights == 1 and ansatz.n_qubits == 1
+    ansatz = load_ansatz(f"{path}:my_ansatz", n_qubits=2, n_layers=None, offered={"n_classes": 3})
+    assert ansatz.n_weights == 1 and ansatz.n_qubits == 1  # None dropped; n_classes not taken: not passed
+    with pytest.raises(ConfigError, match=r"^user_ansatz.py:my_ansatz does not take n_layers .*omit --layers"):
+        load_ansatz(f"{path}:my_ansatz", n_qubits=2, n_layers=5)  # asked for and not taken: refused
+    with pytest.raises(UserCodeError, match=r"^error while building user_ansatz.py:broken: ZeroDivisionError") as info:
+        load_ansatz(f"{path}:broken")
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    crashing = tmp_path / "crashing.py"
+    crashing.write_text("import no_such_package_xyz\n")
+    with pytest.raises(UserCodeError, match=r"^error while loading crashing.py: ModuleNotFoundError"):
+        load_ansatz(f"{crashing}:f")
     assert numeric.expectations(ansatz, [0.4])[0] == pytest.approx(math.cos(0.4), abs=1e-12)
     with pytest.raises(AnsatzError, match="returned a int; it must return privqml.theory.Ansatz"):
         load_ansatz(f"{path}:not_an_ansatz")

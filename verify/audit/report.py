@@ -101,7 +101,8 @@ class AuditReport:
         """What the accounted ε of the one-step audit is."""
         if math.isfinite(self.step.epsilon_accounted):
             return ("one DP-SGD step with the canary in the batch (GaussianDpEvent(noise_multiplier), no sampling "
-                    "amplification); the whole run's target epsilon is setting.target_epsilon")
+                    f"amplification); the whole run's target epsilon is {self.setting.target_epsilon:g} (δ = "
+                    f"{self.setting.delta:g}, over its T = {self.setting.steps} subsampled steps)")
         return "no finite epsilon is accounted: no DP noise is added, the only randomness is quantum noise"
 
     def as_dict(self) -> dict:
