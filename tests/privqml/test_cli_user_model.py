@@ -118,3 +118,6 @@ def test_audit_takes_a_user_ansatz(user_file, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["setting"]["model"] == "my_ansatz(n_layers=1)"
     assert report["verdict"] in ("consistent", "inconclusive")
+    steps = report["setting"]["steps"]
+    assert f"the whole run's target epsilon is 1 (δ = 1e-05, over its T = {steps} subsampled steps)" in \
+        report["epsilon_accounted_note"]  # the value, not the literal attribute name it once printed
