@@ -7,8 +7,11 @@
 - :mod:`~privqml.models.privacy.budget` — the budget check every command runs before any work
   (no TensorFlow);
 - :mod:`~privqml.models.privacy.clipping` — the clipping-bias meter;
-- :mod:`~privqml.models.privacy.randomness` — secret (OS-entropy) or labelled simulation randomness;
-- :mod:`~privqml.models.privacy.faults` — named broken variants for the audits to catch.
+- :mod:`~privqml.models.privacy.randomness` — secret (OS-entropy) or labelled simulation randomness.
+
+The mechanism has no test hooks: the trainer and the step take a :class:`~privqml.models.privacy.dpsgd.Mechanism`
+(:data:`~privqml.models.privacy.dpsgd.GAUSSIAN`, the only one built here); the broken variants the audits must
+catch are subclasses injected from :mod:`privqml.verify.audit.broken`.
 
 Names are loaded lazily: importing this package imports no TensorFlow, and
 ``from privqml.models.privacy import check_budget`` loads only the budget module (dp-accounting);

@@ -54,7 +54,7 @@ from tensorflow_privacy.privacy.optimizers.dp_optimizer_keras import GenericDPSG
 from privqml import validation
 from privqml.errors import DataError, PrivqmlError
 from privqml.models.base import Model
-from privqml.models.privacy import accounting, faults, fused
+from privqml.models.privacy import accounting, fused, randomness
 from privqml.models.privacy.clipping import l2_norms
 
 PATHS = ("fast", "stock")
@@ -230,21 +230,57 @@ def _checked_settings(clip_norm, noise_multiplier, expected_batch_size, sampling
     accounting.check_accountable(sampling_probability, noise_multiplier)
 
 
-def _guarded() -> bool:
-    """False only inside :func:`privqml.models.privacy.faults.injected` ``("nonfinite-leak")``."""
-    return not faults.active("nonfinite-leak")
+class Mechanism:
+    """DP-SGD's moving parts as one object, passed to the trainer and to every step the way TF Privacy's
+    optimizers take a query: each epoch's secret randomness, the clipping query, the Gaussian noise, the σ the
+    stock path's optimizer applies and the accountant is told, and the check of every release.
+
+    :data:`GAUSSIAN` (this class) is the only mechanism privqml's code builds, and it has no switch that
+    weakens it. The audits prove they catch broken mechanisms by injecting subclasses that override one part
+    (:mod:`privqml.verify.audit.broken`); nothing in this package knows them.
+    """
+
+    name = "gaussian"
+
+    def epoch_randomness(self, simulation_seed: int | None, epoch: int,
+                         public_seed: int = 0) -> randomness.EpochRandomness:
+        """The epoch's Poisson and noise generators (:func:`privqml.models.privacy.randomness.epoch_randomness`:
+        secret OS entropy, or the declared simulation seed); ``public_seed``, the run's recorded seed, plays
+        no part in it."""
+        return randomness.epoch_randomness(simulation_seed, epoch)
+
+    def query_class(self) -> type:
+        """The clipped-sum query: :class:`FiniteGaussianSumQuery` (non-finite rows contribute zero)."""
+        return FiniteGaussianSumQuery
+
+    def noise(self, rng: np.random.Generator, shape, clip_norm: float, noise_multiplier: float) -> np.ndarray:
+        """N(0, σ²C²) of ``shape`` from ``rng`` (:func:`privqml.models.privacy.fused.gaussian_noise`)."""
+        return fused.gaussian_noise(rng, shape, clip_norm, noise_multiplier)
+
+    def stock_noise_multiplier(self, noise_multiplier: float) -> float:
+        """The σ the stock path's TF Privacy optimizer is built with: the σ asked for."""
+        return noise_multiplier
+
+    def accounted_noise_multiplier(self, applied: float, requested: float) -> float:
+        """The σ the accountant is told for a stock step: the σ the optimizer's query applied."""
+        return applied
+
+    def check_release(self, noised: np.ndarray, clip_norm: float, noise_multiplier: float, where: str) -> np.ndarray:
+        """:func:`check_release`: a release with a non-finite entry is refused."""
+        return check_release(noised, clip_norm, noise_multiplier, where)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
 
 
-def _query_class(guarded: bool = True) -> type:
-    """The trainer's Gaussian sum query class: with the finiteness guard (always, but for the audits'
-    ``nonfinite-leak`` fault)."""
-    return FiniteGaussianSumQuery if guarded else GaussianSumQuery
+#: the DP-SGD mechanism of every run privqml trains
+GAUSSIAN = Mechanism()
 
 
 @functools.lru_cache(maxsize=64)
-def _query(clip_norm: float, noise_multiplier: float, guarded: bool = True) -> GaussianSumQuery:
+def _query(clip_norm: float, noise_multiplier: float, mechanism: Mechanism = GAUSSIAN) -> GaussianSumQuery:
     """The trainer's Gaussian sum query: finiteness guard, clip at C, noise stddev σ·C on the sum."""
-    return _query_class(guarded)(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
+    return mechanism.query_class()(l2_norm_clip=clip_norm, stddev=noise_multiplier * clip_norm)
 
 
 def _sum_of_clipped(query: GaussianSumQuery, grads: tf.Tensor) -> tf.Tensor:
@@ -262,14 +298,14 @@ def count_nonfinite(per_example_grads) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _clipped_sum_fn(clip_norm: float, guarded: bool = True):
+def _clipped_sum_fn(clip_norm: float, mechanism: Mechanism = GAUSSIAN):
     """:func:`_sum_of_clipped` of per-example gradients [B, P], traced once per C."""
-    query = _query(clip_norm, 0.0, guarded)  # preprocess_record clips; the stddev plays no part in it
+    query = _query(clip_norm, 0.0, mechanism)  # preprocess_record clips; the stddev plays no part in it
     return tf.function(functools.partial(_sum_of_clipped, query),
                        input_signature=[tf.TensorSpec([None, None], tf.float32)])
 
 
-def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
+def clipped_sum(per_example_grads, clip_norm: float, mechanism: Mechanism = GAUSSIAN) -> np.ndarray:
     """Σ_i clip_C(g_i) of per-example gradients [B, P], clipped exactly as :func:`dp_step` clips
     (:class:`FiniteGaussianSumQuery`: a row with a NaN or infinite entry contributes zero); zeros
     of width P for an empty batch.
@@ -286,11 +322,11 @@ def clipped_sum(per_example_grads, clip_norm: float) -> np.ndarray:
                         "2^24 rows, so split them")
     if grads.shape[0] == 0:
         return np.zeros(grads.shape[1], np.float32)
-    return _clipped_sum_fn(float(clip_norm), _guarded())(tf.constant(grads)).numpy()
+    return _clipped_sum_fn(float(clip_norm), mechanism)(tf.constant(grads)).numpy()
 
 
 def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_probability: float,
-              noise_rng: np.random.Generator | None = None):
+              noise_rng: np.random.Generator | None = None, mechanism: Mechanism = GAUSSIAN):
     """The trainer's Gaussian noise on a clipped sum: (clipped + N(0, σ²C² I), the DpEvent spent).
 
     ``clipped`` may carry leading axes (e.g. [n, P] copies of one clipped sum): every entry gets
@@ -306,18 +342,16 @@ def add_noise(clipped, clip_norm: float, noise_multiplier: float, sampling_proba
     accounting.check_accountable(sampling_probability, noise_multiplier)
     clipped = np.asarray(clipped, dtype=np.float32)
     rng = fused.secret_generator() if noise_rng is None else noise_rng
-    noised, event = _fused_noised(clipped, float(clip_norm), float(noise_multiplier), sampling_probability, rng)
-    if _guarded():
-        check_release(noised, float(clip_norm), float(noise_multiplier), "add_noise")
+    noised, event = _fused_noised(clipped, float(clip_norm), float(noise_multiplier), sampling_probability, rng,
+                                  mechanism)
+    mechanism.check_release(noised, float(clip_norm), float(noise_multiplier), "add_noise")
     return noised, event
 
 
 def _fused_noised(clipped: np.ndarray, clip_norm: float, noise_multiplier: float, sampling_probability: float,
-                  rng: np.random.Generator):
+                  rng: np.random.Generator, mechanism: Mechanism = GAUSSIAN):
     """(clipped + N(0, σ²C²) from ``rng``, the DpEvent spent) — the fast path's Gaussian mechanism."""
-    noise = fused.gaussian_noise(rng, clipped.shape, clip_norm, noise_multiplier)
-    if faults.active("noise-omitted"):  # the broken variant audits must catch: σ accounted, none added
-        noise = np.zeros_like(noise)
+    noise = mechanism.noise(rng, clipped.shape, clip_norm, noise_multiplier)
     sigma = fused.applied_sigma(clip_norm, noise_multiplier)
     spent = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
     return (clipped + noise).astype(np.float32), spent
@@ -350,10 +384,10 @@ def reseed_noise(seed: int) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float, guarded: bool = True):
+def _stock_fn(model: Model, clip_norm: float, noise_multiplier: float, mechanism: Mechanism = GAUSSIAN):
     """TF Privacy's DP-SGD optimizer (one microbatch per example) around the trainer's query."""
     optimizer = GenericDPSGDOptimizer(
-        dp_sum_query=_query(clip_norm, noise_multiplier, guarded), num_microbatches=None, learning_rate=1.0
+        dp_sum_query=_query(clip_norm, noise_multiplier, mechanism), num_microbatches=None, learning_rate=1.0
     )
     spec_x = tf.TensorSpec([None, model.n_features], tf.float32)
     spec_y = tf.TensorSpec([None], tf.float32)
@@ -379,8 +413,10 @@ def dp_step(
     path: Literal["fast", "stock"] = "fast",
     n_releases: int = 1,
     noise_rng: np.random.Generator | None = None,
+    mechanism: Mechanism = GAUSSIAN,
 ) -> StepResult:
-    """Privatised gradient of the batch (x, labels) at the model's current weights.
+    """Privatised gradient of the batch (x, labels) at the model's current weights, released by ``mechanism``
+    (:data:`GAUSSIAN`; an audit injects a broken one to prove it would be caught).
 
     ``x, labels`` are the Poisson batch already drawn (:func:`poisson_batch`), possibly empty;
     the audit may call this with and without a canary example. The weights are not changed.
@@ -403,32 +439,29 @@ def dp_step(
     if batch > validation.MAX_BATCH_ROWS:
         raise DataError(f"the batch has {batch} rows; a clipped sum is exact in float32 for at most 2^24 rows, so "
                         "split it or use a smaller expected batch size")
-    guarded = _guarded()
     grads = clipped = None
     if batch == 0 or path == "fast":
         rng = fused.secret_generator() if noise_rng is None else noise_rng
         if batch == 0:
             clipped = np.zeros(model.n_weights, np.float32)
         else:
-            grads, _, sums = fused.clipped_sums(model, model.weights.numpy()[np.newaxis], [x_a], [y_a], clip_norm, _query_class(guarded))
+            grads, _, sums = fused.clipped_sums(model, model.weights.numpy()[np.newaxis], [x_a], [y_a], clip_norm, mechanism.query_class())
             clipped = sums[0]
         shape = (model.n_weights,) if n_releases == 1 else (int(n_releases), model.n_weights)
         noised, event = _fused_noised(np.broadcast_to(clipped, shape), clip_norm, noise_multiplier,
-                                      sampling_probability, rng)
+                                      sampling_probability, rng, mechanism)
     else:
         x_t, y_t = tf.constant(x_a), tf.constant(y_a)
-        applied = 0.0 if faults.active("noise-omitted") else noise_multiplier
-        optimizer, noised_mean = _stock_fn(model, clip_norm, applied, guarded)
+        optimizer, noised_mean = _stock_fn(model, clip_norm, mechanism.stock_noise_multiplier(noise_multiplier),
+                                           mechanism)
         # undo TF Privacy's 1/|B|: the noised sum
         rows = [noised_mean(x_t, y_t) * float(batch) for _ in range(int(n_releases))]
         noised = rows[0] if n_releases == 1 else tf.stack(rows)
-        sigma = applied_noise_multiplier(optimizer._dp_sum_query)  # noqa: SLF001 - the query the optimizer ran
-        if faults.active("noise-omitted"):
-            sigma = noise_multiplier  # what the broken variant tells the accountant
+        applied = applied_noise_multiplier(optimizer._dp_sum_query)  # noqa: SLF001 - the query the optimizer ran
+        sigma = mechanism.accounted_noise_multiplier(applied, noise_multiplier)
         event = dp_accounting.PoissonSampledDpEvent(sampling_probability, dp_accounting.GaussianDpEvent(sigma))
     noised = np.asarray(noised, dtype=np.float32)
-    if guarded:  # the release is a sum of clipped finite rows plus finite noise
-        check_release(noised, clip_norm, noise_multiplier, path)
+    mechanism.check_release(noised, clip_norm, noise_multiplier, path)  # a sum of clipped finite rows + finite noise
     return StepResult(
         gradient=noised / np.float32(expected_batch_size),
         noised_sum=noised,
@@ -452,6 +485,7 @@ def dp_steps(
     expected_batch_size: float,
     sampling_probability: float,
     noise_rngs: list,
+    mechanism: Mechanism = GAUSSIAN,
 ) -> list[StepResult]:
     """The fast path's releases for R runs of one model in one call (replicates).
 
@@ -471,17 +505,16 @@ def dp_steps(
     inputs = [_as_arrays(model, x, y) for x, y in zip(xs, labels)]
     if sum(int(x.shape[0]) for x, _ in inputs) > validation.MAX_BATCH_ROWS:
         raise DataError("the runs' batches hold more than 2^24 rows together; step fewer runs at once")
-    guarded = _guarded()
     grads, _, sums = fused.clipped_sums(model, weights, [x for x, _ in inputs], [y for _, y in inputs],
-                                        clip_norm, _query_class(guarded))
+                                        clip_norm, mechanism.query_class())
     results, start = [], 0
     for r, (x, _) in enumerate(inputs):
         size = int(x.shape[0])
         rows = grads[start:start + size]
         start += size
-        noised, event = _fused_noised(sums[r], clip_norm, noise_multiplier, sampling_probability, noise_rngs[r])
-        if guarded:
-            check_release(noised, clip_norm, noise_multiplier, "fast")
+        noised, event = _fused_noised(sums[r], clip_norm, noise_multiplier, sampling_probability, noise_rngs[r],
+                                      mechanism)
+        mechanism.check_release(noised, clip_norm, noise_multiplier, "fast")
         results.append(StepResult(
             gradient=noised / np.float32(expected_batch_size), noised_sum=noised, clipped_sum=sums[r],
             batch_size=size, expected_batch_size=float(expected_batch_size),
@@ -514,6 +547,6 @@ def nonprivate_step(model: Model, x, labels) -> StepResult:
     return nonprivate_steps(model, model.weights.numpy()[np.newaxis], [x], [labels])[0]
 
 
-__all__ = ["CLIP_SHRINK", "FiniteGaussianSumQuery", "NonFiniteReleaseError", "PATHS", "StepResult", "add_noise",
+__all__ = ["CLIP_SHRINK", "GAUSSIAN", "FiniteGaussianSumQuery", "Mechanism", "NonFiniteReleaseError", "PATHS", "StepResult", "add_noise",
            "applied_noise_multiplier", "check_release", "clipped_sum", "count_nonfinite", "dp_step", "dp_steps", "nonprivate_step", "nonprivate_steps",
            "per_example_gradients", "poisson_batch"]

@@ -36,7 +36,6 @@ import secrets
 import numpy as np
 
 from privqml import validation
-from privqml.models.privacy import faults
 
 SECRET = "secret"
 SIMULATION = "simulation"
@@ -77,22 +76,16 @@ def check_simulation_seed(simulation_seed) -> int | None:
     return validation.seed("simulation_seed", simulation_seed, hint="omit it (None) for secret randomness")
 
 
-def epoch_randomness(simulation_seed: int | None, epoch: int, public_seed: int = 0) -> EpochRandomness:
-    """The Poisson generator and noise seed of ``epoch``: from OS entropy, or from the simulation seed.
-
-    ``public_seed`` (the run's recorded seed) is used only by the deliberately broken variant
-    ``published-seed`` of :mod:`privqml.models.privacy.faults`, which audits must catch.
-    """
+def epoch_randomness(simulation_seed: int | None, epoch: int) -> EpochRandomness:
+    """The Poisson generator and noise seed of ``epoch``: from OS entropy, or from the simulation seed."""
     if simulation_seed is not None:
-        return _derived(int(simulation_seed), int(epoch))
-    if faults.active("published-seed"):
-        return _derived(int(public_seed), int(epoch))
+        return derived_randomness(int(simulation_seed), int(epoch))
     return EpochRandomness(np.random.default_rng(secrets.randbits(128)), secrets.randbits(63),
                            np.random.default_rng(secrets.randbits(128)))
 
 
-def _derived(seed: int, epoch: int) -> EpochRandomness:
-    """The epoch's randomness as a function of (seed, epoch): simulation mode (or the broken variant)."""
+def derived_randomness(seed: int, epoch: int) -> EpochRandomness:
+    """The epoch's randomness as a function of (seed, epoch): simulation mode (and what a replay tries)."""
     return EpochRandomness(np.random.default_rng([seed, epoch, 31]), seed * 1_000_003 + epoch,
                            np.random.default_rng([seed, epoch, 37]))
 
@@ -110,6 +103,7 @@ __all__ = [
     "SIMULATION",
     "SIMULATION_WARNING",
     "check_simulation_seed",
+    "derived_randomness",
     "describe",
     "epoch_randomness",
 ]

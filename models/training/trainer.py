@@ -47,6 +47,8 @@ from privqml.models.data import Dataset
 from privqml.models.privacy import accounting, dpsgd, fused, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
 from privqml.models.privacy.dpsgd import (
+    GAUSSIAN,
+    Mechanism,
     dp_step,
     dp_steps,
     nonprivate_step,
@@ -69,12 +71,12 @@ from privqml.models.training.records import (
 from privqml.models.training.setup import RunSetup, run_setup
 
 
-def _epoch_streams(config: TrainConfig, epoch: int) -> randomness.EpochRandomness:
+def _epoch_streams(config: TrainConfig, epoch: int, mechanism: Mechanism = GAUSSIAN) -> randomness.EpochRandomness:
     """The epoch's randomness (Poisson draws, noise): from OS entropy, or from the simulation seed
     (:func:`privqml.models.privacy.randomness.epoch_randomness`); for the stock path TensorFlow's global
     seed is reseeded too (its noise comes from TF Privacy's optimizer). Only then: a new global seed
     makes every ``tf.function`` trace again (measured: 0.5 s per epoch for a 4-qubit fast step)."""
-    streams = randomness.epoch_randomness(config.simulation_seed, epoch, public_seed=config.seed)
+    streams = mechanism.epoch_randomness(config.simulation_seed, epoch, public_seed=config.seed)
     if config.path == "stock":
         dpsgd.reseed_noise(streams.noise_seed)
     return streams
@@ -121,7 +123,8 @@ class _RunState:
 class _Run:
     """One run of a (possibly replicated) training: its setup, state, meter and files."""
 
-    def __init__(self, config: TrainConfig, out_dir, data: Dataset | None) -> None:
+    def __init__(self, config: TrainConfig, out_dir, data: Dataset | None, mechanism: Mechanism = GAUSSIAN) -> None:
+        self.mechanism = mechanism
         self.out = runio.check_out_dir(out_dir) if out_dir is not None else None
         self.started = time.perf_counter()
         self.setup = setup = run_setup(config, data)
@@ -169,13 +172,15 @@ def train(
     out_dir: str | pathlib.Path | None = None,
     progress: Callable[[dict], None] | None = None,
     data: Dataset | None = None,
+    mechanism: Mechanism = GAUSSIAN,
 ) -> RunResult:
     """Run ``config``; see the module docstring. ``progress`` gets a dict after every step.
 
     ``data`` replaces the dataset named in the config (its features must lie in the model's
-    public input domain); ``config.dataset`` then only names it in the records.
+    public input domain); ``config.dataset`` then only names it in the records. ``mechanism`` is the
+    DP-SGD mechanism (:data:`~privqml.models.privacy.dpsgd.GAUSSIAN`; audits inject broken ones).
     """
-    return train_replicates([config], None if out_dir is None else [out_dir], progress, data)[0]
+    return train_replicates([config], None if out_dir is None else [out_dir], progress, data, mechanism)[0]
 
 
 def replicate_key(config: TrainConfig) -> TrainConfig:
@@ -189,6 +194,7 @@ def train_replicates(
     out_dirs: Sequence[str | pathlib.Path] | None = None,
     progress: Callable[[dict], None] | None = None,
     data: Dataset | None = None,
+    mechanism: Mechanism = GAUSSIAN,
 ) -> list[RunResult]:
     """R independent runs of one configuration that differ only in ``seed`` (initial weights, data
     split), ``simulation_seed`` and ``lr``, advanced together: on the fast private path every step is
@@ -209,7 +215,7 @@ def train_replicates(
                           f"{len(keys)} different configurations")
     if out_dirs is not None and len(out_dirs) != len(configs):
         raise ConfigError(f"{len(out_dirs)} output directories for {len(configs)} runs: give one per run")
-    runs = [_Run(c, None if out_dirs is None else out_dirs[i], data) for i, c in enumerate(configs)]
+    runs = [_Run(c, None if out_dirs is None else out_dirs[i], data, mechanism) for i, c in enumerate(configs)]
     todo = [r for r in runs if r.result is None]
     if todo:
         _train_runs(todo, progress)
@@ -250,7 +256,7 @@ def _train_runs(runs: list[_Run], progress: Callable[[dict], None] | None) -> No
 
 
 def release_step(setup: RunSetup, x_train: np.ndarray, streams: randomness.EpochRandomness,
-                 optimizer: StackedOptimizer, run: int = 0):
+                 optimizer: StackedOptimizer, run: int = 0, mechanism: Mechanism = GAUSSIAN):
     """One step (module docstring, 1-3): draw a Poisson batch from ``streams.batches``, release its
     gradient (DP-SGD with the fast path's noise from ``streams.noise``, or the plain mean for a
     non-private run) and apply it with the optimizer state of run ``run``; returns (batch, StepResult).
@@ -262,7 +268,7 @@ def release_step(setup: RunSetup, x_train: np.ndarray, streams: randomness.Epoch
     xb, yb = x_train[batch], data.y_train[batch]
     if setup.private:
         result = dp_step(setup.model, xb, yb, setup.clip, setup.noise_multiplier, config.batch_size, q, config.path,
-                         noise_rng=streams.noise)
+                         noise_rng=streams.noise, mechanism=mechanism)
     else:
         result = nonprivate_step(setup.model, xb, yb)
     weights = setup.model.weights
@@ -295,10 +301,10 @@ def _train_epoch(run: _Run, index: int, epoch: int, optimizer: StackedOptimizer,
                  progress: Callable[[dict], None] | None) -> None:
     """The steps of one epoch of one run (module docstring, 1-4): Poisson batch, release, update, meter."""
     setup = run.setup
-    streams = _epoch_streams(setup.config, epoch)
+    streams = _epoch_streams(setup.config, epoch, run.mechanism)
     for step in range(epoch * setup.steps_per_epoch, (epoch + 1) * setup.steps_per_epoch):
         t0 = time.perf_counter()
-        batch, result = release_step(setup, run.x_train, streams, optimizer, index)
+        batch, result = release_step(setup, run.x_train, streams, optimizer, index, run.mechanism)
         _record_step(run, step, batch, result, time.perf_counter() - t0)
         if progress is not None:
             progress({"step": step + 1, "total_steps": setup.steps, "epoch": epoch + 1, "batch_size": len(batch)})
@@ -308,7 +314,8 @@ def _train_epoch_stacked(runs: list[_Run], indices: list[int], epoch: int, optim
                          progress: Callable[[dict], None] | None) -> None:
     """One epoch of R runs with one compiled fast step per step (:func:`~privqml.models.privacy.dpsgd.dp_steps`)."""
     first = runs[0].setup
-    streams = [randomness.epoch_randomness(r.setup.config.simulation_seed, epoch, public_seed=r.setup.config.seed)
+    mechanism = runs[0].mechanism
+    streams = [mechanism.epoch_randomness(r.setup.config.simulation_seed, epoch, public_seed=r.setup.config.seed)
                for r in runs]
     weights = np.stack([r.setup.model.weights.numpy() for r in runs])
     q = first.sampling_probability
@@ -319,7 +326,7 @@ def _train_epoch_stacked(runs: list[_Run], indices: list[int], epoch: int, optim
         ys = [r.setup.data.y_train[b] for r, b in zip(runs, batches)]
         if first.private:
             results = dp_steps(first.model, weights, xs, ys, first.clip, first.noise_multiplier,
-                               first.config.batch_size, q, [s.noise for s in streams])
+                               first.config.batch_size, q, [s.noise for s in streams], mechanism)
         else:
             results = nonprivate_steps(first.model, weights, xs, ys)
         weights = optimizer.step(weights, np.stack([res.gradient for res in results]), indices)

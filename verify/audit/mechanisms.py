@@ -183,8 +183,10 @@ class TrainerStepMechanism:
 
     def __init__(self, model, x_batch, y_batch, x_canary, y_canary, *, clip_norm: float,
                  noise_multiplier: float, expected_batch_size: float, sampling_probability: float,
-                 path: str = "fast", real_steps: bool = False, reseed: bool = True) -> None:
+                 path: str = "fast", real_steps: bool = False, reseed: bool = True,
+                 mechanism: dpsgd.Mechanism = dpsgd.GAUSSIAN) -> None:
         self.model = model
+        self.mechanism = mechanism  # the trainer's (GAUSSIAN), or a broken one injected to be caught
         self.x_batch = np.asarray(x_batch, np.float32)
         self.y_batch = np.asarray(y_batch)
         self.x_canary = np.asarray(x_canary, np.float32).reshape(1, -1)
@@ -210,7 +212,7 @@ class TrainerStepMechanism:
 
     def _step(self, x, y, n_releases: int):
         return dpsgd.dp_step(self.model, x, y, self.clip_norm, self.noise_multiplier, self.expected_batch_size,
-                       self.sampling_probability, self.path, n_releases=n_releases)
+                             self.sampling_probability, self.path, n_releases=n_releases, mechanism=self.mechanism)
 
     def clip_applied(self, with_canary: bool) -> float:
         return self.clip_norm  # dp_step takes C as given (TrainConfig refuses anything else)
@@ -239,10 +241,10 @@ class TrainerStepMechanism:
         grads, _ = dpsgd.per_example_gradients(self.model, self.x_batch, self.y_batch)
         poisoned = np.vstack([grads, np.full((2, grads.shape[1]), np.nan, np.float32)])
         poisoned[-1, 0] = np.inf
-        base = dpsgd.clipped_sum(grads, self.clip_norm)
-        with_canary = dpsgd.clipped_sum(poisoned, self.clip_norm)
+        base = dpsgd.clipped_sum(grads, self.clip_norm, self.mechanism)
+        with_canary = dpsgd.clipped_sum(poisoned, self.clip_norm, self.mechanism)
         noised, _ = dpsgd.add_noise(np.tile(with_canary, (64, 1)), self.clip_norm, self.noise_multiplier,
-                                    self.sampling_probability)
+                                    self.sampling_probability, mechanism=self.mechanism)
         finite = bool(np.all(np.isfinite(noised)))
         # float32 sums of B and B + 2 rows may be reduced in another order: equal up to rounding
         unchanged = bool(np.allclose(base, with_canary, rtol=1e-5, atol=1e-6 * self.clip_norm))

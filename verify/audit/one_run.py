@@ -108,6 +108,7 @@ def one_run_training_audit(
     confidence: float = 0.95,
     guesses: int | None = None,
     mechanism: str = "correct",
+    trainer: dpsgd.Mechanism = dpsgd.GAUSSIAN,
     seed: int = 0,
     preprocessing: str | None = None,
     loss: str | None = None,
@@ -149,10 +150,11 @@ def one_run_training_audit(
         batch = dpsgd.poisson_batch(data.n_train, q, rng)
         sampled = np.flatnonzero(included & (rng.random(n_canaries) < q))
         step = dpsgd.dp_step(model, x_train[batch], data.y_train[batch], clip_norm, sigma_applied, batch_size, q,
-                             config.path)
+                             config.path, mechanism=trainer)
         canary_rows = np.zeros((len(sampled), n_canaries), np.float32)
         canary_rows[np.arange(len(sampled)), sampled] = 2.0 * clip_norm
-        noised, _ = dpsgd.add_noise(dpsgd.clipped_sum(canary_rows, clip_norm), clip_norm, sigma_applied, q)
+        noised, _ = dpsgd.add_noise(dpsgd.clipped_sum(canary_rows, clip_norm, trainer), clip_norm, sigma_applied, q,
+                                    mechanism=trainer)
         step_optimizer.apply_gradients([(tf.constant(step.gradient), model.weights)])
         scores += np.asarray(noised, np.float64)
     k = n_canaries // 4 if guesses is None else int(guesses)

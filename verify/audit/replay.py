@@ -38,7 +38,7 @@ def _candidates(config) -> list[tuple[str, object]]:
     return out
 
 
-def replay_check(run, data: Dataset | None = None) -> Check:
+def replay_check(run, data: Dataset | None = None, mechanism: dpsgd.Mechanism = dpsgd.GAUSSIAN) -> Check:
     """Re-run the first :data:`REPLAY_STEPS` steps of ``run`` (a RunResult) under every candidate
     derivation of its recorded seeds; a candidate reproducing every released update fails it.
     ``data`` is the run's training data (default: loaded as its configuration names it)."""
@@ -63,7 +63,7 @@ def replay_check(run, data: Dataset | None = None) -> Check:
         dpsgd.reseed_noise(streams.noise_seed)
         matched = 0
         for t in range(steps):  # the trainer's own step, with the candidate's randomness
-            _, result = release_step(setup, x_train, streams, optimizer)
+            _, result = release_step(setup, x_train, streams, optimizer, mechanism=mechanism)
             if not np.allclose(result.gradient, released[t], rtol=1e-5, atol=atol):
                 break
             matched += 1
@@ -78,7 +78,8 @@ def replay_check(run, data: Dataset | None = None) -> Check:
                  f"({len(candidates)} tried)")
 
 
-def short_run_replay(setting: AuditSetting, *, path: str = "fast", epochs: int = 1) -> Check:
+def short_run_replay(setting: AuditSetting, *, path: str = "fast", epochs: int = 1,
+                     mechanism: dpsgd.Mechanism = dpsgd.GAUSSIAN) -> Check:
     """Train the setting's configuration briefly (secret randomness, as ``privqml train`` does) and
     replay it from its record (:func:`replay_check`): the check fails when the recorded seed
     reproduces the released updates."""
@@ -86,7 +87,7 @@ def short_run_replay(setting: AuditSetting, *, path: str = "fast", epochs: int =
                          noise_multiplier=setting.noise_multiplier, clip=setting.clip_norm,
                          batch_size=setting.expected_batch_size, epochs=epochs, n_train=setting.n_train,
                          seed=setting.seed, path=path, delta=setting.delta, meter_every=0)
-    return replay_check(train(config))
+    return replay_check(train(config, mechanism=mechanism), mechanism=mechanism)
 
 
 __all__ = ["REPLAY_STEPS", "replay_check", "short_run_replay"]

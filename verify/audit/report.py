@@ -5,7 +5,7 @@ options (:func:`~privqml.verify.audit.setting.build_setting`) and
 
 1. the one-step canary audit (:func:`~privqml.verify.audit.one_step.one_step_audit`) of the
    mechanism asked for — the trainer's own step on its ``path``, a trainer fault of
-   :mod:`privqml.models.privacy.faults` injected into it, a broken NumPy variant
+   :mod:`privqml.verify.audit.broken` injected into it, a broken NumPy variant
    (:mod:`privqml.verify.audit.mechanisms`), or quantum noise alone — with ``trials`` releases per
    side (default :data:`DEFAULT_TRIALS`, ×:data:`THOROUGH_FACTOR` when ``thorough``); the
    trainer's step also gets the finite-release check and a replay of a short run trained with it
@@ -33,7 +33,8 @@ import dataclasses
 import math
 
 from privqml import jsonio, validation
-from privqml.models.privacy import faults
+from privqml.models.privacy import dpsgd
+from privqml.verify.audit.broken import FAULTS, broken_trainer
 from privqml.verify.audit.mechanisms import BROKEN_MECHANISMS, TrainerStepMechanism
 from privqml.verify.audit.one_run import RunAuditResult, one_run_training_audit
 from privqml.verify.audit.one_step import StepAuditResult, one_step_audit
@@ -47,7 +48,7 @@ THOROUGH_FACTOR = 10
 WHOLE_RUN_CANARIES = 1000
 WHOLE_RUN_MIN_NOISE_MULTIPLIER = 1.0
 #: What ``inject`` may name: a trainer fault, or a NumPy mechanism built on the trainer's gradients.
-INJECTABLE = faults.FAULTS + ("reference",) + BROKEN_MECHANISMS
+INJECTABLE = FAULTS + ("reference",) + BROKEN_MECHANISMS
 
 
 def default_trials(mechanism: str, thorough: bool = False) -> int:
@@ -147,25 +148,25 @@ def audit_report(
     if trials is None:
         trials = default_trials(mechanism, thorough)
     validation.integer("trials", trials, 20, hint="trials per side; use thousands for power")
-    trainer_fault = inject if inject in faults.FAULTS else None
+    trainer_fault = inject if inject in FAULTS else None
+    trainer = broken_trainer(trainer_fault) if trainer_fault else dpsgd.GAUSSIAN
     setting = build_setting(model, dataset, epsilon=epsilon, delta=delta, clip=clip, mechanism=mechanism,
                             shots=shots, noise=noise, path=path, seed=seed)
-    mech = setting_mechanism(setting, mechanism, path=path, inject=None if trainer_fault else inject)
-    with faults.injected(trainer_fault):
-        extra = ()
-        if isinstance(mech, TrainerStepMechanism):
-            extra = (mech.nonfinite_canary_check(), short_run_replay(setting, path=path))
-        step = one_step_audit(mech, trials=trials, delta=delta, seed=seed, extra_checks=extra)
+    mech = setting_mechanism(setting, mechanism, path=path, inject=None if trainer_fault else inject, trainer=trainer)
+    extra = ()
+    if isinstance(mech, TrainerStepMechanism):
+        extra = (mech.nonfinite_canary_check(), short_run_replay(setting, path=path, mechanism=trainer))
+    step = one_step_audit(mech, trials=trials, delta=delta, seed=seed, extra_checks=extra)
     real_step = None
     if thorough and mechanism == "dpsgd" and not inject:
         real = setting_mechanism(setting, mechanism, path=path, real_steps=True)
         real_step = one_step_audit(real, trials=max(50, trials // 100), delta=delta, seed=seed + 1)
     whole = None
     if whole_run:
-        dpsgd = mechanism == "dpsgd"
+        private_step = mechanism == "dpsgd"
         whole = one_run_training_audit(
-            setting.model_spec, dataset, clip=clip if dpsgd else 1.0,
-            noise_multiplier=max(setting.noise_multiplier, WHOLE_RUN_MIN_NOISE_MULTIPLIER) if dpsgd else 1.0,
+            setting.model_spec, dataset, clip=clip if private_step else 1.0,
+            noise_multiplier=max(setting.noise_multiplier, WHOLE_RUN_MIN_NOISE_MULTIPLIER) if private_step else 1.0,
             delta=delta, n_canaries=_canaries(thorough), seed=seed, path=path,
             mechanism="noise-omitted" if inject == "noise-omitted" else "correct",
         )

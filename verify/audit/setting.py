@@ -133,9 +133,10 @@ def build_setting(
 
 
 def setting_mechanism(setting: AuditSetting, mechanism: str = "dpsgd", *, path: str = "fast",
-                      inject: str | None = None, real_steps: bool = False, reseed: bool = True):
-    """The step mechanism to audit for ``setting``: the trainer's path, a broken variant
-    (``inject``, built on the trainer's per-example gradients), or quantum noise alone."""
+                      inject: str | None = None, real_steps: bool = False, reseed: bool = True, trainer=None):
+    """The step mechanism to audit for ``setting``: the trainer's path (its DP-SGD mechanism ``trainer``, by
+    default the trainer's own; a broken one of :mod:`privqml.verify.audit.broken` to be caught), a broken
+    NumPy variant (``inject``, built on the trainer's per-example gradients), or quantum noise alone."""
     validation.choice("mechanism", mechanism, MECHANISMS)
     if mechanism != "dpsgd":
         if inject:
@@ -155,7 +156,7 @@ def setting_mechanism(setting: AuditSetting, mechanism: str = "dpsgd", *, path: 
         setting.model, setting.x_batch, setting.y_batch, setting.x_canary, setting.y_canary,
         clip_norm=setting.clip_norm, noise_multiplier=setting.noise_multiplier,
         expected_batch_size=setting.expected_batch_size, sampling_probability=setting.sampling_probability,
-        path=path, real_steps=real_steps, reseed=reseed,
+        path=path, real_steps=real_steps, reseed=reseed, **({} if trainer is None else {"mechanism": trainer}),
     )
 
 

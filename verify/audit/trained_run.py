@@ -35,7 +35,7 @@ The top-level verdict merges the sub-audits' (:func:`~privqml.verify.audit.verdi
 private, else ``consistent``. ``consistent`` means no violation was found at the audits' power,
 not a proof of privacy.
 
-``inject`` names a fault the audit must flag. A trainer fault of :mod:`privqml.models.privacy.faults`
+``inject`` names a fault the audit must flag. A trainer fault of :mod:`privqml.verify.audit.broken`
 re-trains the run's configuration (on the checked data) with the broken trainer and audits that run.
 A record fault of :mod:`privqml.verify.audit.record_faults` changes what the audit is handed:
 ``noise-shrunk-in-record`` scales the recorded updates (the record check must flag it), and
@@ -57,7 +57,8 @@ import numpy as np
 from privqml import jsonio, validation
 from privqml.errors import ConfigError
 from privqml.models.data import Dataset
-from privqml.models.privacy import dpsgd, faults
+from privqml.models.privacy import dpsgd
+from privqml.verify.audit.broken import FAULTS, broken_trainer
 from privqml.models.training import runio
 from privqml.models.training.records import RunResult
 from privqml.models.training.setup import run_setup
@@ -72,7 +73,7 @@ from privqml.verify.audit.trajectory import record_trajectory
 from privqml.verify.audit.verdicts import Check, merge_verdicts
 
 #: Every fault ``inject`` may name: the trainer's, then the record's.
-RUN_FAULTS = faults.FAULTS + tuple(RECORD_FAULTS)
+RUN_FAULTS = FAULTS + tuple(RECORD_FAULTS)
 #: Hex characters of a fingerprint shown in messages.
 FINGERPRINT_CHARS = 12
 
@@ -164,8 +165,8 @@ def _record_audit(summary: dict, run: RunResult, data: Dataset, alpha: float) ->
     return result
 
 
-def _replay_audit(run: RunResult, data: Dataset) -> dict:
-    check = replay_check(run, data)
+def _replay_audit(run: RunResult, data: Dataset, trainer: dpsgd.Mechanism = dpsgd.GAUSSIAN) -> dict:
+    check = replay_check(run, data, trainer)
     if run.config.simulation_seed is not None:
         verdict = "no-guarantee"
         note = "the run declares itself a simulation (seeded noise): it is not private against a reader of the seed"
@@ -185,7 +186,8 @@ def _training(setup, data: Dataset) -> dict:
     }
 
 
-def _one_step_audit(run: RunResult, data: Dataset, trials: int, seed: int) -> dict:
+def _one_step_audit(run: RunResult, data: Dataset, trials: int, seed: int,
+                    trainer: dpsgd.Mechanism = dpsgd.GAUSSIAN) -> dict:
     config = run.config
     setup = run_setup(config, data)
     model, n_classes = setup.model, setup.n_classes
@@ -197,7 +199,7 @@ def _one_step_audit(run: RunResult, data: Dataset, trials: int, seed: int) -> di
     mechanism = TrainerStepMechanism(
         model, data.x_train[batch].astype(np.float32), data.y_train[batch], x_canary.astype(np.float32),
         int(y_canary), clip_norm=run.clip, noise_multiplier=run.privacy.noise_multiplier,
-        expected_batch_size=config.batch_size, sampling_probability=q, path=config.path,
+        expected_batch_size=config.batch_size, sampling_probability=q, path=config.path, mechanism=trainer,
     )
     result = one_step_audit(mechanism, trials=trials, delta=run.privacy.delta, seed=seed,
                             extra_checks=(mechanism.nonfinite_canary_check(),)).as_dict()
@@ -205,14 +207,15 @@ def _one_step_audit(run: RunResult, data: Dataset, trials: int, seed: int) -> di
     return result
 
 
-def _one_run_audit(run: RunResult, data: Dataset, n_canaries: int, seed: int) -> dict:
+def _one_run_audit(run: RunResult, data: Dataset, n_canaries: int, seed: int,
+                   trainer: dpsgd.Mechanism = dpsgd.GAUSSIAN) -> dict:
     config = run.config
     return one_run_training_audit(
         config.model, config.dataset, n_canaries=n_canaries, steps=run.privacy.steps,
         batch_size=config.batch_size, n_train=data.n_train, clip=run.clip,
         noise_multiplier=run.privacy.noise_multiplier, lr=config.lr, delta=run.privacy.delta, seed=seed,
         preprocessing=config.preprocessing, loss=config.loss, path=config.path, optimizer=config.optimizer,
-        feature_range=config.feature_range, public_seed=config.seed, data=data,
+        feature_range=config.feature_range, public_seed=config.seed, data=data, trainer=trainer,
     ).as_dict()
 
 
@@ -243,7 +246,8 @@ def audit_run(run_dir, *, trials: int = 20_000, n_canaries: int = 1000, inject: 
     if inject is not None:
         validation.choice("inject", inject, RUN_FAULTS, what="trainer or record fault")
     record_fault = RECORD_FAULTS.get(inject)
-    trainer_fault = inject if inject in faults.FAULTS else None
+    trainer_fault = inject if inject in FAULTS else None
+    trainer = broken_trainer(trainer_fault) if trainer_fault else dpsgd.GAUSSIAN
     summary = load_summary(run_dir)
     if record_fault is not None:
         summary = record_fault.summary(summary)
@@ -259,16 +263,16 @@ def audit_run(run_dir, *, trials: int = 20_000, n_canaries: int = 1000, inject: 
         if record_fault is None or record_fault.name != "wrong-data":
             raise ConfigError(fingerprint.detail)
         return RunAudit(str(run_dir), inject, run_setting(run, data), audits, "violation")
-    with faults.injected(trainer_fault), tempfile.TemporaryDirectory(prefix="privqml-audit-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="privqml-audit-") as scratch:
         if trainer_fault is not None:  # the same configuration and data, trained by the broken trainer
-            run = train(run.config, out_dir=scratch, data=data)
+            run = train(run.config, out_dir=scratch, data=data, mechanism=trainer)
             summary = run.summary()
         if run.privacy.private:
             audits["record"] = _record_audit(summary, run, data, alpha)
-        audits["replay"] = _replay_audit(run, data)
+        audits["replay"] = _replay_audit(run, data, trainer)
         if run.privacy.private:
-            audits["one_step"] = _one_step_audit(run, data, trials, seed)
-            audits["one_run"] = _one_run_audit(run, data, n_canaries, seed)
+            audits["one_step"] = _one_step_audit(run, data, trials, seed, trainer)
+            audits["one_run"] = _one_run_audit(run, data, n_canaries, seed, trainer)
     verdict = merge_verdicts(a["verdict"] for a in audits.values())
     if not run.privacy.private and verdict != "violation":
         verdict = "no-guarantee"

@@ -255,3 +255,25 @@ def test_xla_padding_rows_are_computed_and_dropped(mlp_model, n):
     clipped = grads * np.minimum(1.0, 0.05 / np.maximum(norms, 1e-30))[:, None]
     np.testing.assert_allclose(compiled[2][0], clipped[: n // 2].sum(0), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(compiled[2][1], clipped[n // 2:].sum(0), rtol=1e-5, atol=1e-7)
+
+
+def test_the_mechanism_holds_no_test_hooks():
+    """Broken mechanisms are injected objects (privqml.verify.audit.broken), not switches inside the mechanism:
+    nothing in models/privacy names a fault, and the trainer's default is the one correct mechanism."""
+    import inspect
+    import pathlib
+
+    from privqml.models.privacy import dpsgd as mechanism_module
+    from privqml.models.training import trainer
+    from privqml.verify.audit import broken
+
+    import re
+
+    source = "\n".join(p.read_text() for p in pathlib.Path(mechanism_module.__file__).parent.glob("*.py"))
+    for pattern in (r"\bfaults?\.", r"import faults", r"noise-omitted", r"nonfinite-leak", r"published-seed",
+                    r"contextvars", r"\.active\("):
+        assert not re.search(pattern, source), pattern
+    assert type(mechanism_module.GAUSSIAN) is mechanism_module.Mechanism
+    assert inspect.signature(trainer.train).parameters["mechanism"].default is mechanism_module.GAUSSIAN
+    assert inspect.signature(dp_step).parameters["mechanism"].default is mechanism_module.GAUSSIAN
+    assert {type(m).__module__ for m in broken.BROKEN_TRAINERS.values()} == {"privqml.verify.audit.broken"}

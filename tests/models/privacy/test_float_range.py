@@ -126,7 +126,7 @@ def test_a_nonfinite_release_is_refused_by_an_explicit_check_not_an_assert(monke
     np.testing.assert_array_equal(check_release(np.ones(3, np.float32), 1.0, 2.0, "dp_step"), np.ones(3))
     # a mechanism whose noise came out non-finite: dp_step refuses to return it
     model = build_model("mlp", seed=1)
-    monkeypatch.setattr(dpsgd, "_fused_noised", lambda total, c, s, q, rng: (total * np.float32(np.inf), None))
+    monkeypatch.setattr(dpsgd, "_fused_noised", lambda total, c, s, q, rng, mechanism: (total * np.float32(np.inf), None))
     with pytest.raises(NonFiniteReleaseError):
         dp_step(model, np.zeros((2, 4), np.float32), np.array([0, 1]), 1.0, 1.0, 2.0, 0.5, "fast")
     with pytest.raises(NonFiniteReleaseError):  # the replicated fast step refuses it too

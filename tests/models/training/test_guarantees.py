@@ -10,7 +10,8 @@ import pytest
 
 from privqml.cli import main
 from privqml.errors import ConfigError
-from privqml.models.privacy import dpsgd, faults, randomness
+from privqml.models.privacy import dpsgd, randomness
+from privqml.verify.audit.broken import broken_trainer
 from privqml.models.training.trainer import RunResult, TrainConfig, train
 from privqml.models.zoo import build_model
 
@@ -47,8 +48,8 @@ def test_a_replay_from_run_json_cannot_reproduce_the_weights(tmp_path):
     train(TrainConfig(**TINY), out_dir=tmp_path)
     run = load_run(tmp_path)
     assert replay_check(run).passed
-    with faults.injected("published-seed"):  # the old trainer: noise and batches from the recorded seed
-        leaky = train(TrainConfig(**TINY))
+    # the old trainer, injected: noise and batches from the recorded seed
+    leaky = train(TrainConfig(**TINY), mechanism=broken_trainer("published-seed"))
     check = replay_check(leaky)
     assert not check.passed and "reproduced from run.json" in check.detail
 
@@ -62,8 +63,8 @@ def test_the_replay_check_judges_tiny_releases_at_their_own_scale(path):
     honest = train(TrainConfig(**{**TINY, "clip": 2.0**-64, "epochs": 1, "path": path}))
     assert max(abs(v) for row in honest.released_updates for v in row) < 1e-17
     assert replay_check(honest).passed
-    with faults.injected("published-seed"):
-        leaky = train(TrainConfig(**{**TINY, "clip": 2.0**-64, "epochs": 1, "path": path}))
+    leaky = train(TrainConfig(**{**TINY, "clip": 2.0**-64, "epochs": 1, "path": path}),
+                  mechanism=broken_trainer("published-seed"))
     assert not replay_check(leaky).passed
 
 
@@ -137,8 +138,7 @@ def test_an_inf_loss_canary_does_not_change_the_finiteness_of_the_release(path):
 def test_without_the_guard_the_canary_poisons_the_release():
     """The test above can fail: the broken variant lets the NaN through."""
     model, x_canary, y_canary = _inf_loss_canary()
-    with faults.injected("nonfinite-leak"):
-        step = dpsgd.dp_step(model, x_canary, y_canary, 0.5, 1.0, 7, 0.5, "fast")
+    step = dpsgd.dp_step(model, x_canary, y_canary, 0.5, 1.0, 7, 0.5, "fast", mechanism=broken_trainer("nonfinite-leak"))
     assert not np.all(np.isfinite(step.noised_sum))
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from privqml.cli import main
 from privqml.errors import ConfigError
-from privqml.models.privacy import faults
+from privqml.verify.audit.broken import broken_trainer
 from privqml.models.training.trainer import TrainConfig, train
 from privqml.verify.audit import one_run
 from privqml.verify.audit.record import DEFAULT_ALPHA
@@ -93,8 +93,7 @@ def test_a_record_without_noise_is_a_violation(finished_run, tmp_path):
     # a self-consistent record of the run trained without its noise: the released updates are the
     # clipped sums / L, as large as the noise here (P = 4), so the plain test may not see it: the
     # centred one does, and it is the only check that fails
-    with faults.injected("noise-omitted"):
-        train(TrainConfig(**RUN, simulation_seed=5), out_dir=tmp_path / "noiseless")
+    train(TrainConfig(**RUN, simulation_seed=5), out_dir=tmp_path / "noiseless", mechanism=broken_trainer("noise-omitted"))
     record = audit_run(tmp_path / "noiseless", **LIGHT).as_dict()["sub_audits"]["record"]
     assert _failed(record) == ["noise-present"]
     assert record["centred_p_value"] < 1e-30 and record["quiet_dimension"] >= 1
@@ -162,7 +161,6 @@ def test_finite_release_check_tolerates_float32_summation_order_only():
     weights: 5 of 10 batches differ in the last bits); that is rounding, not a leak."""
     import numpy as np
 
-    from privqml.models.privacy import faults
     from privqml.models.data import load_dataset
     from privqml.models.zoo import build_model
     from privqml.verify.audit.mechanisms import TrainerStepMechanism
@@ -177,8 +175,8 @@ def test_finite_release_check_tolerates_float32_summation_order_only():
                                          clip_norm=1.4621, noise_multiplier=1.0, expected_batch_size=32,
                                          sampling_probability=0.08)
         assert mechanism.nonfinite_canary_check().passed
-    with faults.injected("nonfinite-leak"):
-        assert not mechanism.nonfinite_canary_check().passed
+    mechanism.mechanism = broken_trainer("nonfinite-leak")  # the same step, its clipping query unguarded
+    assert not mechanism.nonfinite_canary_check().passed
 
 
 def _npz_arrays(rng) -> dict:
