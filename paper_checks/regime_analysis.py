@@ -262,7 +262,7 @@ def _arm(model: str, cell_runs: Mapping[int, Mapping[str, Any]], reference: Mapp
     retention = (stats.mean_ci([cell_runs[r]["test_accuracy"] / reference[r]["test_accuracy"] for r in with_ref])
                  if with_ref else None)
     return ArmCell(model, picked[0].get("model", {}).get("n_weights"),
-                   stats.mean_ci([r["test_accuracy"] for r in picked]), retention,
+                   stats.mean_ci([r["test_accuracy"] for r in picked], bounds=stats.ACCURACY_RANGE), retention,
                    _mean_of(picked, "clip_fraction_mean"), _mean_of(picked, "clip_bias_mean"),
                    _mean_of(picked, "noise_to_signal"), _lrs(picked))
 
@@ -338,7 +338,8 @@ def _references(design: Design, runs: Runs) -> tuple[Reference, ...]:
             n_classes = first.get("dataset", {}).get("n_classes")
             out.append(Reference(block.dataset, block.quantum, block.n_train, model,
                                  first.get("model", {}).get("n_weights"),
-                                 stats.mean_ci([r["test_accuracy"] for r in ref.values()]),
+                                 stats.mean_ci([r["test_accuracy"] for r in ref.values()],
+                                               bounds=stats.ACCURACY_RANGE),
                                  1.0 / n_classes if n_classes else None, _lrs(ref.values()),
                                  first.get("dataset", {}).get("n_train")))
     return tuple(out)

@@ -61,7 +61,7 @@ def confirmation_rows(staged: Staged) -> list[dict[str, Any]]:
         cell = cell_result.cell
         for test in cell_result.arms:
             d = data.get(cell.cell_id, {}).get(test.arm, [])
-            interval = stats.mean_ci(d) if d else None
+            interval = stats.mean_ci(d, bounds=stats.DIFFERENCE_RANGE) if d else None
             rows.append({
                 "cell": cell_label(cell), "cell_id": cell.cell_id, "arm": test.arm,
                 "exploration_mean": cell.exploration_means[cell.arms.index(test.arm)],

@@ -115,8 +115,14 @@ def _as_sample(name: str, values: Iterable[float]) -> np.ndarray:
     return array
 
 
-def mean_ci(values: Iterable[float], confidence: float = 0.95) -> Interval:
-    """Mean and Student-t interval: x̄ ± t_{n−1,(1+confidence)/2} · s/√n."""
+#: the range of an accuracy, and of a difference of two accuracies
+ACCURACY_RANGE = (0.0, 1.0)
+DIFFERENCE_RANGE = (-1.0, 1.0)
+
+
+def mean_ci(values: Iterable[float], confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> Interval:
+    """Mean and Student-t interval: x̄ ± t_{n−1,(1+confidence)/2} · s/√n, clipped to ``bounds`` (the range the
+    quantity cannot leave, e.g. :data:`ACCURACY_RANGE`: an interval past 1 for an accuracy says nothing more)."""
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence={confidence!r} must be in (0, 1), e.g. 0.95")
     sample = _as_sample("values", values)
@@ -126,7 +132,10 @@ def mean_ci(values: Iterable[float], confidence: float = 0.95) -> Interval:
         return Interval(mean, math.nan, math.nan, 1, math.nan, confidence)
     sd = float(sample.std(ddof=1))
     half = float(sps.t.ppf((1 + confidence) / 2, n - 1)) * sd / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, n, sd, confidence)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Interval(mean, low, high, n, sd, confidence)
 
 
 def retention(private: Sequence[float], nonprivate: Sequence[float], confidence: float = 0.95) -> Interval:
@@ -137,7 +146,7 @@ def retention(private: Sequence[float], nonprivate: Sequence[float], confidence:
         raise DataError(f"private has {p.size} replicates but nonprivate has {q.size}; pair them by replicate")
     if np.any(q <= 0):
         raise DataError(f"nonprivate accuracies {q.tolist()} must be > 0 to form a retention ratio")
-    return mean_ci(p / q, confidence)
+    return mean_ci(p / q, confidence, bounds=(0.0, math.inf))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +194,7 @@ def paired_test(quantum: Sequence[float], classical: Sequence[float], confidence
     # Rounded to 1e-12 so that equal accuracy gaps (k/N - k'/N) computed in floating point
     # compare equal; accuracies are far coarser than that.
     d = np.round(q - c, 12)
-    diff = mean_ci(d, confidence)
+    diff = mean_ci(d, confidence, bounds=DIFFERENCE_RANGE)
     if d.size < 2:
         return PairedComparison(diff, math.nan, math.nan, math.nan, math.nan)
     if np.all(d == d[0]):

@@ -178,12 +178,15 @@ class GradientBound:
         return jsonio.to_jsonable(self.as_dict())
 
     def to_latex(self) -> str:
-        """The total bound's expression (before the sup) and its value, as LaTeX."""
+        """``‖∇_θ f‖₂ ≤ G ≤ sup_x (coordinate form)``, in that order: the reported bound G (the tightest form, so
+        never above the coordinate form) and the coordinate form's expression before the sup over inputs."""
         value = self.grad_norm_bound
-        return (
-            r"\|\nabla_\theta f\|_2 \le " + sympy.latex(self.expression)
-            + (r" \le " + f"{value:.6g}" if math.isfinite(value) else r" = \infty")
-        )
+        if not math.isfinite(value):
+            return r"\|\nabla_\theta f\|_2 \le " + sympy.latex(self.expression) + r" = \infty"
+        form = sympy.latex(self.expression)
+        if self.expression.free_symbols:
+            form = r"\sup_{x} \left(" + form + r"\right)"
+        return r"\|\nabla_\theta f\|_2 \le " + f"{value:.6g}" + r" \le " + form
 
 
 __all__ = ["GradientBound"]

@@ -40,9 +40,41 @@ app = typer.Typer(
 
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"privqml {version('privqml')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="print privqml's version and exit"),
+) -> None:
     """privqml: how large can a per-example gradient of my circuit be, and what does it buy under DP-SGD?"""
+
+
+def _flags_show_no_type() -> None:
+    """typer's help prints ``<bool>`` beside every flag (``--json <bool>``), as if it took a value: a flag's
+    type column is left empty instead."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "privqml_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.privqml_flags = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flags_show_no_type()
 
 
 for _name in _COMMAND_MODULES:
@@ -59,6 +91,20 @@ def _print_error(message: str) -> None:
     err_console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
+def _hypothesis_home() -> None:
+    """Hypothesis keeps a ``.hypothesis/`` folder in the working directory (even with no example database):
+    the command line puts it in the user's cache instead, so that running privqml leaves the directory it ran
+    in as it was. (A library caller's own Hypothesis settings are left alone.)"""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    set_hypothesis_home_dir(os.path.join(cache, "privqml", "hypothesis"))
+
+
+#: the commands that run Hypothesis searches (property tests, tightness starts, the demo's verify stage)
+_HYPOTHESIS_COMMANDS = {"verify", "bound", "demo", "check"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 
@@ -67,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("PRIVQML_DEBUG") == "1"
     argv = [a for a in argv if a != "--debug"]
+    if argv and argv[0] in _HYPOTHESIS_COMMANDS:
+        _hypothesis_home()
     try:
         # with standalone_mode=False click returns a typer.Exit's code instead of raising it
         status = app(args=argv, prog_name="privqml", standalone_mode=False)

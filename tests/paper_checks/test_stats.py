@@ -138,3 +138,17 @@ def test_check_verdict():
     assert check_verdict("C2", {"a": True, "b": None}).verdict == INCONCLUSIVE
     assert check_verdict("C2", {"a": None, "b": False}).reasons[0] == "failed: b"
     assert check_verdict("C2", {}).verdict == INCONCLUSIVE
+
+
+def test_intervals_stay_inside_the_range_of_what_they_estimate():
+    from privqml.paper_checks import stats
+
+    accuracies = [1.0, 1.0, 0.5]  # the t-interval of the mean would reach past 1
+    raw = stats.mean_ci(accuracies)
+    clipped = stats.mean_ci(accuracies, bounds=stats.ACCURACY_RANGE)
+    assert raw.high > 1 and (clipped.low, clipped.high) == (raw.low, 1.0)
+    assert stats.mean_ci([0.0, 0.0, 0.5], bounds=stats.ACCURACY_RANGE).low == 0.0
+    assert clipped.mean == raw.mean and clipped.sd == raw.sd
+    inner = stats.mean_ci([0.6, 0.7, 0.65], bounds=stats.ACCURACY_RANGE)
+    assert (inner.low, inner.high) == (stats.mean_ci([0.6, 0.7, 0.65]).low, stats.mean_ci([0.6, 0.7, 0.65]).high)
+    assert stats.paired_test([1.0, 1.0, 0.0], [0.0, 0.0, 1.0]).difference.high <= 1.0

@@ -23,7 +23,16 @@ def test_json_and_latex_views():
     assert data["grad_norm_bound"] == pytest.approx(bound.grad_norm_bound)
     assert "x0" in data["expression"]
     assert bound.to_json() == json.loads(json.dumps(bound.to_json()))  # a dict of plain JSON values
-    assert r"\nabla" in bound.to_latex()
+    assert bound.to_latex().startswith(r"\|\nabla_\theta f\|_2 \le " + f"{bound.grad_norm_bound:.6g}" + r" \le \sup_{x}")
+
+
+def test_latex_states_the_chain_in_its_true_order():
+    """Regression: it printed ‖∇f‖ ≤ 9.0 ≤ 3.4641 (the coordinate form, then the smaller reported bound)."""
+    from privqml.theory import hea
+
+    bound = gradient_bound(hea(3, 2, observable="sumZ"))
+    left, middle, right = bound.to_latex().split(r" \le ")
+    assert float(middle) == pytest.approx(bound.grad_norm_bound, rel=1e-5) and float(middle) <= float(right)
 
 
 def test_an_unbounded_record_writes_inf_and_says_why():
