@@ -45,6 +45,10 @@ from privqml import validation
 from privqml.errors import ConfigError
 from privqml.models.privacy import accounting
 
+#: the per-example gradient paths of a DP step (:mod:`privqml.models.privacy.dpsgd`), named here so that a
+#: configuration is checked without TensorFlow
+PATHS = ("fast", "stock")
+
 #: TF Privacy's float32 noise stddev may apply σ up to 2⁻²³ low: a calibrated σ is raised by this factor.
 SIGMA_MARGIN = 1.0 + 2.0**-20
 
@@ -192,4 +196,4 @@ def _calibrated_sigma(epsilon: float, delta: float, q: float, steps: int, accoun
     return accounting.calibrate_noise_multiplier(epsilon, delta, q, steps, accountant)
 
 
-__all__ = ["Budget", "SIGMA_MARGIN", "check_budget"]
+__all__ = ["Budget", "PATHS", "SIGMA_MARGIN", "check_budget"]

@@ -55,9 +55,9 @@ from privqml import validation
 from privqml.errors import DataError, PrivqmlError
 from privqml.models.base import Model
 from privqml.models.privacy import accounting, fused, randomness
+from privqml.models.privacy.budget import PATHS
 from privqml.models.privacy.clipping import l2_norms
 
-PATHS = ("fast", "stock")
 #: The clipping factor's float64 shrink: 1 − 2⁻²² absorbs the float32 rounding of a clipped row
 #: (≤ 2⁻²⁴ per entry, ≤ 2⁻³² from the float64 norm), so that ‖clip_C(g)‖₂ ≤ C holds in float32.
 CLIP_SHRINK = 1.0 - 2.0**-22

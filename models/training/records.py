@@ -17,7 +17,7 @@ from privqml.errors import ConfigError
 from privqml.models.data.dataset import check_preprocessing
 from privqml.models.privacy import accounting, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
-from privqml.models.privacy.dpsgd import PATHS
+from privqml.models.privacy.budget import PATHS
 
 DEFAULT_DATASET = "quantum"
 DEFAULT_MODEL = "hea"

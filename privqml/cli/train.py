@@ -139,14 +139,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
     ) -> None:
         """Train with DP-SGD (Poisson sampling, TF Privacy clipping + noise, RDP and PLD accounting)."""
+        # Everything is checked before TensorFlow loads (seconds): the model spec (a user's function runs once),
+        # the dataset's name, and the whole configuration (records.TrainConfig needs no TensorFlow).
+        from privqml.models.data import dataset_classes
         from privqml.models.specs import check_function, with_options
+        from privqml.models.training.records import TrainConfig
 
         model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
-        check_function(model)  # a user's function runs once here, before TensorFlow loads
-        # deliberately lazy: TensorFlow loads only when this command runs (privqml --help stays fast)
-        from privqml.models.training.trainer import TrainConfig
-        from privqml.models.training.trainer import train as run_training
-
         if out is not None:
             runio.check_out_dir(out)  # before any work: a bad --out must not cost a training run
 
@@ -169,6 +168,10 @@ def register(app: typer.Typer) -> None:
             n_train=n_train, n_test=n_test, simulation_seed=simulation_seed, preprocessing=preprocessing,
             allow_large_delta=allow_large_delta, feature_range=feature_range_option(feature_range),
         )
+        check_function(model, dataset_classes(dataset))
+        # deliberately lazy: TensorFlow loads only now (privqml --help and refused inputs stay fast)
+        from privqml.models.training.trainer import train as run_training
+
         err = Console(stderr=True)
         with progress_bar(err, "train", transient=True) as bar:
 

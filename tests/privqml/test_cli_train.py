@@ -140,3 +140,17 @@ def test_own_rows_split_counts_the_rows_that_lost_protection_in_every_output(tmp
     out = " ".join(capsys.readouterr().out.split())
     # the caveat is a warning line of its own; the guarantee table's preprocessing row names the count too
     assert f"warning: {n_lost} of the user's own rows" in out and f"{n_lost} held-out rows" in out
+
+
+@pytest.mark.parametrize("args", [["--epsilon", "-1"], ["--clip", "abc"], ["--dataset", "mnist"], ["--model", "cnn"],
+                                  ["--epochs", "0"], ["--path", "slow"], ["--model", "hea", "--observable", "Z1"]])
+def test_a_typo_is_refused_before_tensorflow_loads(args):
+    """Each typo used to cost the 5-15 s of importing TensorFlow; the configuration is checked without it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from privqml.cli import main; status = main(['train', *sys.argv[1:]]); "
+            "print(status, 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["2", "False"], done.stdout + done.stderr
+    assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
