@@ -196,4 +196,31 @@ def _calibrated_sigma(epsilon: float, delta: float, q: float, steps: int, accoun
     return accounting.calibrate_noise_multiplier(epsilon, delta, q, steps, accountant)
 
 
-__all__ = ["Budget", "PATHS", "SIGMA_MARGIN", "check_budget"]
+def account(
+    *,
+    n_train: int,
+    batch_size: int,
+    epochs: int,
+    delta: float,
+    epsilon: float | None = None,
+    noise_multiplier: float | None = None,
+    accountant: str = "rdp",
+    allow_large_delta: bool = False,
+) -> accounting.PrivacyReport:
+    """Accounting without training: the guarantee a ``privqml train`` run with these settings records.
+
+    Give ``noise_multiplier`` (σ; ε follows) or ``epsilon`` (σ is calibrated with ``accountant`` and applied
+    with the trainer's margin :data:`SIGMA_MARGIN`). Poisson sampling at q = L/n for T = epochs · round(n/L)
+    steps, add-or-remove-one adjacency; ε by both accountants (RDP and PLD, :mod:`dp_accounting`). The same
+    refusals as :func:`check_budget` (one line each). The trainer accounts the σ its float32 query applies,
+    f32(σC)/f32(C) rounded down, so its ε can differ from this one in about the seventh digit.
+    """
+    budget = check_budget(epsilon=epsilon, delta=delta, noise_multiplier=noise_multiplier, n_train=n_train,
+                          batch_size=batch_size, epochs=epochs, accountant=accountant,
+                          allow_large_delta=allow_large_delta)
+    event = accounting.dpsgd_event(budget.sampling_probability, budget.noise_multiplier, budget.steps)
+    return accounting.privacy_report(event, budget.delta, budget.noise_multiplier, budget.sampling_probability,
+                                     budget.steps, budget.calibrated_with, budget.target_epsilon, budget.private)
+
+
+__all__ = ["Budget", "PATHS", "SIGMA_MARGIN", "account", "check_budget"]

@@ -28,6 +28,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "train",
     "check",
     "compare",
+    "accounting",
 )
 
 app = typer.Typer(

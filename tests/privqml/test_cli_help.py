@@ -6,7 +6,7 @@ from importlib.metadata import version
 
 import pytest
 
-from privqml.cli import _COMMAND_MODULES, main
+from privqml.cli import app, main
 
 
 def test_version_prints_the_installed_version(capsys):
@@ -14,7 +14,7 @@ def test_version_prints_the_installed_version(capsys):
     assert capsys.readouterr().out.strip() == f"privqml {version('privqml')}"
 
 
-@pytest.mark.parametrize("command", [[], *([name] for name in _COMMAND_MODULES)])
+@pytest.mark.parametrize("command", [[], *([c.name] for c in app.registered_commands)])
 def test_help_shows_no_type_beside_a_flag(command, capsys):
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
