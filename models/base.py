@@ -103,6 +103,10 @@ class Model(abc.ABC):
         chunks = [self._outputs_fn(x[i : i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
         return np.concatenate(chunks, axis=0).astype(np.float64) if chunks else np.zeros((0, self.n_outputs))
 
+    def predict(self, x, batch_size: int = 512) -> np.ndarray:
+        """Integer class predictions of the current weights on ``x``, by the rule accuracy is measured with."""
+        return losses_mod.predict_classes(self.loss, self.predict_outputs(x, batch_size), self.output_ranges[0])
+
     def evaluate(self, x, labels) -> tuple[float, float]:
         """(mean loss, accuracy) of the current weights on (x, integer labels)."""
         return self.evaluate_outputs(self.predict_outputs(x), labels)

@@ -51,6 +51,7 @@ import cirq
 import numpy as np
 import sympy
 
+from privqml.errors import AnsatzTypeError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bound_record import GradientBound
 from privqml.theory.directional import directional_form
@@ -231,6 +232,12 @@ def gradient_bound(
     Raises:
         UnsupportedGateError: for a gate with no spectrum rule (named in the message).
     """
+    if not isinstance(ansatz, Ansatz):
+        what = "a cirq.Circuit" if isinstance(ansatz, cirq.AbstractCircuit) else f"a {type(ansatz).__name__}"
+        raise AnsatzTypeError(
+            f"gradient_bound takes a privqml.theory.Ansatz, not {what}: declare which symbols are weights and "
+            "which inputs (and their public domain) with privqml.theory.Ansatz(circuit, weights=..., inputs=..., "
+            "observables=..., input_domain=...), or call privqml.api.bound(circuit, inputs=[...], observable=...)")
     options = _Options(prune and not sampled, prune_commuting, per_term, directional, max_strings, sampled)
     table = slot_table(ansatz) if slots is None else slots
     assert table.weights == tuple(ansatz.weights), "the slot table belongs to another ansatz"

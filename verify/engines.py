@@ -93,6 +93,10 @@ def get_engine(name: str) -> Engine:
     raise ConfigError(f"engine={name!r} is not known; choose from {', '.join(ENGINE_NAMES)}")
 
 
+#: the engines ``privqml verify`` runs by default
+DEFAULT_ENGINES = "adjoint,pshift,shots,noisy,numeric,oracle"
+
+
 def parse_engines(spec: str | None) -> tuple[str, ...]:
     """'adjoint,pshift' -> ('adjoint', 'pshift'); validates every name."""
     if spec is None or not spec.strip():

@@ -85,10 +85,12 @@ class RunSetup:
         return self.config.private
 
 
-def run_setup(config: TrainConfig, data: Dataset | None = None) -> RunSetup:
+def run_setup(config: TrainConfig, data: Dataset | None = None, model: Model | None = None) -> RunSetup:
     """The :class:`RunSetup` of ``config`` (module docstring); ``data`` replaces the dataset the
-    config names (its features must lie in the model's public input domain)."""
-    model, data, n_classes = _model_and_data(config, data)
+    config names (its features must lie in the model's public input domain); ``model`` replaces the model
+    ``config.model`` names (a :class:`~privqml.models.base.Model` built in Python: it is trained in place,
+    and ``config.model`` only names it in the records)."""
+    model, data, n_classes = _model_and_data(config, data, model)
     _check_loss_is_bounded(config, model)
     budget = _budget(config, data.n_train)
     try:
@@ -112,9 +114,16 @@ def _budget(config: TrainConfig, n_train: int) -> Budget:
     )
 
 
-def _model_and_data(config: TrainConfig, data: Dataset | None) -> tuple[Model, Dataset, int]:
+def _model_and_data(config: TrainConfig, data: Dataset | None, model: Model | None = None) -> tuple[Model, Dataset, int]:
     n_classes = dataset_classes(config.dataset) if data is None else data.n_classes
-    model = build_model(config.model, n_classes, config.seed, config.loss)
+    if model is None:
+        model = build_model(config.model, n_classes, config.seed, config.loss)
+    elif not isinstance(model, Model):
+        raise ConfigError(f"model is a {type(model).__name__}; pass a privqml Model (privqml.models.QuantumModel, "
+                          "a classical model) or a model spec string")
+    elif config.loss is not None and config.loss != model.loss:
+        raise ConfigError(f"loss={config.loss!r} but the model was built with loss={model.loss!r}; build the model "
+                          "with the loss you want and leave loss unset")
     if data is None:
         data = load_dataset(
             config.dataset, model.n_features, config.seed, model.input_domain, config.n_train, config.n_test,

@@ -43,6 +43,7 @@ import numpy as np
 
 from privqml import jsonio
 from privqml.errors import ConfigError
+from privqml.models.base import Model
 from privqml.models.data import Dataset
 from privqml.models.privacy import accounting, dpsgd, fused, randomness
 from privqml.models.privacy.clipping import ClipMeasurement, ClipMeter
@@ -123,11 +124,12 @@ class _RunState:
 class _Run:
     """One run of a (possibly replicated) training: its setup, state, meter and files."""
 
-    def __init__(self, config: TrainConfig, out_dir, data: Dataset | None, mechanism: Mechanism = GAUSSIAN) -> None:
+    def __init__(self, config: TrainConfig, out_dir, data: Dataset | None, mechanism: Mechanism = GAUSSIAN,
+                 model: Model | None = None) -> None:
         self.mechanism = mechanism
         self.out = runio.check_out_dir(out_dir) if out_dir is not None else None
         self.started = time.perf_counter()
-        self.setup = setup = run_setup(config, data)
+        self.setup = setup = run_setup(config, data, model)
         self.identity = {"config": jsonio.to_jsonable(config.as_dict()), "data": setup.data.fingerprint()}
         self.result: RunResult | None = None
         if self.out is not None:  # finished work is loaded, not redone
@@ -173,14 +175,19 @@ def train(
     progress: Callable[[dict], None] | None = None,
     data: Dataset | None = None,
     mechanism: Mechanism = GAUSSIAN,
+    model: Model | None = None,
 ) -> RunResult:
     """Run ``config``; see the module docstring. ``progress`` gets a dict after every step.
 
     ``data`` replaces the dataset named in the config (its features must lie in the model's
     public input domain); ``config.dataset`` then only names it in the records. ``mechanism`` is the
     DP-SGD mechanism (:data:`~privqml.models.privacy.dpsgd.GAUSSIAN`; audits inject broken ones).
+    ``model`` replaces the model ``config.model`` names: a model built in Python, trained in place.
     """
-    return train_replicates([config], None if out_dir is None else [out_dir], progress, data, mechanism)[0]
+    runs = [_Run(config, out_dir, data, mechanism, model)]
+    if runs[0].result is None:
+        _train_runs(runs, progress)
+    return runs[0].result
 
 
 def replicate_key(config: TrainConfig) -> TrainConfig:

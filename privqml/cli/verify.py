@@ -13,13 +13,14 @@ from rich.console import Console
 
 from privqml import jsonio
 from privqml.errors import ConfigError
+from privqml.verify.engines import DEFAULT_ENGINES
 from privqml.verify.report import print_report
 
 
 def run_verify(
     ansatz_spec: str,
     examples: Optional[int] = None,
-    engines: str = "adjoint,pshift,shots,noisy,numeric,oracle",
+    engines: str = DEFAULT_ENGINES,
     seed: int = 0,
     qubits: Optional[int] = None,
     layers: Optional[int] = None,
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
     def verify(
         ansatz: str = typer.Argument("hea", help="built-in name (hea, reupload, native) or path/to/file.py:function"),
         examples: Optional[int] = typer.Option(None, "--examples", help="Hypothesis examples per property (default: the profile's)"),
-        engines: str = typer.Option("adjoint,pshift,shots,noisy,numeric,oracle", "--engines",
+        engines: str = typer.Option(DEFAULT_ENGINES, "--engines",
                                     help="comma-separated: adjoint,pshift,fd,shots,noisy,numeric,oracle,vectorised"),
         seed: int = typer.Option(0, "--seed", help="Hypothesis seed"),
         qubits: Optional[int] = typer.Option(None, "--qubits", help="number of qubits (built-ins)"),
