@@ -40,10 +40,8 @@ was chosen are recorded in :meth:`QuantumModel.describe` (run.json's ``model.eng
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
-import cirq
 import numpy as np
 import tensorflow as tf
 import tensorflow_quantum as tfq
@@ -57,22 +55,17 @@ from privqml.models.losses import default_loss
 from privqml.models.specs import QUANTUM_FAMILIES
 from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
 from privqml.theory import Ansatz, builtin_ansatz, loss_gradient_bound, observable_range
+from privqml.theory.noise import NoiseModel, with_noise
 
 ENGINES = ("auto", "tfq", "vectorised")
 
 
 def with_depolarizing(ansatz: Ansatz, p: float) -> Ansatz:
-    """A copy of ``ansatz`` with ``cirq.depolarize(p)`` on every qubit after every moment."""
+    """``ansatz`` with ``cirq.depolarize(p)`` on every qubit after every moment (the model spec's ``noise=p``),
+    by :func:`privqml.theory.noise.with_noise`, the one noise insertion."""
     if not (isinstance(p, (int, float)) and 0.0 <= p <= 0.75):
         raise ConfigError(f"noise={p!r} must be a depolarising probability in [0, 0.75]")
-    if p == 0:
-        return ansatz
-    qubits = ansatz.qubits
-    moments = []
-    for moment in ansatz.circuit:
-        moments += [moment, cirq.Moment(cirq.depolarize(p).on(q) for q in qubits)]
-    circuit = cirq.Circuit(moments)
-    return dataclasses.replace(ansatz, circuit=circuit, name=f"{ansatz.name} + depolarize({p:g})")
+    return with_noise(ansatz, NoiseModel((("depolarize", float(p)),)))
 
 
 class QuantumModel(Model):

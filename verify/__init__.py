@@ -26,7 +26,6 @@ _EXPORTS = {
         "gradients", "get_engine", "EngineOptions", "GradientResult", "ENGINE_NAMES", "Engine",
     ),
     "losses": ("loss_gradients",),
-    "noise": ("NoiseModel", "with_noise"),
     "properties": ("PROPERTIES",),
     "runner": (
         "verify_ansatz", "verify_random_ansatze", "assert_bound_holds", "demo_verify", "PROFILES", "Profile",

@@ -27,7 +27,7 @@ import numpy as np
 from privqml.errors import ConfigError, DomainError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.slots import SlotTable, slot_table
-from privqml.verify.noise import has_noise
+from privqml.theory.noise import has_noise
 
 HOEFFDING_DELTA = 1e-9
 

@@ -24,7 +24,7 @@ from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.exact import numeric, oracle
 from privqml.verify.engine_base import Engine, EngineOptions, GradientResult, angle_map, propagate_slot_tolerance
-from privqml.verify.noise import has_noise
+from privqml.theory.noise import has_noise
 
 EXACT_SLOT_TOLERANCE = (1e-9, 1e-12)
 ORACLE_MAX_QUBITS = 4

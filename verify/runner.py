@@ -46,7 +46,7 @@ from privqml.theory.bounds import gradient_bound
 from privqml.verify import properties as props
 from privqml.verify.engines import EngineOptions, get_engine, parse_engines
 from privqml.verify.losses import applicable_losses
-from privqml.verify.noise import NoiseModel, with_noise
+from privqml.theory.noise import NoiseModel, with_noise
 from privqml.verify.report import Counterexample, PropertyReport, VerifyReport, format_failure, print_report
 from privqml.verify.strategies import labels_for, noise_models, points, shot_counts
 

@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 
 from privqml.theory.ansatz import Ansatz, Readout
 from privqml.theory.slots import slot_table
-from privqml.verify.noise import NoiseModel
+from privqml.theory.noise import NoiseModel
 
 GATE_SETS = ("rotations", "eigen", "native")
 DOMAINS = ((-math.pi, math.pi), (0.0, 1.0), (-2.0, 3.0), (-0.5, 0.5))

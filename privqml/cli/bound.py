@@ -64,7 +64,7 @@ def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], obse
 
     ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
     if noise:
-        from privqml.verify.noise import parse_noise, with_noise
+        from privqml.theory.noise import parse_noise, with_noise
 
         ansatz = with_noise(ansatz, parse_noise(noise))
     return ansatz, gradient_bound(ansatz)

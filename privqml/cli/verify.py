@@ -46,7 +46,7 @@ def run_verify(
     engine_names = parse_engines(engines)
     ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
     if noise:
-        from privqml.verify.noise import parse_noise, with_noise
+        from privqml.theory.noise import parse_noise, with_noise
 
         ansatz = with_noise(ansatz, parse_noise(noise))
     bound_fn = gradient_bound if weaken is None else (lambda a: scaled_bound(gradient_bound(a), weaken))

@@ -20,7 +20,7 @@ from privqml.theory.refinements.coupling import coupled_factor, loss_derivatives
 from privqml.theory.refinements.noise import noise_factors
 from privqml.theory.refinements.stages import STAGES
 from privqml.theory.slots import slot_table
-from privqml.verify.noise import NoiseModel, with_noise
+from privqml.theory.noise import NoiseModel, with_noise
 from tests.theory.test_bounds import fd_jacobian
 
 Q = cirq.LineQubit.range(3)

@@ -26,7 +26,7 @@ from privqml.models.tfq_circuit import compile_ansatz
 from privqml.theory import Ansatz, hea, parse_observables, slot_table
 from privqml.theory import slots as slots_module
 from privqml.verify.engines import ENGINE_NAMES, EngineOptions, angle_map, get_engine, gradients
-from privqml.verify.noise import NoiseModel, with_noise
+from privqml.theory.noise import NoiseModel, with_noise
 from privqml.verify.tfq_engines import gradient_plan, _differentiator
 from tests.verify._cases import CASES, points_for
 
@@ -314,7 +314,7 @@ _LAZY_TFQ = {("engines.py", "privqml.verify")}  # get_engine imports tfq_engines
 
 
 @pytest.mark.parametrize("module", ["engines.py", "engine_base.py", "exact_engines.py", "tfq_engines.py",
-                                    "losses.py", "noise.py", "mutations.py", "report.py"])
+                                    "losses.py", "mutations.py", "report.py"])
 def test_verify_engine_modules_import_at_the_top(module):
     """No function-level import hides a cycle; the one lazy import is TensorFlow's, on demand."""
     tree = ast.parse((_VERIFY / module).read_text())

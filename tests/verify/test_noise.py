@@ -8,16 +8,15 @@ import pytest
 
 from privqml.errors import ConfigError
 from privqml.theory import gradient_bound, hea, native
-from privqml.verify.noise import NoiseModel, has_noise, with_noise
+from privqml.theory.noise import NoiseModel, has_noise, with_noise
 
 
-def test_channels_follow_every_moment_on_the_qubits_it_touches():
+def test_channels_follow_every_moment_on_every_qubit():
     ansatz = hea(3, 1)
     model = NoiseModel((("depolarize", 0.01), ("bit_flip", 0.02)))
     noisy = with_noise(ansatz, model)
-    touched = sum(len(moment.qubits) for moment in ansatz.circuit)
     channels = [op for op in noisy.circuit.all_operations() if not cirq.is_parameterized(op) and not cirq.has_unitary(op)]
-    assert len(channels) == 2 * touched
+    assert len(channels) == 2 * len(ansatz.circuit) * ansatz.n_qubits  # idle qubits decohere too
     assert {type(op.gate).__name__ for op in channels} == {"DepolarizingChannel", "BitFlipChannel"}
     assert noisy.weights == ansatz.weights and noisy.observables == ansatz.observables
     assert has_noise(noisy) and not has_noise(ansatz)
@@ -49,3 +48,13 @@ def test_noise_never_loosens_the_bound(make, channel):
         assert noisy.grad_norm_bound <= clean.grad_norm_bound * (1 + 1e-12)
     assert np.all(np.asarray(list(noisy.per_weight.values()))
                   <= np.asarray(list(clean_base.per_weight.values())) + 1e-12)
+
+
+def test_one_noise_insertion_for_the_models_and_the_verifier():
+    """The model spec's noise=p and ``--noise depolarize:p`` build the same circuit (they used to put 64 and 52
+    channels into the same hea(4, 2))."""
+    from privqml.models.quantum import with_depolarizing
+
+    ansatz = hea(4, 2)
+    assert with_depolarizing(ansatz, 0.02).circuit == with_noise(ansatz, NoiseModel((("depolarize", 0.02),))).circuit
+    assert with_depolarizing(ansatz, 0.0) is ansatz

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from privqml.theory import Ansatz, builtin_ansatz, canonicalize, gradient_bound, hea, native, parse_observables, reupload
 from privqml.theory.exact.numeric import batch_expectations_and_jacobians
 from privqml.verify.engine_base import angle_map
-from privqml.verify.noise import NoiseModel
+from privqml.theory.noise import NoiseModel
 from privqml.verify.strategies import (
     ansatze,
     corner_inputs,

@@ -32,7 +32,7 @@ from privqml.cli import main
 from privqml.errors import ConfigError, ObservableError, UnsupportedGateError
 from privqml.theory import Ansatz, hea, load_ansatz, native, parse_observables, reupload
 from privqml.verify.engines import ENGINE_NAMES, get_engine, gradients, observable_norms
-from privqml.verify.noise import NoiseModel, with_noise
+from privqml.theory.noise import NoiseModel, with_noise
 from privqml.verify.runner import verify_ansatz
 from privqml.verify.strategies import ansatze, noise_models, points
 from privqml.verify.vectorised_engine import DOCUMENTED_ACCURACY, FLOAT32_ROUNDOFF, SAFETY, float32_tolerance

@@ -31,7 +31,7 @@ from privqml.models.quantum import QuantumModel, quantum_model
 from privqml.theory import Ansatz, builtin_ansatz, hea, native
 from privqml.theory.exact import numeric
 from privqml.theory.slots import slot_table
-from privqml.verify.noise import NoiseModel, with_noise
+from privqml.theory.noise import NoiseModel, with_noise
 from privqml.verify.runner import hypothesis_profile
 from privqml.verify.strategies import ansatze, points
 

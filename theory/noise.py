@@ -1,9 +1,11 @@
-"""Noise models: parameter-free channels inserted after every moment of an ansatz.
+"""Noise models: parameter-free channels inserted after every moment of an ansatz — the one place privqml
+inserts noise (``privqml bound/verify --noise``, the models' ``noise=p``, the verify strategies).
 
 A :class:`NoiseModel` is a list of single-qubit channels with fixed strengths. Applied to an
-ansatz it inserts, after every moment, each channel on every qubit that the moment acts on:
+ansatz it inserts, after every moment, each channel on every qubit of the circuit (idle qubits
+decohere too, as on a device):
 
-    Φ = Π_m (N_m ∘ U_m),   N_m = ⊗_{q ∈ qubits(m)} (C_1 ∘ … ∘ C_r)_q.
+    Φ = Π_m (N ∘ U_m),   N = ⊗_{q ∈ qubits} (C_1 ∘ … ∘ C_r)_q.
 
 The channels have no parameters, so the output f(x; θ) = Tr[O Φ(ρ₀)] is still a
 trigonometric polynomial in every θ_j with the same frequencies and still lies in the
@@ -95,15 +97,17 @@ def parse_noise(spec: str) -> NoiseModel:
 
 
 def with_noise(ansatz: Ansatz, model: NoiseModel) -> Ansatz:
-    """The ansatz with ``model``'s channels after every moment (same symbols, observables, domain)."""
-    gates = model.gates()
-    circuit = cirq.Circuit()
+    """The ansatz with ``model``'s channels on every qubit after every moment (same symbols, observables,
+    domain); a model without channels returns the ansatz itself."""
+    gates = [gate for gate, (_, strength) in zip(model.gates(), model.channels) if strength > 0]
+    if not gates:
+        return ansatz
+    qubits = ansatz.qubits
+    moments = []
     for moment in ansatz.circuit:
-        circuit.append(moment, strategy=cirq.InsertStrategy.NEW)
-        touched = sorted(moment.qubits)
-        for gate in gates:
-            circuit.append(cirq.Moment(gate.on(q) for q in touched), strategy=cirq.InsertStrategy.NEW)
-    return dataclasses.replace(ansatz, circuit=circuit, name=f"{ansatz.name}+noise[{model.label}]")
+        moments.append(moment)
+        moments += [cirq.Moment(gate.on(q) for q in qubits) for gate in gates]
+    return dataclasses.replace(ansatz, circuit=cirq.Circuit(moments), name=f"{ansatz.name}+noise[{model.label}]")
 
 
 def has_noise(ansatz: Ansatz) -> bool:
