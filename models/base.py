@@ -17,6 +17,8 @@ Contract tests (tests/models/test_contract.py) hold every family to this.
 from __future__ import annotations
 
 import abc
+import contextlib
+import contextvars
 import functools
 import math
 
@@ -25,6 +27,26 @@ import tensorflow as tf
 
 from privqml import validation
 from privqml.models import losses as losses_mod
+
+
+_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("privqml_engine_inline", default=False)
+
+
+@contextlib.contextmanager
+def traced_inline():
+    """While tracing a caller's own compiled function that differentiates the outputs itself
+    (the fused DP step), engines put their raw row computation into that graph instead of calling
+    their separately compiled functions: one forward and one backward pass, in one graph."""
+    token = _INLINE.set(True)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
+
+
+def inline_requested() -> bool:
+    """Whether :func:`traced_inline` is active (read by engines while a caller traces)."""
+    return _INLINE.get()
 
 
 class Model(abc.ABC):

@@ -20,34 +20,13 @@ inside a ``tf.function``.
 from __future__ import annotations
 
 import abc
-import contextlib
-import contextvars
 from typing import Callable
 
 import tensorflow as tf
 
 from privqml.errors import DataError
+from privqml.models.base import inline_requested, traced_inline  # noqa: F401 - the engines' side of it
 from privqml.theory.ansatz import Ansatz
-
-
-_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("privqml_engine_inline", default=False)
-
-
-@contextlib.contextmanager
-def traced_inline():
-    """While tracing a caller's own compiled function that differentiates the outputs itself
-    (the fused DP step), engines put their raw row computation into that graph instead of calling
-    their separately compiled functions: one forward and one backward pass, in one graph."""
-    token = _INLINE.set(True)
-    try:
-        yield
-    finally:
-        _INLINE.reset(token)
-
-
-def inline_requested() -> bool:
-    """Whether :func:`traced_inline` is active (read by engines while a caller traces)."""
-    return _INLINE.get()
 
 
 class Engine(abc.ABC):

@@ -38,8 +38,7 @@ import secrets
 import numpy as np
 import tensorflow as tf
 
-from privqml.models.base import Model
-from privqml.models.engines.base import traced_inline
+from privqml.models.base import Model, traced_inline
 
 
 @functools.lru_cache(maxsize=1024)
