@@ -33,14 +33,22 @@ def read_json(path: str | os.PathLike):
     return jsonio.loads(path.read_text())
 
 
-def check_out_dir(out_dir: str | os.PathLike) -> pathlib.Path:
+def check_out_dir(out_dir: str | os.PathLike, create: bool = True) -> pathlib.Path:
     """The output folder of a run, created and proven writable *before* any work starts.
 
-    Raises ConfigError naming the path when it is a file, or cannot be created or written.
+    Raises ConfigError naming the path when it is a file, or cannot be created or written. With
+    ``create=False`` nothing is created (a refused run leaves no empty folder): the folder, or the nearest
+    existing folder above it, must be writable.
     """
     path = pathlib.Path(out_dir)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"out={str(out_dir)!r} is a file; give a directory for run.json and curves.png")
+    if not create:
+        existing = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigError(f"out={str(out_dir)!r} cannot be created or written ({existing} is not a writable "
+                              "directory); choose a writable directory")
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".privqml-write-test.", dir=path)
@@ -151,4 +159,23 @@ def plot_run(run: dict, path: str | os.PathLike) -> RunCurves:
     return curves
 
 
-__all__ = ["RunCurves", "check_out_dir", "plot_run", "read_json", "run_curves", "write_json_atomic"]
+def existing_run(out_dir: str | os.PathLike, config: dict) -> tuple[str, str]:
+    """What ``out_dir`` already holds for a run of ``config`` (its ``as_dict()``, JSON values):
+    ``("empty", "")``, ``("finished", …)`` / ``("interrupted", …)`` for this very configuration, or
+    ``("other", …)`` naming the run it holds — which a new run must not overwrite silently."""
+    path = pathlib.Path(out_dir)
+    for name, state in (("run.json", "finished"), ("checkpoint.json", "interrupted")):
+        saved = read_json(path / name) if path.is_dir() else None
+        if saved is None:
+            continue
+        recorded = saved.get("config") if name == "run.json" else (saved.get("identity") or {}).get("config")
+        if recorded != config:
+            differ = sorted(k for k in set(config) | set(recorded or {}) if (recorded or {}).get(k) != config.get(k))
+            return "other", (f"{path / name} holds a {state} run of another configuration (differs in "
+                             f"{', '.join(differ[:6]) or 'its format'})")
+        epoch = saved.get("epoch")
+        return state, ("" if epoch is None else f"after epoch {epoch} of {config.get('epochs')}")
+    return "empty", ""
+
+
+__all__ = ["existing_run", "RunCurves", "check_out_dir", "plot_run", "read_json", "run_curves", "write_json_atomic"]

@@ -7,6 +7,7 @@ interrupted run resumes; a finished one is loaded, not redone).
 
 from __future__ import annotations
 
+import pathlib
 from typing import Optional
 
 import typer
@@ -135,7 +136,9 @@ def register(app: typer.Typer) -> None:
             None, "--feature-range",
             help="files only: the public range of the raw features, 'lo,hi' or 'lo1,hi1;lo2,hi2;...', known a "
                  "priori (not read off the data); a file without x_public is then mapped data-independently"),
-        out: Optional[str] = typer.Option(None, "--out", help="directory for run.json, curves.png, checkpoint.json"),
+        out: Optional[str] = typer.Option(None, "--out", help="directory for run.json, curves.png, checkpoint.json "
+                                          "(the same configuration again resumes or loads it)"),
+        force: bool = typer.Option(False, "--force", help="replace a run of another configuration found in --out"),
         as_json: bool = typer.Option(False, "--json", help="print the run object as JSON on stdout"),
     ) -> None:
         """Train with DP-SGD (Poisson sampling, TF Privacy clipping + noise, RDP and PLD accounting)."""
@@ -146,8 +149,8 @@ def register(app: typer.Typer) -> None:
         from privqml.models.training.records import TrainConfig
 
         model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
-        if out is not None:
-            runio.check_out_dir(out)  # before any work: a bad --out must not cost a training run
+        if out is not None:  # before any work: a bad --out must not cost a training run (and is not created yet)
+            runio.check_out_dir(out, create=False)
 
         if epsilon is not None and noise_multiplier is not None:
             raise ConfigError(
@@ -169,10 +172,24 @@ def register(app: typer.Typer) -> None:
             allow_large_delta=allow_large_delta, feature_range=feature_range_option(feature_range),
         )
         check_function(model, dataset_classes(dataset))
+        err = Console(stderr=True)
+        if out is not None:
+            state, detail = runio.existing_run(out, jsonio.to_jsonable(config.as_dict()))
+            if state == "other" and not force:
+                raise ConfigError(f"{detail}; choose another --out, or --force to replace it")
+            if state == "other":
+                err.print(f"--force: replacing {detail}", markup=False, highlight=False, soft_wrap=True)
+                for name in ("run.json", "checkpoint.json", "curves.png"):
+                    (pathlib.Path(out) / name).unlink(missing_ok=True)
+            elif state == "finished":
+                err.print(f"{out}/run.json already holds this run (same configuration): loading it, not retraining "
+                          "(its data fingerprint is checked too)", markup=False, highlight=False, soft_wrap=True)
+            elif state == "interrupted":
+                err.print(f"resuming {out} from its checkpoint {detail}: finished epochs are kept, the rest "
+                          "draws fresh secret randomness", markup=False, highlight=False, soft_wrap=True)
         # deliberately lazy: TensorFlow loads only now (privqml --help and refused inputs stay fast)
         from privqml.models.training.trainer import train as run_training
 
-        err = Console(stderr=True)
         with progress_bar(err, "train", transient=True) as bar:
 
             def progress(info: dict) -> None:
@@ -182,7 +199,13 @@ def register(app: typer.Typer) -> None:
                 # in a log: one line per finished epoch (the call that carries its test accuracy)
                 bar(info["step"], info["total_steps"], text, line="test_accuracy" in info)
 
-            result = run_training(config, out_dir=out, progress=progress)
+            try:
+                result = run_training(config, out_dir=out, progress=progress)
+            except KeyboardInterrupt:
+                kept = (f"finished epochs are kept in {out}/checkpoint.json; run the same command again to resume"
+                        if out else "nothing was kept (no --out)")
+                err.print(f"interrupted: {kept}", markup=False, highlight=False, soft_wrap=True)
+                raise SystemExit(130) from None  # privqml.cli.main drops typer.Exit codes (standalone_mode=False)
         summary = result.summary()
         if as_json:
             typer.echo(jsonio.dumps(summary))

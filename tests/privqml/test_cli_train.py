@@ -154,3 +154,46 @@ def test_a_typo_is_refused_before_tensorflow_loads(args):
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
     assert done.stdout.split()[-2:] == ["2", "False"], done.stdout + done.stderr
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_out_is_never_overwritten_silently_and_a_refused_run_leaves_no_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["train", "--model", "mlp", *TINY, "--out", str(out)]
+    assert main(base) == 0
+    first = (out / "run.json").read_text()
+    capsys.readouterr()
+    assert main(base) == 0  # the same configuration: loaded, announced, not retrained
+    assert "already holds this run (same configuration): loading it, not retraining" in capsys.readouterr().err
+    assert (out / "run.json").read_text() == first
+    assert main([*base, "--epsilon", "3"]) == 2  # another configuration: refused, the finished run kept
+    err = capsys.readouterr().err.strip()
+    assert "holds a finished run of another configuration (differs in epsilon)" in err and "--force" in err
+    assert len(err.splitlines()) == 1 and (out / "run.json").read_text() == first
+    assert main([*base, "--epsilon", "3", "--force"]) == 0
+    assert "--force: replacing" in capsys.readouterr().err
+    assert json.loads((out / "run.json").read_text())["config"]["epsilon"] == 3.0
+    missing = tmp_path / "never"
+    assert main(["train", "--model", "mlp", *TINY, "--epsilon", "-1", "--out", str(missing)]) == 2
+    assert not missing.exists()
+
+
+def test_an_interrupted_run_is_announced_when_it_resumes(tmp_path, capsys, monkeypatch):
+    from privqml.models.training import trainer
+
+    out = tmp_path / "run"
+    argv = ["train", "--model", "mlp", *TINY[:6], "--epochs", "2", "--out", str(out)]
+    real = trainer._Run.save_checkpoint
+
+    def save_then_stop(self, optimizer, index):  # killed right after the first epoch's checkpoint
+        real(self, optimizer, index)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer._Run, "save_checkpoint", save_then_stop)
+    assert main(argv) == 130
+    assert "interrupted: finished epochs are kept in" in capsys.readouterr().err
+    monkeypatch.setattr(trainer._Run, "save_checkpoint", real)
+    assert (out / "checkpoint.json").is_file() and not (out / "run.json").exists()
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert f"resuming {out} from its checkpoint after epoch 1 of 2" in err
+    assert json.loads((out / "run.json").read_text())["config"]["epochs"] == 2
