@@ -33,8 +33,10 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import re
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -197,6 +199,26 @@ class Task:
         return hashlib.sha256(_canonical_json(self.to_json()).encode()).hexdigest()
 
     @property
+    def label(self) -> str:
+        """A name a person reads in a progress line: ``hea on circle n=400 ε=2 C=0.25·G* seed 3`` (the model
+        spec shortened: ``mlp~my_ansatz.py:f`` for an MLP matched to a user's ansatz, no file hash)."""
+        p = self.as_dict()
+        parts = [_short_model(p["model"])] if "model" in p else []
+        if "dataset" in p:
+            parts.append(f"on {p['dataset']}")
+        if p.get("n_train") is not None:
+            parts.append(f"n={p['n_train']}")
+        if "epsilon" in p:
+            epsilon = float(p["epsilon"])
+            parts.append("ε=∞" if math.isinf(epsilon) else f"ε={epsilon:g}")
+        if p.get("clip_ratio") is not None:
+            parts.append(f"C={float(p['clip_ratio']):g}·G*")
+        elif p.get("clip") is not None:
+            parts.append(f"C={p['clip']}")
+        parts += [f"{name}={p[name]}" for name in ("mechanism", "shots", "depolarizing") if p.get(name) is not None]
+        return " ".join([*parts, f"seed {self.replicate}"]) if parts else f"{self.claim}/{self.kind} #{self.replicate}"
+
+    @property
     def rel_path(self) -> Path:
         """Fixed output path relative to the sweep directory: readable prefix + stable hash."""
         parts = [f"{name}={_slug(value)}" for name, value in self.params]
@@ -304,3 +326,16 @@ def load_sweep(tasks: Iterable[Task], out_dir: Path | str) -> dict[Task, dict[st
         if stored is not None:
             out[task] = stored["result"]
     return out
+
+
+def _short_model(spec: str) -> str:
+    """A model spec as a label: options and file hashes dropped, a matched arm as ``mlp~hea``."""
+    family, _, rest = str(spec).partition(":")
+    if family.endswith(".py"):
+        return f"{os.path.basename(family)}:{rest.partition(':')[0]}"
+    options = dict(item.partition("=")[::2] for item in rest.split(",") if "=" in item)
+    match = urllib.parse.unquote(options.get("match", ""))
+    if match.partition(":")[0].endswith(".py"):
+        match = f"{os.path.basename(match.partition(':')[0])}:{match.partition(':')[2]}"
+    return f"{family}~{match}" if match else family
+

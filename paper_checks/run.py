@@ -238,7 +238,7 @@ def rich_progress(console=None, description: str = "paper checks") -> Iterator[P
     with progress_bar(console, description) as bar:
 
         def update(done: int, total: int, task: Task, computed: bool) -> None:
-            what = f"{task.claim}/{task.kind} {'ran' if computed else 'found'}: {task.rel_path.stem[:60]}"
+            what = f"{task.claim}/{task.kind} {'ran' if computed else 'found'}: {task.label}"
             bar(done, total, what, line=computed)
 
         yield update

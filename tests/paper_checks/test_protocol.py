@@ -114,3 +114,14 @@ def test_atomic_write_leaves_old_file_when_replace_fails(tmp_path, monkeypatch):
         protocol.atomic_write_json(path, {"v": 2})
     assert json.loads(path.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary left behind
+
+
+def test_a_task_label_is_readable_in_a_progress_line():
+    from privqml.paper_checks.protocol import Task
+
+    matched = Task.make("c3", "train", replicate=3, model="mlp:match=examples/my_ansatz.py%3Amy_ansatz,sha256=ab12",
+                        dataset="circle", epsilon=float("inf"), clip_ratio=0.25, n_train=400)
+    assert matched.label == "mlp~my_ansatz.py:my_ansatz on circle n=400 ε=∞ C=0.25·G* seed 3"
+    assert Task.make("c3", "train", model="hea:n_qubits=8", dataset="digits:3v5", epsilon=2.0,
+                     clip=0.5).label == "hea on digits:3v5 ε=2 C=0.5 seed 0"
+    assert Task.make("c1", "counterexample", replicate=1).label == "c1/counterexample #1"
