@@ -56,10 +56,10 @@ $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_VERSION))))' 2>/dev/null \
 	  || { echo "creating $(VENV) with $(PYTHON_EXE) (Python $(PYTHON_VERSION))"; $(PYTHON_EXE) -m venv --clear $(VENV); }
 	@echo '*' > $(VENV)/.gitignore
-	$(PY) -m pip install --quiet --upgrade "pip>=23" "setuptools>=68" wheel
-	$(PY) -m pip install --quiet -e '.[test]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --upgrade "pip>=23" "setuptools>=77" wheel
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[test]'
 ifeq ($(MODERN_STACK),yes)
-	$(PY) -m pip install --quiet --no-deps --ignore-requires-python $(TF_PRIVACY_NODEPS)
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps --ignore-requires-python $(TF_PRIVACY_NODEPS)
 endif
 	@touch $(STAMP)
 
