@@ -46,3 +46,41 @@ def test_train_load_audit_example_predicts_the_recorded_accuracy(tmp_path):
 def test_accounting_example():
     out = _run(["examples/accounting.py"], REPO)
     assert "epsilon 2.594 (RDP)" in out and "sigma 3.7744 (calibrated with rdp)" in out
+
+
+def _shown_values(snippet: str) -> dict:
+    """The ``"key": value`` pairs a README snippet shows (numbers, strings, lists of numbers; ``...`` skipped)."""
+    pairs = {}
+    for key, value in re.findall(r'"(\w+)": ("[^"]*"|\[[^\]]*\]|-?[0-9.]+(?:e-?\d+)?)', snippet):
+        if value.startswith('"'):
+            if value != '"..."':
+                pairs[key] = value.strip('"')
+        elif value.startswith("["):
+            pairs[key] = [float(v) for v in value.strip("[]").split(",")]
+        else:
+            pairs[key] = float(value)
+    return pairs
+
+
+def _close(shown, real) -> bool:
+    if isinstance(shown, float):
+        return abs(float(real) - shown) <= 5e-5 * max(1.0, abs(shown))  # the README rounds to 4 decimals
+    if isinstance(shown, list):
+        return len(shown) == len(real) and all(_close(s, r) for s, r in zip(shown, real))
+    return shown == real
+
+
+def test_the_readme_json_examples_print_what_the_readme_shows():
+    """Every ``$ privqml … --json`` example in the README, run: each value it shows is what the command prints."""
+    import json
+
+    examples = re.findall(r"```bash\n\$ (privqml [^\n]*--json[^\n]*)\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    assert examples
+    for command, snippet in examples:
+        real = json.loads(_run(["-c", "import sys; from privqml.cli import main; sys.exit(main(sys.argv[1:]))",
+                                *command.split()[1:]], REPO))
+        flat = {**real, **{k: v for d in real.values() if isinstance(d, dict) for k, v in d.items()}}
+        shown = _shown_values(snippet)
+        assert shown, command
+        wrong = {k: (v, flat.get(k)) for k, v in shown.items() if k not in flat or not _close(v, flat[k])}
+        assert not wrong, (command, wrong)
