@@ -13,7 +13,7 @@ from privqml import jsonio
 
 
 def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optional[float], tightness: bool,
-            tightness_starts: int, seed: int, explain: bool = False) -> dict:
+            tightness_starts: int, seed: int, explain: bool = False, progress=None) -> dict:
     """The report of one derived ``bound`` of ``ansatz`` (the loss bound and tightness from it)."""
     # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
     from privqml.theory import loss_gradient_bound
@@ -35,7 +35,11 @@ def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optiona
 
         from privqml.theory.exact.tightness import max_gradient_norm
 
-        estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed))
+        def starts(what: str):
+            return None if progress is None else (lambda done, total: progress(done, total, f"{what}: start {done}"))
+
+        estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed),
+                                     progress=starts("true max of the gradient norm"))
         true_max = float(estimate.true_max_estimate)
         ratio = (lambda v: v / true_max if true_max > 0 else None)  # noqa: E731
         result["true_max_estimate"] = true_max
@@ -44,7 +48,7 @@ def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optiona
         result["tightness_by_stage"] = [{"stage": name, "bound": value, "ratio": ratio(value)} for name, value in stages]
         if explicit_loss and loss != "softmax_ce" and loss_bound.bounded and loss != "bce_prob":
             loss_estimate = max_gradient_norm(ansatz, n_starts=tightness_starts, seed=np.random.default_rng(seed),
-                                              loss=loss)
+                                              loss=loss, progress=starts(f"true max through {loss}"))
             loss_max = float(loss_estimate.true_max_estimate)
             result["loss_true_max_estimate"] = loss_max
             result["loss_tightness"] = [
@@ -188,7 +192,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Derive deterministic gradient-norm bounds (per weight, total, through the loss)."""
         model, derived = _derive(ansatz, qubits, layers, observable, noise)
-        result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed, explain)
+        from privqml.progress import progress_bar
+
+        with progress_bar(Console(stderr=True), "bound --tightness", transient=True) as bar:
+            result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed, explain,
+                             progress=bar if tightness else None)
         if as_json:
             typer.echo(jsonio.dumps(result))
             return

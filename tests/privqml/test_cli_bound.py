@@ -193,3 +193,12 @@ def test_explain_names_a_near_zero_slot_instead_of_claiming_it_zero(tmp_path, ca
     assert [row["gate"] for row in near] and all(0 < row["factor"] < 1e-9 for row in near)
     code, out, _ = run(capsys, "bound", f"{module}:tiny_tail", "--explain")
     assert code == 0 and "near zero (not pruned)" in out
+
+
+def test_tightness_shows_progress_on_stderr_and_nothing_else_does(capsys):
+    code, out, err = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "1", "--tightness", "--starts", "3",
+                         "--json")
+    assert code == 0 and json.loads(out)["tightness_starts"] == 3
+    assert "true max of the gradient norm: start 3" in err and "[3/3]" in err
+    code, out, err = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "1", "--json")
+    assert code == 0 and err == ""

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 import scipy.optimize
@@ -165,8 +165,10 @@ def max_gradient_norm(
     seed: Union[int, np.random.Generator] = 0,
     loss: Optional[str] = None,
     maxiter: int = 500,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> TightnessResult:
-    """Estimate sup ‖∇_θ f_c‖₂ (or sup ‖∇_θ ℓ‖₂ with ``loss``) by multi-start L-BFGS-B.
+    """Estimate sup ‖∇_θ f_c‖₂ (or sup ‖∇_θ ℓ‖₂ with ``loss``) by multi-start L-BFGS-B; ``progress(done, total)``
+    is called after every start.
 
     Starts: weights uniform in [−π, π], inputs uniform over the declared domain, drawn from one
     NumPy Generator (``seed`` is an int or a Generator). Inputs stay inside the domain (bounds);
@@ -194,6 +196,8 @@ def max_gradient_norm(
         start_maxima.append(math.sqrt(scored[0]))
         if scored[0] > best[0]:
             best = (scored[0], z, labels[scored[1]])
+        if progress is not None:
+            progress(start + 1, n_starts)
     value, z, label = best
     weights, inputs = z[: ansatz.n_weights], z[ansatz.n_weights :]
     if loss == "hinge":
