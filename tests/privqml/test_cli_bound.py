@@ -202,3 +202,15 @@ def test_tightness_shows_progress_on_stderr_and_nothing_else_does(capsys):
     assert "true max of the gradient norm: start 3" in err and "[3/3]" in err
     code, out, err = run(capsys, "bound", "hea", "--qubits", "2", "--layers", "1", "--json")
     assert code == 0 and err == ""
+
+
+def test_tightness_covers_every_observable_and_the_softmax_loss(capsys):
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "3", "--layers", "1", "--observable", "classes:3",
+                       "--loss", "softmax_ce", "--tightness", "--starts", "3", "--json")
+    result = json.loads(out)
+    rows = result["tightness_by_observable"]
+    assert code == 0 and [r["observable"] for r in rows] == [0, 1, 2]
+    assert all(r["ratio"] >= 1 - 1e-9 and r["true_max_estimate"] > 0 for r in rows)  # never below the truth
+    stages = {r["stage"]: r for r in result["loss_tightness"]}
+    assert stages["coupled (Bernstein–Szegő)"]["ratio"] >= 1 - 1e-9
+    assert result["loss_true_max_estimate"] > 0
