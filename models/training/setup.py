@@ -38,6 +38,7 @@ from privqml.models.base import Model
 from privqml.models.data import Dataset, dataset_classes, load_dataset
 from privqml.models.losses import check_loss
 from privqml.models.privacy.budget import SIGMA_MARGIN, Budget, check_budget
+from privqml.models.specs import parse_model_spec
 from privqml.models.training.records import TrainConfig
 from privqml.models.zoo import build_model, reference_quantum_model
 
@@ -165,6 +166,12 @@ def _clip(config: TrainConfig, model: Model, n_classes: int) -> tuple[float, str
         return float(config.clip), "given", grad_norm_bound  # inside the float-exact range (TrainConfig)
     reference, source = bound, "bound"
     if bound is None:  # classical: the bound of the quantum model it is matched to
+        try:
+            parse_model_spec(config.model)
+        except ConfigError:  # a model object built in Python: its spec names no quantum model to match
+            raise ConfigError(f"clip='bound' for {config.model}: a classical model's bound is that of the quantum "
+                              "model it is matched to, which an object built in Python does not name; give a "
+                              "numeric clip, or train it by spec (e.g. 'mlp:match=hea')") from None
         ref_model = reference_quantum_model(config.model, n_classes, config.seed, config.loss)
         reference = ref_model.loss_gradient_bound()
         source = f"bound of the matched quantum model {ref_model.name}"

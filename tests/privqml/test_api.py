@@ -49,6 +49,8 @@ def test_a_model_built_in_python_trains_in_place_and_its_run_is_not_audited(tmp_
     np.testing.assert_array_equal(loaded.model.weights.numpy(), model.weights.numpy())
     with pytest.raises(ConfigError, match="a model built in Python, which its record cannot rebuild"):
         api.audit(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"clip='bound' for mlp\(hidden=2\) \(a model built in Python\): .*give a numeric clip"):
+        api.train(build_model("mlp"), epochs=1, n_train=24, n_test=8, batch_size=6)
     with pytest.raises(ConfigError, match="model is a dict; pass a spec string"):
         api.train({"model": "hea"})
     with pytest.raises(ConfigError, match="loss='mse' but the model was built with loss='bce_logits'"):
