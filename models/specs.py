@@ -121,10 +121,13 @@ def source_sha256(function: str) -> str:
 
 def check_source(function: str, recorded: str | None) -> None:
     """Refuse a user's file whose content changed since ``recorded`` (:func:`source_sha256`) was taken."""
-    if recorded is not None and source_sha256(function) != recorded:
+    if recorded is None:
+        return
+    now = source_sha256(function)
+    if now != recorded:
         raise ConfigError(
             f"{function.rpartition(':')[0]} changed since this run was set up (sha256 {recorded} recorded, "
-            f"{source_sha256(function)} now): restore the file, or start a new --out for the new version")
+            f"{now} now): restore the file, or start a new --out for the new version")
 
 
 def _render(options: dict) -> str:

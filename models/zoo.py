@@ -59,19 +59,17 @@ def _reference(options: dict) -> tuple[str, dict]:
 
 def build_model(spec: str, n_classes: int = 2, seed: int = 0, loss: str | None = None) -> Model:
     """The model named by ``spec`` for a task with ``n_classes`` classes."""
-    family, options = parse_model_spec(spec)
-    if family not in CLASSICAL_FAMILIES:
-        return _quantum(family, options, n_classes, loss, seed)
-    reference = _quantum(*_reference(options), n_classes, loss, seed)
-    return matched_classical(family, reference, seed=seed)
+    family = parse_model_spec(spec)[0]
+    reference = reference_quantum_model(spec, n_classes, seed, loss)
+    return matched_classical(family, reference, seed=seed) if family in CLASSICAL_FAMILIES else reference
 
 
 def reference_quantum_model(spec: str, n_classes: int = 2, seed: int = 0, loss: str | None = None) -> Model:
     """For a classical spec, the quantum model it is matched to; for a quantum spec, itself."""
     family, options = parse_model_spec(spec)
-    if family not in CLASSICAL_FAMILIES:
-        return _quantum(family, options, n_classes, loss, seed)
-    return _quantum(*_reference(options), n_classes, loss, seed)
+    if family in CLASSICAL_FAMILIES:
+        family, options = _reference(options)
+    return _quantum(family, options, n_classes, loss, seed)
 
 
 __all__ = ["FUNCTION_KEYS", "MODEL_FAMILIES", "build_model", "parse_model_spec", "reference_quantum_model",

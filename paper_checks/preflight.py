@@ -36,6 +36,7 @@ from privqml.models.data import SYNTHETIC_TASKS, csv_split, digits_split, npz_sp
 from privqml.models.data.catalog import DEFAULT_N_TRAIN
 from privqml.models.privacy.budget import check_budget
 from privqml.models.training.runio import check_out_dir as create_out_dir
+from privqml.models.training.runio import check_out_path
 from privqml.paper_checks.protocol import Task
 from privqml.paper_checks.regimes import Design
 
@@ -162,21 +163,8 @@ def check_tasks(tasks: Iterable[Task]) -> None:
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """The output directory, checked without creating anything: refused (one line) when it is a
-    file, when the nearest existing ancestor is a file, or when that ancestor cannot be written."""
-    path = Path(out_dir)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"out={str(out_dir)!r} is a file; give a directory for report.md, results.json, the "
-                          "plots and runs/")
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"out={str(out_dir)!r} cannot be created: {str(existing)!r} is a file; give a directory path")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"out={str(out_dir)!r} cannot be written ({str(existing)!r}: permission denied); choose a "
-                          "writable directory")
-    return path
+    """The output directory, checked without creating anything (:func:`privqml.models.training.runio.check_out_path`)."""
+    return check_out_path(out_dir, holds="report.md, results.json, the plots and runs/")
 
 
 def prepare_out_dir(out_dir: str | os.PathLike) -> Path:

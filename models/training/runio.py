@@ -33,22 +33,32 @@ def read_json(path: str | os.PathLike):
     return jsonio.loads(path.read_text())
 
 
-def check_out_dir(out_dir: str | os.PathLike, create: bool = True) -> pathlib.Path:
+def check_out_path(out_dir: str | os.PathLike, holds: str = "run.json and curves.png") -> pathlib.Path:
+    """The output directory, checked without creating anything (a refused run leaves no empty folder): refused
+    in one line when it is a file, when the nearest existing ancestor is a file, or when that ancestor cannot
+    be written. ``holds`` says what the directory is for, in the message."""
+    path = pathlib.Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"out={str(out_dir)!r} is a file; give a directory for {holds}")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"out={str(out_dir)!r} cannot be created: {str(existing)!r} is a file; give a directory path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"out={str(out_dir)!r} cannot be written ({str(existing)!r}: permission denied); choose a "
+                          "writable directory")
+    return path
+
+
+def check_out_dir(out_dir: str | os.PathLike) -> pathlib.Path:
     """The output folder of a run, created and proven writable *before* any work starts.
 
-    Raises ConfigError naming the path when it is a file, or cannot be created or written. With
-    ``create=False`` nothing is created (a refused run leaves no empty folder): the folder, or the nearest
-    existing folder above it, must be writable.
+    Raises ConfigError naming the path when it is a file, or cannot be created or written.
     """
     path = pathlib.Path(out_dir)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"out={str(out_dir)!r} is a file; give a directory for run.json and curves.png")
-    if not create:
-        existing = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
-        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise ConfigError(f"out={str(out_dir)!r} cannot be created or written ({existing} is not a writable "
-                              "directory); choose a writable directory")
-        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".privqml-write-test.", dir=path)
@@ -178,4 +188,4 @@ def existing_run(out_dir: str | os.PathLike, config: dict) -> tuple[str, str]:
     return "empty", ""
 
 
-__all__ = ["existing_run", "RunCurves", "check_out_dir", "plot_run", "read_json", "run_curves", "write_json_atomic"]
+__all__ = ["existing_run", "RunCurves", "check_out_dir", "check_out_path", "plot_run", "read_json", "run_curves", "write_json_atomic"]
