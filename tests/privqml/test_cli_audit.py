@@ -95,7 +95,7 @@ def test_audit_run_refuses_other_data_under_the_same_name(tmp_path, monkeypatch,
 def test_audit_run_flags_a_record_with_shrunk_noise(tmp_path, capsys):
     run_dir = tmp_path / "run"
     train(TrainConfig(model="hea:n_qubits=2,n_layers=1", n_train=64, n_test=16, batch_size=8, epochs=1, epsilon=4.0,
-                      delta=1e-3, seed=1), out_dir=run_dir)
+                      delta=1e-3, seed=1, simulation_seed=1), out_dir=run_dir)
     assert main(["audit", "--run", str(run_dir), "--trials", "200", "--inject", "noise-shrunk-in-record"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert re.search(r"sub-audit record\W+violation\W+noise p=\d", out) and "failed: noise-present" in out
