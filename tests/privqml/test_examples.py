@@ -9,9 +9,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
+#: Runs ``script args…`` with ``secrets.randbits`` drawn from a seeded stream, as tests/conftest.py does
+#: inside the test process: the audits these scripts end with say ``consistent`` on every run, not 95 %.
+ENTROPY_RUNNER = (
+    "import os, random, runpy, secrets, sys; "
+    "secrets.randbits = random.Random(20261207).getrandbits; "
+    "sys.argv = sys.argv[1:]; sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0])); "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
 
 def _run(args, cwd, timeout=900) -> str:
-    done = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    """``python script args…`` (through :data:`ENTROPY_RUNNER`), or ``python -c code args…`` as given."""
+    runner = [] if args[0] == "-c" else ["-c", ENTROPY_RUNNER]
+    done = subprocess.run([sys.executable, *runner, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
