@@ -54,6 +54,16 @@ def test_train_load_audit_example_predicts_the_recorded_accuracy(tmp_path):
     assert "randomness secret" in out and out.strip().endswith("audit of the run: consistent")
 
 
+def test_keras_example_trains_a_pqc_model_and_the_keras_model_predicts_the_recorded_accuracy(tmp_path):
+    out = _run(["examples/keras_private.py", str(tmp_path / "run")], REPO)
+    epsilon_rdp, epsilon_pld = map(float, re.search(r"epsilon ([0-9.]+) \(RDP\) / ([0-9.]+) \(PLD\)", out).groups())
+    assert epsilon_pld < epsilon_rdp <= 2.0 and "from the bound" in out
+    recorded = float(re.search(r"test accuracy recorded ([0-9.]+)", out).group(1))
+    keras = float(re.search(r"the Keras model, released weights: accuracy ([0-9.]+)", out).group(1))
+    assert keras == recorded and recorded > 0.6
+    assert (tmp_path / "run" / "run.json").is_file()
+
+
 def test_accounting_example():
     out = _run(["examples/accounting.py"], REPO)
     assert "epsilon 2.594 (RDP)" in out and "sigma 3.7744 (calibrated with rdp)" in out
