@@ -168,29 +168,16 @@ def _live_sets(ansatz: Ansatz, table: SlotTable, observable: cirq.PauliSum, opti
                               union_factors(half_range, terms, factors, n_slots))
 
 
-def _observable_bound(entries: SlotEntries, live: ObservableLiveSets, n_weights: int, n_slots: int,
-                      options: _Options) -> ObservableBound:
-    """Eqs. (1)–(3) for one observable, each also in its per-term form where that is smaller."""
-    h, terms = live.half_range, live.terms
-    per_term = options.per_term and bool(terms)
-    naive = h * np.linalg.norm(per_weight_sums(entries, np.ones(n_slots, dtype=bool), entries.sup, n_weights))
-    b_union = h * per_weight_sums(entries, live.union_factors, entries.sup, n_weights)
-    b_terms = sum((c * per_weight_sums(entries, f, entries.sup, n_weights) for (c, _), f in zip(terms, live.term_factors)),
-                  np.zeros(n_weights))
-    b = np.minimum(b_union, b_terms) if per_term else b_union
-    coordinate = float(np.linalg.norm(b))
-    candidates = [coordinate]
-    directional = coordinate
-    if options.directional:
-        directional = h * directional_form(entries, live.union, n_weights)
-        candidates.append(directional)
-        if per_term:
-            d_terms = sum(c * directional_form(entries, mask, n_weights) for c, mask in terms)
-            candidates.append(d_terms)
-            directional = min(directional, d_terms)
-    elif per_term:
-        candidates.append(float(np.linalg.norm(b_terms)))
-    return ObservableBound(tuple(float(v) for v in b), float(min(candidates)), coordinate, float(directional),
+def _observable_bound(refiner: Refiner, c: int, entries: SlotEntries, n_weights: int, n_slots: int) -> ObservableBound:
+    """Eqs. (1)–(3) for observable c: the refiner's forms with every refinement off (one implementation of
+    the base bound), beside the naive bound over every slot."""
+    base = frozenset()
+    per_weight = refiner.per_weight(c, base)
+    coordinate = float(np.linalg.norm(per_weight))
+    directional = refiner.base_directional(c) if refiner.directional else coordinate
+    naive = refiner.live_sets[c].half_range * np.linalg.norm(
+        per_weight_sums(entries, np.ones(n_slots, dtype=bool), entries.sup, n_weights))
+    return ObservableBound(tuple(float(v) for v in per_weight), refiner.total(c, base), coordinate, float(directional),
                            float(naive))
 
 
@@ -244,10 +231,10 @@ def gradient_bound(
     entries = slot_entries(ansatz, table)
     n_weights = ansatz.n_weights
     live_sets = [_live_sets(ansatz, table, observable, options) for observable in ansatz.observables]
-    bounds = [_observable_bound(entries, live, n_weights, table.n_slots, options) for live in live_sets]
     refiner = Refiner(ansatz, table, entries, [live.live_set() for live in live_sets],
                       directional=directional, per_term=per_term, enabled=not sampled, prune=options.prune,
                       max_strings=max_strings, prune_commuting=prune_commuting)
+    bounds = [_observable_bound(refiner, c, entries, n_weights, table.n_slots) for c in range(len(live_sets))]
     final = frozenset(STAGES[1:]) if refine else frozenset()
     refined = [refiner.live(c, "commutation" in final) for c in range(len(live_sets))]
     per_observable = [min(b.total, refiner.total(c, final)) for c, b in enumerate(bounds)]

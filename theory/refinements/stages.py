@@ -212,6 +212,14 @@ class Refiner:
                 value = min(value, math.hypot(bound.sigma, self._whole(rest, mask, False)))
         return value
 
+    def base_directional(self, c: int) -> float:
+        """Eq. (3) of the base bound: h · max_u Σ_k Ω_k |r_k·u| over the live slots, or per term when smaller."""
+        live = self.live(c, False)
+        value = live.half_range * self._whole(self.entries, live.union, False)
+        if self.per_term and live.terms:
+            value = min(value, sum(coef * self._whole(self.entries, mask, False) for coef, mask in live.terms))
+        return float(value)
+
     def per_weight(self, c: int, switches: frozenset[str]) -> np.ndarray:
         """B_j: min of the whole-observable and per-term sums, per unit of each weight (near-zero slots
         with their factors)."""
