@@ -127,17 +127,14 @@ def supports(dataset_spec: str) -> bool:
 
 
 def _digits_public(spec: str, n_features: int, domain, seed: int) -> PublicData:
-    """The replicate's public split of ``spec``, mapped like the private runs, halved."""
+    """The replicate's public split of ``spec`` (:func:`~privqml.models.data.catalog.digits_split`, its rows and
+    labels), mapped like the private runs, halved."""
     # scikit-learn (seconds to import) only where digits are used, like the data layer does
-    from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     raw = digits_split(spec, "public-split", seed)
     feature_map = fit_map(raw, n_features, domain, DEFAULT_FILL, seed)
-    labels = load_digits().target
-    label_of = {digit: label for label, digit in enumerate(parse_digit_classes(spec))}
-    y = np.array([label_of[int(labels[i])] for i in raw.public_index], dtype=np.int64)
-    x = feature_map.transform(raw.x_public)
+    x, y = feature_map.transform(raw.x_public), raw.y_public
     fit, val = train_test_split(np.arange(len(y)), test_size=0.5, random_state=seed, stratify=y)
     data = Dataset(name=f"{raw.name} (public split)", x_train=x[fit], y_train=y[fit], x_test=x[val], y_test=y[val],
                    n_classes=raw.n_classes, feature_domain=tuple(domain), class_names=raw.class_names,

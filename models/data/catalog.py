@@ -349,7 +349,7 @@ def digits_split(
         name, mode, images[task[train]], y[train], images[task[test]], y[test], images[public_index],
         len(classes), tuple(f"digit {c}" for c in classes), task[train], task[test], public_index,
         public_source, np.tile(DIGITS_PIXEL_RANGE, (images.shape[1], 1)),
-        "pixels 0..16 of the 8x8 digits, known a priori",
+        "pixels 0..16 of the 8x8 digits, known a priori", None if mode == "public-classes" else y[public],
     )
 
 

@@ -72,6 +72,8 @@ class RawSplit:
             must be known a priori (like the 0..16 pixel range of the digits), never measured
             on the data.
         feature_range_source: in words, where ``feature_range`` comes from.
+        y_public: the labels of the held-out rows where the source gives them as examples of the task
+            (the digits' ``public-split``), else None (``public-classes`` holds other classes).
     """
 
     name: str
@@ -89,10 +91,12 @@ class RawSplit:
     public_source: str = ""
     feature_range: np.ndarray | None = None
     feature_range_source: str = ""
+    y_public: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         assert self.preprocessing_mode in REDUCED_MODES, self.preprocessing_mode
         assert self.x_train.shape[0] == self.y_train.shape[0] == self.train_index.shape[0]
+        assert self.y_public is None or self.y_public.shape[0] == self.x_public.shape[0]
         assert self.x_test.shape[0] == self.y_test.shape[0] == self.test_index.shape[0]
         assert self.x_public.shape[0] == self.public_index.shape[0]
         assert (self.x_public.shape[0] >= 1) == (self.preprocessing_mode in HELD_OUT_MODES)

@@ -222,3 +222,12 @@ def test_too_few_public_examples_for_the_pca_is_a_config_error(tmp_path):
              y_test=[0, 1, 0, 1], x_public=rng.normal(size=(3, 6)))
     with pytest.raises(ConfigError, match="3 public examples to n_features=4"):
         load_dataset(str(path), 4)
+
+
+def test_the_digits_public_split_carries_its_own_labels():
+    """The learning-rate rule's public data reads the split's labels instead of rebuilding them from load_digits."""
+    targets = load_digits().target
+    raw = digits_split("digits:5v3", "public-split", 7)
+    assert raw.y_public.shape == (raw.public_index.size,) and raw.public_index.size > 0
+    np.testing.assert_array_equal(raw.y_public, np.where(targets[raw.public_index] == 5, 0, 1))  # spec order
+    assert digits_split("digits:5v3", "public-classes", 7).y_public is None
