@@ -20,7 +20,7 @@ in C. With a simulation seed the runs are a labelled simulation of DP training �
 function of the seed — which is what a paired comparison needs; the privacy accounting is that of
 the real mechanism. Per cell (model, dataset, ε) the summary gives each arm's mean test accuracy
 with a 95% Student-t interval over seeds, the paired difference new − old with its t-interval and
-the two-sided paired t-test p-value (``scipy.stats.ttest_rel``), and the noise std σ·C per arm.
+the two-sided paired t-test p-value (``privqml.paper_checks.stats.paired_test``), and the noise std σ·C per arm.
 
 Each finished run is stored at once in its cell's cache file (``results/refined_clip_accuracy_cells/``),
 keyed by every parameter that determines it (settings and both clips); a rerun skips finished runs.
@@ -44,11 +44,10 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
 from privqml import jsonio
 from privqml.atomic import save_figure_atomic, write_text_atomic
-from privqml.paper_checks.stats import mean_ci
+from privqml.paper_checks.stats import mean_ci, paired_test
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CELL_CACHE = RESULTS / "refined_clip_accuracy_cells"
@@ -56,8 +55,6 @@ ARMS = ("old", "new")
 #: (model, dataset) of the paper checks' quantum models: C3 (hea on two tasks) and C2 (three families).
 MODEL_DATASETS = (("hea", "quantum"), ("hea", "digits:0v1"), ("reupload", "quantum"), ("native", "quantum"))
 CONFIDENCE = 0.95
-#: per-seed differences closer than this (relative) are equal: the paired t-test is then undefined
-EQUAL_TOLERANCE = 1e-9
 SIMULATION_NOTE = (
     "Simulation-mode runs (simulation_seed = seed): noise and Poisson batches are a function of the seed, so "
     "the two arms of a seed share them; the (ε, δ) accounting is that of the real mechanism"
@@ -155,9 +152,8 @@ class PairedComparison:
     Attributes:
         old, new: each arm's mean test accuracy with its t-interval.
         difference: the mean of the per-seed differences new − old with its t-interval.
-        p_value: two-sided paired t-test of "mean difference = 0" (NaN when every difference is
-            equal up to float rounding — accuracies are multiples of 1/n_test — where the test is
-            undefined, or with fewer than 2 pairs).
+        p_value: two-sided paired t-test of "mean difference = 0" (NaN with fewer than 2 pairs;
+            :func:`privqml.paper_checks.stats.paired_test` for the equal-differences case).
     """
 
     old: Interval
@@ -224,15 +220,14 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Inter
 
 
 def paired_comparison(old: Sequence[float], new: Sequence[float]) -> PairedComparison:
-    """Per-arm intervals, the interval of the paired differences new − old and the paired t-test."""
+    """Per-arm intervals, and the paired test of new − old by the paper checks' own statistics
+    (:func:`privqml.paper_checks.stats.paired_test`: per-seed differences rounded to 1e-12, the paired
+    t-test; a constant non-zero difference has p = 0, no difference at all p = 1)."""
     old, new = np.asarray(old, dtype=float), np.asarray(new, dtype=float)
     assert old.shape == new.shape, (old.shape, new.shape)
-    differences = new - old
-    if len(differences) < 2 or np.ptp(differences) <= EQUAL_TOLERANCE * max(1.0, float(np.abs(differences).max())):
-        p_value = math.nan
-    else:
-        p_value = float(stats.ttest_rel(new, old).pvalue)
-    return PairedComparison(t_interval(old), t_interval(new), t_interval(differences), p_value)
+    test = paired_test(new, old)
+    d = test.difference
+    return PairedComparison(t_interval(old), t_interval(new), Interval(d.mean, d.low, d.high, d.n), test.t_pvalue)
 
 
 def summarise_cell(cell: Cell, bounds: ClipBounds, runs: dict[str, dict]) -> CellSummary:

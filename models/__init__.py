@@ -12,7 +12,6 @@ Modules (one concept each):
   meter, secret randomness;
 - :mod:`~privqml.models.training` (package) — ``train(config) -> RunResult``, the run set-up the
   trainer and the audits share, run records and files;
-- :mod:`~privqml.models.demo` — the quantum-vs-classical comparison ``privqml demo`` prints.
 
 Names are loaded lazily (``from privqml.models import train`` imports TensorFlow then).
 """
@@ -47,8 +46,6 @@ _EXPORTS = {
     "RunSetup": "training.setup",
     "run_setup": "training.setup",
     "train": "training.trainer",
-    "Comparison": "demo",
-    "compare_at_epsilon": "demo",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports("privqml.models", _EXPORTS)

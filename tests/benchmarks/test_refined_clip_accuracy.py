@@ -52,10 +52,12 @@ def test_paired_comparison_uses_per_seed_differences():
     assert c.old.mean == pytest.approx(0.70) and c.new.mean == pytest.approx(0.746)
 
 
-def test_paired_comparison_equal_differences_has_no_p_value():
-    # 0.6 - 0.5, 0.7 - 0.6, 0.8 - 0.7 differ in the last bits: still "all equal", no test
+def test_paired_comparison_equal_differences_follow_the_paper_checks_convention():
+    # 0.6 - 0.5, 0.7 - 0.6, 0.8 - 0.7 differ in the last bits: still "all equal" — a constant non-zero
+    # difference, p = 0 as in privqml.paper_checks.stats.paired_test (one implementation of the comparison)
     c = rca.paired_comparison([0.5, 0.6, 0.7], [0.6, 0.7, 0.8])
-    assert math.isnan(c.p_value)
+    assert c.p_value == 0.0
+    assert rca.paired_comparison([0.5, 0.6], [0.5, 0.6]).p_value == 1.0
     assert c.difference.mean == pytest.approx(0.1) and c.difference.low == pytest.approx(0.1)
 
 
