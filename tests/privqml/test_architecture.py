@@ -85,3 +85,15 @@ def test_a_cycle_is_found(tmp_path, capsys):
     status = lint_architecture.main(["--root", str(root)])
     out = capsys.readouterr().out
     assert status != 0 and "privqml.theory.bounds <-> privqml.theory.pauli" in out, out
+
+
+def test_a_lazy_import_that_closes_a_cycle_through_a_package_init_is_found(tmp_path, capsys):
+    """theory/__init__ re-exports bounds, bounds imports pauli: pauli importing the package back, even inside a
+    function, is a cycle of concepts (it used to be filtered out as a package's own re-exports)."""
+    root = _copy_of_repo(tmp_path)
+    pauli = root / "theory/pauli.py"
+    pauli.write_text(pauli.read_text() + "\n\ndef _lazy_back():\n    from privqml.theory import gradient_bound\n\n"
+                     "    return gradient_bound\n")
+    status = lint_architecture.main(["--root", str(root)])
+    out = capsys.readouterr().out
+    assert status != 0 and "import cycle:" in out and "privqml.theory.pauli" in out, out
