@@ -237,7 +237,11 @@ def rich_progress(console=None, description: str = "paper checks") -> Iterator[P
     (reused runs are summarised at most every 10 s); see :mod:`privqml.progress`."""
     with progress_bar(console, description) as bar:
 
-        def update(done: int, total: int, task: Task, computed: bool) -> None:
+        def update(done: int, total: int, task: Task | None, computed: bool) -> None:
+            if task is None:  # the sweep starts computing: say so before the first (possibly long) run
+                bar(done, total, f"started: {total - done} runs to compute ({done} found); a model's first run "
+                                 "also chooses its learning rate on public data, so the first results take longest")
+                return
             what = f"{task.claim}/{task.kind} {'ran' if computed else 'found'}: {task.label}"
             bar(done, total, what, line=computed)
 

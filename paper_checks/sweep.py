@@ -19,8 +19,9 @@ from privqml.errors import ConfigError
 from privqml.paper_checks.executors import Executor, SerialExecutor
 from privqml.paper_checks.protocol import Task, TaskFunction, load_result, store_result
 
-#: ``progress(done, total, task, computed)``: called after each task, found on disk or computed.
-ProgressCallback = Callable[[int, int, Task, bool], None]
+#: ``progress(done, total, task, computed)``: called after each task, found on disk or computed, and once with
+#: ``task=None`` before the first task to compute is started (its first result may be minutes away).
+ProgressCallback = Callable[[int, int, "Task | None", bool], None]
 #: ``privacy(task, result)``: the statement a result file carries beside the result — what the run's
 #: (ε, δ) covers and which result fields are diagnostics it does not (:func:`store_result`).
 PrivacyStatement = Callable[[Task, Mapping[str, Any]], Mapping[str, Any]]
@@ -173,6 +174,8 @@ def run_sweep(
         work, call = _groups(pending, group_key, max_group), functools.partial(_run_group, group_fn, fn)
     else:
         work, call = pending, fn
+    if progress and pending:
+        progress(len(results), len(ordered), None, False)
     for outcome in runner.run(call, work):
         members = outcome.task.tasks if isinstance(outcome.task, TaskGroup) else (outcome.task,)
         for task in members:

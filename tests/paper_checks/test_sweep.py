@@ -111,6 +111,8 @@ def test_keyboard_interrupt_in_driver_keeps_finished_results(tmp_path):
     seen = []
 
     def progress(done, total, task, computed):
+        if task is None:  # the start announcement
+            return
         seen.append(task)
         if len(seen) == 3:
             raise KeyboardInterrupt
@@ -193,3 +195,24 @@ def test_a_failing_group_fails_its_members_and_keeps_the_other_groups(tmp_path):
     summary = run_sweep(tasks, probe_task, tmp_path, group_fn=probe_group, group_key=_by_n, raise_on_failure=False)
     assert set(summary.failures) == {t for t in tasks if t["n"] == 3}
     assert all(load_result(t, tmp_path) is not None for t in tasks if t["n"] == 2)
+
+
+def test_the_sweep_announces_its_start_before_the_first_computed_result(tmp_path):
+    """No silent first minute: progress hears task=None before any run is computed, and not when all are found."""
+    import io
+
+    from rich.console import Console
+
+    from privqml.paper_checks.run import rich_progress
+
+    tasks = [Task.make("probe", "draw", replicate=r) for r in range(3)]
+    calls = []
+    run_sweep(tasks, probe_task, tmp_path, SerialExecutor(), progress=lambda *a: calls.append(a))
+    assert calls[0] == (0, 3, None, False) and [c[2] for c in calls[1:]] == tasks
+    calls.clear()
+    run_sweep(tasks, probe_task, tmp_path, SerialExecutor(), progress=lambda *a: calls.append(a))
+    assert None not in [c[2] for c in calls]  # everything found: nothing starts
+    log = io.StringIO()
+    with rich_progress(Console(file=log, force_terminal=False, width=200), "compare") as update:
+        update(1, 3, None, False)
+    assert log.getvalue().startswith("compare [1/3]") and "started: 2 runs to compute (1 found)" in log.getvalue()
