@@ -228,7 +228,7 @@ class ExploredCell:
         return cell_id(self.key)
 
 
-def _accuracies(runs: Mapping[tuple, Mapping[int, Mapping[str, Any]]], cell: regime_analysis.RegimeCell,
+def _accuracies(runs: regime_analysis.Runs, cell: regime_analysis.RegimeCell,
                 model: str) -> np.ndarray:
     """Test accuracies of ``model`` in ``cell`` over the cell's replicates, in their order."""
     by_rep = runs.get((cell.dataset, model, cell.n_train, cell.clip, cell.epsilon), {})
@@ -236,7 +236,7 @@ def _accuracies(runs: Mapping[tuple, Mapping[int, Mapping[str, Any]]], cell: reg
     if missing:
         raise DataError(f"{cell.label}: no run of {model} for replicates {missing}; pass the results the map "
                         "was built from")
-    return np.array([by_rep[r]["test_accuracy"] for r in cell.replicates], dtype=float)
+    return np.array([by_rep[r].test_accuracy for r in cell.replicates], dtype=float)
 
 
 def explored_cells(regime_map: regime_analysis.RegimeMap, results: Mapping[Any, Mapping[str, Any]]

@@ -45,6 +45,7 @@ import scipy.stats as sps
 from privqml.paper_checks import stats
 from privqml.paper_checks.protocol import Task
 from privqml.paper_checks.regimes import Block, Design, clip_label, task_clip, tasks
+from privqml.paper_checks.run_numbers import RunNumbers, finite_mean
 from privqml.paper_checks.stats import Interval, PairedComparison, Verdict
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = stats.SUPPORTED, stats.NOT_SUPPORTED, stats.INCONCLUSIVE
@@ -232,39 +233,33 @@ class RegimeMap:
         }
 
 
-Runs = Mapping[tuple, Mapping[int, Mapping[str, Any]]]
+Runs = Mapping[tuple, Mapping[int, RunNumbers]]
 
 
-def group(design: Design, results: Mapping[Task, Mapping[str, Any]]) -> dict[tuple, dict[int, Mapping[str, Any]]]:
-    """(dataset, model, n_train, clip, ε) -> replicate -> result, for the design's claim."""
-    runs: dict[tuple, dict[int, Mapping[str, Any]]] = defaultdict(dict)
+def group(design: Design, results: Mapping[Task, Mapping[str, Any]]) -> dict[tuple, dict[int, RunNumbers]]:
+    """(dataset, model, n_train, clip, ε) -> replicate -> the run's :class:`RunNumbers`, for the design's claim."""
+    runs: dict[tuple, dict[int, RunNumbers]] = defaultdict(dict)
     for task, result in results.items():
         if task.claim == design.claim and task.kind == "train":
             key = (task["dataset"], task["model"], task.get("n_train"), task_clip(task), float(task["epsilon"]))
-            runs[key][task.replicate] = result
+            runs[key][task.replicate] = RunNumbers.from_json(result)
     return runs
 
 
-def _mean_of(runs: Sequence[Mapping[str, Any]], name: str) -> float | None:
-    values = [r.get(name) for r in runs]
-    values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    return float(np.mean(values)) if values else None
+def _lrs(runs: Iterable[RunNumbers]) -> tuple[float, ...]:
+    return tuple(sorted({float(r.lr) for r in runs if r.lr is not None}))
 
 
-def _lrs(runs: Iterable[Mapping[str, Any]]) -> tuple[float, ...]:
-    return tuple(sorted({float(r["lr"]) for r in runs if r.get("lr") is not None}))
-
-
-def _arm(model: str, cell_runs: Mapping[int, Mapping[str, Any]], reference: Mapping[int, Mapping[str, Any]],
+def _arm(model: str, cell_runs: Mapping[int, RunNumbers], reference: Mapping[int, RunNumbers],
          shared: Sequence[int]) -> ArmCell:
     picked = [cell_runs[r] for r in shared]
-    with_ref = [r for r in shared if r in reference and reference[r]["test_accuracy"] > 0]
-    retention = (stats.mean_ci([cell_runs[r]["test_accuracy"] / reference[r]["test_accuracy"] for r in with_ref])
+    with_ref = [r for r in shared if r in reference and reference[r].test_accuracy > 0]
+    retention = (stats.mean_ci([cell_runs[r].test_accuracy / reference[r].test_accuracy for r in with_ref])
                  if with_ref else None)
-    return ArmCell(model, picked[0].get("model", {}).get("n_weights"),
-                   stats.mean_ci([r["test_accuracy"] for r in picked], bounds=stats.ACCURACY_RANGE), retention,
-                   _mean_of(picked, "clip_fraction_mean"), _mean_of(picked, "clip_bias_mean"),
-                   _mean_of(picked, "noise_to_signal"), _lrs(picked))
+    return ArmCell(model, picked[0].n_weights,
+                   stats.mean_ci([r.test_accuracy for r in picked], bounds=stats.ACCURACY_RANGE), retention,
+                   finite_mean(picked, "clip_fraction_mean"), finite_mean(picked, "clip_bias_mean"),
+                   finite_mean(picked, "noise_to_signal"), _lrs(picked))
 
 
 def _raw_cell(design: Design, block: Block, clip, epsilon: float, runs: Runs) -> RegimeCell | None:
@@ -276,22 +271,22 @@ def _raw_cell(design: Design, block: Block, clip, epsilon: float, runs: Runs) ->
         return None
     arms = [_arm(m, r, ref, shared) for m, r, ref in zip(block.arms, arm_runs, refs)]
     comparisons = []
-    q_acc = [arm_runs[0][r]["test_accuracy"] for r in shared]
+    q_acc = [arm_runs[0][r].test_accuracy for r in shared]
     for model, c_runs, c_ref in zip(block.classical, arm_runs[1:], refs[1:]):
-        c_acc = [c_runs[r]["test_accuracy"] for r in shared]
-        both = [r for r in shared if r in refs[0] and r in c_ref and refs[0][r]["test_accuracy"] > 0
-                and c_ref[r]["test_accuracy"] > 0]
-        retention = stats.paired_test([arm_runs[0][r]["test_accuracy"] / refs[0][r]["test_accuracy"] for r in both],
-                                      [c_runs[r]["test_accuracy"] / c_ref[r]["test_accuracy"] for r in both]) if both else None
+        c_acc = [c_runs[r].test_accuracy for r in shared]
+        both = [r for r in shared if r in refs[0] and r in c_ref and refs[0][r].test_accuracy > 0
+                and c_ref[r].test_accuracy > 0]
+        retention = stats.paired_test([arm_runs[0][r].test_accuracy / refs[0][r].test_accuracy for r in both],
+                                      [c_runs[r].test_accuracy / c_ref[r].test_accuracy for r in both]) if both else None
         comparisons.append(ArmComparison(model, stats.paired_test(q_acc, c_acc), retention))
     every = [run for r in arm_runs for run in r.values()]
     return RegimeCell(
         dataset=block.dataset, quantum_model=block.quantum, n_train=block.n_train, clip=clip,
-        clip_value=arm_runs[0][shared[0]].get("clip"), epsilon=epsilon, axes=(block.axis,), replicates=tuple(shared),
+        clip_value=arm_runs[0][shared[0]].clip, epsilon=epsilon, axes=(block.axis,), replicates=tuple(shared),
         quantum=arms[0], classical=tuple(arms[1:]), comparisons=tuple(comparisons),
-        noise_multiplier=tuple(sorted({round(r["noise_multiplier"], 6) for r in every if "noise_multiplier" in r})),
-        clip_values=tuple(sorted({round(float(r["clip"]), 9) for r in every if r.get("clip") is not None})),
-        epsilon_pld_spent=tuple(sorted({round(r["epsilon_pld"], 6) for r in every if "epsilon_pld" in r})),
+        noise_multiplier=tuple(sorted({round(r.noise_multiplier, 6) for r in every if r.noise_multiplier is not None})),
+        clip_values=tuple(sorted({round(float(r.clip), 9) for r in every if r.clip is not None})),
+        epsilon_pld_spent=tuple(sorted({round(r.epsilon_pld, 6) for r in every if r.epsilon_pld is not None})),
     )
 
 
@@ -335,13 +330,12 @@ def _references(design: Design, runs: Runs) -> tuple[Reference, ...]:
                 continue
             seen.add(key)
             first = next(iter(ref.values()))
-            n_classes = first.get("dataset", {}).get("n_classes")
-            out.append(Reference(block.dataset, block.quantum, block.n_train, model,
-                                 first.get("model", {}).get("n_weights"),
-                                 stats.mean_ci([r["test_accuracy"] for r in ref.values()],
+            n_classes = first.dataset.get("n_classes")
+            out.append(Reference(block.dataset, block.quantum, block.n_train, model, first.n_weights,
+                                 stats.mean_ci([r.test_accuracy for r in ref.values()],
                                                bounds=stats.ACCURACY_RANGE),
                                  1.0 / n_classes if n_classes else None, _lrs(ref.values()),
-                                 first.get("dataset", {}).get("n_train")))
+                                 first.dataset.get("n_train")))
     return tuple(out)
 
 
@@ -350,7 +344,7 @@ def _lr_choices(runs: Runs) -> tuple[dict, ...]:
     found: dict[tuple, dict[str, dict]] = defaultdict(dict)
     for (dataset, model, *_), by_rep in runs.items():
         for result in by_rep.values():
-            choice = result.get("lr_choice")
+            choice = result.lr_choice
             if choice is not None:
                 found[(dataset, model)][choice["public_fingerprint"]] = choice
     return tuple({"dataset": d, "model": m, "choices": [found[(d, m)][k] for k in sorted(found[(d, m)])]}
@@ -448,7 +442,7 @@ def analyse(design: Design, results: Mapping[Task, Mapping[str, Any]], indicativ
         verdict = dataclasses.replace(verdict, reasons=verdict.reasons + (
             "not learnt without privacy (within {:.2f} of chance), so retention there measures nothing: ".format(NEAR_CHANCE)
             + ", ".join(f"{r.model} on {r.dataset} n={r.n_train} ({r.accuracy.mean:.3f})" for r in near),))
-    simulation = any(bool(r.get("simulation")) for by_rep in runs.values() for r in by_rep.values())
+    simulation = any(r.simulation for by_rep in runs.values() for r in by_rep.values())
     return RegimeMap(design, cells, _references(design, runs), _lr_choices(runs), expected, found, verdict,
                      simulation)
 

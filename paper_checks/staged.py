@@ -39,6 +39,7 @@ import numpy as np
 from privqml.errors import ConfigError
 from privqml.paper_checks import confirmation, regime_analysis, stats
 from privqml.paper_checks.protocol import Task
+from privqml.paper_checks.run_numbers import RunNumbers, finite_mean
 from privqml.paper_checks.regimes import (Block, ConfirmSettings, Design, bound_ratio, bound_value, clip_params,
                                          run_params)
 
@@ -131,8 +132,8 @@ def confirmation_tasks(design: Design, plan: confirmation.Plan) -> list[Task]:
 
 
 def _cell_runs(design: Design, cell: confirmation.PlannedCell, results: Mapping[Task, Mapping[str, Any]]
-               ) -> dict[str, dict[int, Mapping[str, Any]]]:
-    """model → replicate → result of a planned cell's confirmation runs (the plan's replicates only)."""
+               ) -> dict[str, dict[int, RunNumbers]]:
+    """model → replicate → :class:`RunNumbers` of a planned cell's confirmation runs (the plan's replicates only)."""
     runs = regime_analysis.group(design, results)
     key, seeds = cell.key, set(cell.seeds)
     models = (key["quantum_model"], *cell.arms)
@@ -149,7 +150,7 @@ def confirmation_differences(design: Design, plan: confirmation.Plan, results: M
         runs = _cell_runs(design, cell, results)
         quantum = runs[cell.key["quantum_model"]]
         out[cell.cell_id] = {
-            arm: [float(np.round(quantum[r]["test_accuracy"] - runs[arm][r]["test_accuracy"], 12))
+            arm: [float(np.round(quantum[r].test_accuracy - runs[arm][r].test_accuracy, 12))
                   for r in cell.seeds if r in quantum and r in runs[arm]]
             for arm in cell.arms}
     return out
@@ -200,13 +201,13 @@ def _sample_var(values: Sequence[float]) -> float:
     return float(np.var(values, ddof=1)) if len(values) >= 2 else math.nan
 
 
-def _binomial_var(runs: Sequence[Mapping[str, Any]]) -> float:
+def _binomial_var(runs: Sequence[RunNumbers]) -> float:
     """Mean over runs of p(1 − p)/n_test: the variance test sampling alone gives an accuracy."""
     parts = []
     for run in runs:
-        n = (run.get("dataset") or {}).get("n_test")
+        n = run.n_test
         if n:
-            p = float(run["test_accuracy"])
+            p = float(run.test_accuracy)
             parts.append(p * (1 - p) / float(n))
     return float(np.mean(parts)) if parts else math.nan
 
@@ -225,14 +226,14 @@ def variance_components(design: Design, plan: confirmation.Plan, results: Mappin
             if len(shared) < 2:
                 continue
             q_runs, c_runs = [quantum[r] for r in shared], [runs[arm][r] for r in shared]
-            total_d = _sample_var([q["test_accuracy"] - c["test_accuracy"] for q, c in zip(q_runs, c_runs)])
+            total_d = _sample_var([q.test_accuracy - c.test_accuracy for q, c in zip(q_runs, c_runs)])
             test_q, test_c = _binomial_var(q_runs), _binomial_var(c_runs)
             test_d = test_q + test_c
             rows.append({
                 "cell_id": cell.cell_id, "arm": arm, "n": len(shared),
-                "n_test": (q_runs[0].get("dataset") or {}).get("n_test"),
-                "var_quantum": _sample_var([q["test_accuracy"] for q in q_runs]), "test_var_quantum": test_q,
-                "var_classical": _sample_var([c["test_accuracy"] for c in c_runs]), "test_var_classical": test_c,
+                "n_test": q_runs[0].n_test,
+                "var_quantum": _sample_var([q.test_accuracy for q in q_runs]), "test_var_quantum": test_q,
+                "var_classical": _sample_var([c.test_accuracy for c in c_runs]), "test_var_classical": test_c,
                 "var_difference": total_d, "test_var_difference_bound": test_d,
                 "seed_var_difference": max(total_d - test_d, 0.0) if math.isfinite(total_d) else math.nan,
                 "test_share_bound": (min(test_d / total_d, 1.0) if total_d > 0 else math.nan),
@@ -255,18 +256,13 @@ def cell_causes(design: Design, plan: confirmation.Plan, results: Mapping[Task, 
             picked = list(runs[model].values())
             rows.append({
                 "cell_id": cell.cell_id, "model": model, "n": len(picked),
-                "accuracy": _mean(picked, "test_accuracy"),
-                "clip_fraction": _mean(picked, "clip_fraction_mean"),
-                "noise_to_signal": _mean(picked, "noise_to_signal"),
-                "n_weights": (picked[0].get("model") or {}).get("n_weights") if picked else None,
+                "accuracy": finite_mean(picked, "test_accuracy"),
+                "clip_fraction": finite_mean(picked, "clip_fraction_mean"),
+                "noise_to_signal": finite_mean(picked, "noise_to_signal"),
+                "n_weights": picked[0].n_weights if picked else None,
                 "ceiling": ceilings.get((key["dataset"], key["quantum_model"], key["n_train"], model)),
             })
     return rows
-
-
-def _mean(runs: Sequence[Mapping[str, Any]], name: str) -> float | None:
-    values = [float(r[name]) for r in runs if r.get(name) is not None and math.isfinite(float(r[name]))]
-    return float(np.mean(values)) if values else None
 
 
 __all__ = ["STAGE_DIR", "ConfirmSettings", "Staged", "cell_causes", "confirmation_differences", "confirmation_tasks",

@@ -38,6 +38,7 @@ norms, fractions clipped, clip bias, noise-to-signal: :data:`DIAGNOSTIC_FIELDS`)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Any
@@ -53,6 +54,7 @@ from privqml.models.training.trainer import replicate_key, train_replicates
 from privqml.models.zoo import reference_quantum_model
 from privqml.paper_checks.learning_rate import LRChoice, LRRule, choose_lr
 from privqml.paper_checks.protocol import Task
+from privqml.paper_checks.run_numbers import RunNumbers
 
 # Relative float32 tolerance for "‖g_i‖ ≤ G*" and "bias ≤ (G* − C)+": gradients are computed
 # in float32 (rounding ~6e-8 per operation); 1e-5 relative leaves a wide margin for that and
@@ -145,7 +147,7 @@ def _causes(result) -> dict[str, Any]:
     }
 
 
-def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[str, Any]:
+def compact_run(result, reference_grad_norm_bound: float | None = None) -> RunNumbers:
     """The numbers of a :class:`~privqml.models.training.trainer.RunResult` the claims use
     (with :func:`_causes`: clipped fraction, clip bias and noise-to-signal ratio).
 
@@ -166,7 +168,7 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
             bias_over += 1
         if record.fraction_clipped > 0:
             clipped += 1
-    return {
+    return RunNumbers.from_json({
         "test_accuracy": float(result.test_accuracy),
         "train_accuracy": float(result.train_accuracy),
         "accuracy_per_epoch": [float(h["test_accuracy"]) for h in result.history],
@@ -195,7 +197,7 @@ def compact_run(result, reference_grad_norm_bound: float | None = None) -> dict[
         **_causes(result),
         "seconds": float(result.timing.get("total_seconds", math.nan)),
         "mean_step_seconds": result.timing.get("mean_step_seconds"),
-    }
+    })
 
 
 def result_privacy(task: Task, result: dict[str, Any]) -> dict[str, Any]:
@@ -240,9 +242,7 @@ def run_training_tasks(tasks) -> list[dict[str, Any]]:
     out = []
     for task, choice, result in zip(tasks, choices, results):
         reference = task_bound(task) if result.grad_norm_bound is None else None
-        compact = compact_run(result, reference)
-        compact["lr"] = float(result.config.lr)
-        if choice is not None:
-            compact["lr_choice"] = choice.to_json()
-        out.append(compact)
+        numbers = dataclasses.replace(compact_run(result, reference), lr=float(result.config.lr),
+                                      lr_choice=None if choice is None else choice.to_json())
+        out.append(numbers.to_json())
     return out

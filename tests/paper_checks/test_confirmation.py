@@ -399,7 +399,7 @@ def test_explored_cells_pair_the_runs_of_a_regime_map():
     q = by_rep[("quantum", "hea", 200, 0.5, 2.0)]
     arm = "mlp:match=hea"
     c = by_rep[("quantum", arm, 200, 0.5, 2.0)]
-    assert cell.differences[arm] == pytest.approx([q[r]["test_accuracy"] - c[r]["test_accuracy"] for r in range(4)])
+    assert cell.differences[arm] == pytest.approx([q[r].test_accuracy - c[r].test_accuracy for r in range(4)])
     assert set(cell.differences) == {"mlp:match=hea", "logistic:match=hea"}
     plan = make_plan(explored, max_cells=2, explore_seeds=range(design.seeds))
     assert plan.cells[0].cell_id == cell.cell_id and plan.cells[0].direction == QUANTUM_AHEAD

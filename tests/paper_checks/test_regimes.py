@@ -103,7 +103,7 @@ def test_pairing_same_split_poisson_draws_and_noise_in_simulation_mode():
     assert randomness.SIMULATION_WARNING in rq.caveats()  # labelled a simulation
     compact = compact_run(rq)
     expected = rq.privacy.noise_multiplier * rq.clip / 16 / float(np.median(rq.signal_norms))
-    assert compact["noise_to_signal"] == pytest.approx(expected, rel=1e-12)
+    assert compact.noise_to_signal == pytest.approx(expected, rel=1e-12)
     assert len(rq.signal_norms) == len(rq.clip_history) == rq.privacy.steps
 
 

@@ -65,13 +65,13 @@ def test_compact_run_counts_steps_over_the_bound_and_the_prediction():
     out = compact_run(_result([inside, clipped, over], bound, clip, signals))
     assert clipped.bias == pytest.approx(0.2)  # ||mean(clip g) - mean g|| = 0.4/2
     # causes: mean clipped fraction (0, 1/2, 1), mean bias, and sigma C / (L median signal)
-    assert out["clip_fraction_mean"] == pytest.approx(0.5)
-    assert out["clip_bias_mean"] == pytest.approx((0.0 + 0.2 + over.bias) / 3)
-    assert out["noise_to_signal"] == pytest.approx(1.1 * 0.5 / 2 / math.hypot(0.25, 0.1))
+    assert out.clip_fraction_mean == pytest.approx(0.5)
+    assert out.clip_bias_mean == pytest.approx((0.0 + 0.2 + over.bias) / 3)
+    assert out.noise_to_signal == pytest.approx(1.1 * 0.5 / 2 / math.hypot(0.25, 0.1))
     # The step over the bound also breaks the prediction: bias 0.501 > (G* - C)+ = 0.5.
-    assert (out["steps_over_bound"], out["steps_clipped"], out["steps_bias_over_prediction"]) == (1, 2, 1)
+    assert (out.steps_over_bound, out.steps_clipped, out.steps_bias_over_prediction) == (1, 2, 1)
     fake = measure_clipping([[0.9, 0.0]], clip, bound, step=3)
     fake = type(fake)(**{**fake.as_dict(), "bias": 0.6})  # bias above (G* - C)+ = 0.5
-    assert compact_run(_result([inside, fake], bound, clip))["steps_bias_over_prediction"] == 1
+    assert compact_run(_result([inside, fake], bound, clip)).steps_bias_over_prediction == 1
     tolerated = measure_clipping([[1.0 * (1 + 1e-6), 0.0]], clip, bound)  # within float32 tolerance
-    assert compact_run(_result([tolerated], bound, clip))["steps_over_bound"] == 0
+    assert compact_run(_result([tolerated], bound, clip)).steps_over_bound == 0
