@@ -66,6 +66,11 @@ class GradientBound:
             in fixed gates' Heisenberg images (:mod:`privqml.theory.pauli`).
         refinements: the refinements switched on (``()`` for the base bound and for bounds on
             sampled estimates); :meth:`refinement_totals` gives the bound after each.
+        source: what the bound was derived from (:class:`privqml.theory.derivation.BoundSource`: the ansatz
+            and the options — a description, not a calculator); the answers computed on demand
+            (:meth:`pointwise`, :meth:`refinement_totals`, :meth:`coupled_bound`, :meth:`explain`) rebuild the
+            derivation's calculators from it, cached.
+        pointwise_scale: a factor on :meth:`pointwise` (1; a mutation test's weakened bound scales it).
     """
 
     ansatz_name: str
@@ -90,8 +95,8 @@ class GradientBound:
     n_pruned_whole_observable: int = 0
     refinements: tuple[str, ...] = ()
     n_near_zero_slots: int = 0
-    _pointwise: object = dataclasses.field(default=None, repr=False, compare=False)
-    _refiner: object = dataclasses.field(default=None, repr=False, compare=False)
+    source: object = dataclasses.field(default=None, repr=False, compare=False)
+    pointwise_scale: float = dataclasses.field(default=1.0, repr=False, compare=False)
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -116,30 +121,39 @@ class GradientBound:
 
     def pointwise(self, inputs: Sequence[float]) -> float:
         """A bound on ‖∇_θ f_c‖₂ valid at this input vector (coordinate form, ≤ grad_norm_bound)."""
-        return min(self.grad_norm_bound, self._pointwise(np.asarray(inputs, dtype=float)))
+        if self.source is None:
+            raise ValueError(f"the bound of {self.ansatz_name!r} records no source to evaluate it pointwise")
+        value = self._derivation().pointwise(np.asarray(inputs, dtype=float))
+        return min(self.grad_norm_bound, self.pointwise_scale * value)
+
+    def _derivation(self):
+        """The calculators of :attr:`source`, rebuilt on demand and cached (:func:`privqml.theory.derivation.derive`)."""
+        from privqml.theory.derivation import derive  # the record holds a description, never a calculator
+
+        return derive(self.source)
 
     def refinement_totals(self, observable: int = 0) -> tuple[tuple[str, float], ...]:
         """(stage, bound on ‖∇_θ f_c‖₂) for the base bound (``bernstein``) and after each refinement,
         each stage with every refinement before it switched on (computed on demand)."""
-        if self._refiner is None or not self.refinements:
+        if self.source is None or not self.refinements:
             return (("bernstein", float(self.per_observable[observable])),)
-        totals = self._refiner.stage_totals(observable)  # noqa: SLF001 - the record's own helper
+        totals = self._derivation().refiner.stage_totals(observable)
         return tuple((name, float(value)) for name, value in totals)
 
     def coupled_bound(self, observable: int = 0) -> float | None:
         """G with ‖∇_θ f_c‖₂ ≤ G · √(1 − ((f_c − c)/h)²) at every θ and x (c the centre, h the half-range
         of the observable's range), or None when that coupling is not proven for this ansatz."""
-        if self._refiner is None or not self.refinements:
+        if self.source is None or not self.refinements:
             return None
-        return self._refiner.coupled_total(observable, frozenset(self.refinements))
+        return self._derivation().refiner.coupled_total(observable, frozenset(self.refinements))
 
     def explain(self) -> dict:
         """Which slots were pruned or grouped by which refinement, and why (computed on demand)."""
-        if self._refiner is None:
+        if self.source is None:
             return {"refinements": []}
         from privqml.theory.refinements.explain import explain  # the record only holds results
 
-        return explain(self._refiner, self.refinements)
+        return explain(self._derivation().refiner, self.refinements)
 
     def as_dict(self) -> dict:
         """The record as a dict of Python values (non-finite bounds stay ``inf`` floats)."""

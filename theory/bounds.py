@@ -54,12 +54,11 @@ import sympy
 from privqml.errors import AnsatzTypeError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bound_record import GradientBound
-from privqml.theory.directional import directional_form
-from privqml.theory.entries import SlotEntries, per_weight_sums, slot_entries
-from privqml.theory.observable_range import observable_range, sample_mean_range
-from privqml.theory.pauli import live_slots, pauli_from_cirq
-from privqml.theory.refinements.stages import STAGES, LiveSet, Refiner, noise_adjusted, union_factors
-from privqml.theory.slots import SlotTable, slot_table
+from privqml.theory.derivation import BoundSource, ObservableLiveSets, Options, derive
+from privqml.theory.entries import SlotEntries, per_weight_sums
+from privqml.theory.observable_range import observable_range
+from privqml.theory.refinements.stages import STAGES, Refiner
+from privqml.theory.slots import SlotTable
 
 _MAX_REASONS = 3
 
@@ -67,57 +66,6 @@ _MAX_REASONS = 3
 # ---------------------------------------------------------------------------------------
 # derivation
 # ---------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class _Options:
-    """How :func:`gradient_bound` was asked to derive (see its arguments)."""
-
-    prune: bool
-    prune_commuting: bool
-    per_term: bool
-    directional: bool
-    max_strings: int
-    sampled: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class ObservableLiveSets:
-    """The slots that may move one observable O = c_0 + Σ_t c_t P_t, and its range.
-
-    Attributes:
-        observable_range: (o_min, o_max), and ``range_method`` how it was obtained.
-        half_range: h = (o_max − o_min)/2.
-        union: [n_slots] True for a slot not provably zero for some Pauli term (L of the module
-            docstring): live, or near zero (:mod:`privqml.theory.pauli`).
-        terms: (|c_t|, [n_slots] mask L_t of the slots not provably zero for term t) per
-            non-constant Pauli term.
-        commuting, outside_cone: slots pruned for some term, by commutation with the
-            Heisenberg-evolved term or by the light cone.
-        term_factors: per term, [n_slots] φ_{t,k}: |∂⟨P_t⟩/∂t_k| ≤ φ_{t,k} Ω_k (1 live, ε_{t,k}
-            near zero, 0 pruned).
-        union_factors: [n_slots] φ_k: |∂f/∂t_k| ≤ φ_k Ω_k h
-            (:func:`privqml.theory.refinements.stages.union_factors`).
-    """
-
-    observable_range: tuple[float, float]
-    range_method: str
-    half_range: float
-    union: np.ndarray
-    terms: tuple[tuple[float, np.ndarray], ...]
-    commuting: frozenset[int]
-    outside_cone: frozenset[int]
-    term_factors: tuple[np.ndarray, ...]
-    union_factors: np.ndarray
-
-    def live_set(self) -> LiveSet:
-        """The same sets as the refinements take them."""
-        near = bool(np.any((self.union_factors > 0) & (self.union_factors < 1)))
-        near = near or any(np.any((f > 0) & (f < 1)) for f in self.term_factors)
-        if not near:
-            return LiveSet(self.half_range, self.union, self.terms, self.commuting, self.outside_cone)
-        return LiveSet(self.half_range, self.union, self.terms, self.commuting, self.outside_cone,
-                       self.union_factors, self.term_factors)
-
-
 @dataclasses.dataclass(frozen=True)
 class ObservableBound:
     """The bounds of one observable, per unit of the weights, in observable units.
@@ -136,36 +84,6 @@ class ObservableBound:
     coordinate: float
     directional: float
     naive: float
-
-
-def _live_sets(ansatz: Ansatz, table: SlotTable, observable: cirq.PauliSum, options: _Options) -> ObservableLiveSets:
-    """The live slots of ``observable`` per Pauli term (every slot when nothing is pruned)."""
-    lo, hi, method = observable_range(observable) if not options.sampled else sample_mean_range(observable)
-    n_slots = table.n_slots
-    qubit_index = {q: i for i, q in enumerate(ansatz.qubits)}
-    terms: list[tuple[float, np.ndarray]] = []
-    factors: list[np.ndarray] = []
-    union = np.zeros(n_slots, dtype=bool)
-    commuting: set[int] = set()
-    outside: set[int] = set()
-    for term in observable:
-        if len(term) == 0:
-            continue
-        factor = np.ones(n_slots)
-        if options.prune:
-            result = live_slots(table.canonical, pauli_from_cirq(term, qubit_index), qubit_index,
-                                options.max_strings, options.prune_commuting)
-            factor = result.factors(n_slots)
-            commuting |= result.commuting
-            outside |= result.outside_cone
-        mask = factor > 0
-        terms.append((abs(float(np.real(term.coefficient))), mask))
-        factors.append(factor)
-        union |= mask
-    half_range = (hi - lo) / 2.0
-    return ObservableLiveSets((lo, hi), method, half_range, union, tuple(terms),
-                              frozenset(commuting), frozenset(outside), tuple(factors),
-                              union_factors(half_range, terms, factors, n_slots))
 
 
 def _observable_bound(refiner: Refiner, c: int, entries: SlotEntries, n_weights: int, n_slots: int) -> ObservableBound:
@@ -225,24 +143,19 @@ def gradient_bound(
             f"gradient_bound takes a privqml.theory.Ansatz, not {what}: declare which symbols are weights and "
             "which inputs (and their public domain) with privqml.theory.Ansatz(circuit, weights=..., inputs=..., "
             "observables=..., input_domain=...), or call privqml.api.bound(circuit, inputs=[...], observable=...)")
-    options = _Options(prune and not sampled, prune_commuting, per_term, directional, max_strings, sampled)
-    table = slot_table(ansatz) if slots is None else slots
-    assert table.weights == tuple(ansatz.weights), "the slot table belongs to another ansatz"
-    entries = slot_entries(ansatz, table)
+    options = Options(prune and not sampled, prune_commuting, per_term, directional, max_strings, sampled, refine,
+                      slots)
+    source = BoundSource(ansatz, options)
+    derivation = derive(source)
+    table, entries, live_sets, refiner = derivation.table, derivation.entries, derivation.live_sets, derivation.refiner
     n_weights = ansatz.n_weights
-    live_sets = [_live_sets(ansatz, table, observable, options) for observable in ansatz.observables]
-    refiner = Refiner(ansatz, table, entries, [live.live_set() for live in live_sets],
-                      directional=directional, per_term=per_term, enabled=not sampled, prune=options.prune,
-                      max_strings=max_strings, prune_commuting=prune_commuting)
     bounds = [_observable_bound(refiner, c, entries, n_weights, table.n_slots) for c in range(len(live_sets))]
     final = frozenset(STAGES[1:]) if refine else frozenset()
-    refined = [refiner.live(c, "commutation" in final) for c in range(len(live_sets))]
+    refined = derivation.refined_live()
     per_observable = [min(b.total, refiner.total(c, final)) for c, b in enumerate(bounds)]
     per_weight = [tuple(float(v) for v in np.minimum(b.per_weight, refiner.per_weight(c, final)))
                   for c, b in enumerate(bounds)]
     pruning = _Pruning.of(entries, refined, live_sets, table.n_slots)
-    noisy = refine and not sampled
-    point_entries = refiner.scaled_entries if noisy else entries
     return GradientBound(
         ansatz_name=ansatz.name,
         n_qubits=ansatz.n_qubits,
@@ -265,10 +178,8 @@ def gradient_bound(
         unbounded_reason=_unbounded_reason(entries, pruning.live_entries, per_observable),
         n_pruned_whole_observable=len(pruning.whole_observable),
         n_near_zero_slots=len(pruning.near),
-        refinements=tuple(STAGES[1:]) if (refine and not sampled) else (),
-        _pointwise=_PointwiseBound(ansatz, point_entries, refined, n_weights,
-                                   refiner.noise.factors if noisy else None),
-        _refiner=refiner,
+        refinements=tuple(STAGES[1:]) if derivation.noisy else (),
+        source=source,
     )
 
 
@@ -343,47 +254,6 @@ def _expression(entries: SlotEntries, live_sets: list, n_weights: int) -> sympy.
             squares.append((sympy.Float(constant_part[j], 12) + sympy.Add(*parts)) ** 2)
         per_observable.append(sympy.Float(live.half_range, 12) * sympy.sqrt(sympy.Add(*squares)))
     return per_observable[0] if len(per_observable) == 1 else sympy.Max(*per_observable)
-
-
-class _PointwiseBound:
-    """Evaluates the coordinate form at one input vector: derivatives that depend only on the
-    inputs are evaluated at x; those that depend on weights keep their sup over all weights."""
-
-    def __init__(self, ansatz: Ansatz, entries: SlotEntries, live_sets: list, n_weights: int,
-                 noise: np.ndarray | None = None):
-        self._entries = entries
-        self._live_sets = live_sets
-        self._noise = noise
-        self._n_weights = n_weights
-        self._n_inputs = ansatz.n_inputs
-        inputs = set(ansatz.inputs)
-        self._at_x = [
-            (e, sympy.lambdify(list(ansatz.inputs), entries.expressions[e], "numpy"))
-            for e in range(len(entries))
-            if not entries.constant[e] and entries.expressions[e].free_symbols <= inputs
-        ]
-
-    def __call__(self, x: np.ndarray) -> float:
-        entries = self._entries
-        if x.shape != (self._n_inputs,):
-            raise ValueError(f"inputs have shape {x.shape}; expected ({self._n_inputs},)")
-        magnitudes = np.where(entries.constant, np.abs(entries.value), entries.sup)
-        for e, function in self._at_x:
-            magnitudes[e] = abs(float(function(*x)))
-        best = 0.0
-
-        def weights(factors: np.ndarray) -> np.ndarray:
-            return factors if self._noise is None else noise_adjusted(factors, self._noise)
-
-        for live in self._live_sets:
-            b_union = live.half_range * per_weight_sums(entries, weights(live.union_weights()), magnitudes,
-                                                        self._n_weights)
-            if live.terms:
-                b_terms = sum(c * per_weight_sums(entries, weights(f), magnitudes, self._n_weights)
-                              for (c, _), f in zip(live.terms, live.term_weights()))
-                b_union = np.minimum(b_union, b_terms)
-            best = max(best, float(np.linalg.norm(b_union)))
-        return best
 
 
 __all__ = ["GradientBound", "ObservableBound", "ObservableLiveSets", "gradient_bound", "observable_range"]

@@ -28,14 +28,6 @@ from privqml.theory.bounds import GradientBound, gradient_bound
 from privqml.theory.slots import SlotTable, slot_table
 
 
-class _ScaledPointwise:
-    def __init__(self, inner, factor: float):
-        self.inner, self.factor = inner, factor
-
-    def __call__(self, x):
-        return self.factor * self.inner(x)
-
-
 def _rescaled(bound, rows: np.ndarray, extra_zero: tuple[str, ...] = ()):
     old = np.asarray(bound.per_weight_by_observable, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -49,7 +41,7 @@ def _rescaled(bound, rows: np.ndarray, extra_zero: tuple[str, ...] = ()):
         directional_by_observable=scale(bound.directional_by_observable),
         naive_by_observable=scale(bound.naive_by_observable),
         zero_weights=tuple(dict.fromkeys(bound.zero_weights + extra_zero)),
-        _pointwise=_ScaledPointwise(bound._pointwise, float(np.max(ratios))),  # noqa: SLF001
+        pointwise_scale=bound.pointwise_scale * float(np.max(ratios)),
         ansatz_name=f"{bound.ansatz_name} [weakened]",
     )
 

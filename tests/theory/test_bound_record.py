@@ -56,3 +56,20 @@ def test_pointwise_bound_never_exceeds_the_total():
         assert 0.0 <= value <= bound.grad_norm_bound + 1e-12
     with pytest.raises(ValueError, match="expected"):
         bound.pointwise(np.zeros(3))
+
+
+def test_the_record_holds_numbers_and_a_description_not_calculators():
+    """No live calculator inside the frozen record: its on-demand answers are rebuilt from its source."""
+    import dataclasses as dc
+
+    from privqml.theory import builtin_ansatz, gradient_bound
+    from privqml.theory.derivation import BoundSource, Derivation, PointwiseBound, derive
+    from privqml.theory.refinements.stages import Refiner
+
+    bound = gradient_bound(builtin_ansatz("reupload", n_qubits=2, n_layers=2, observable="Z0"))
+    assert isinstance(bound.source, BoundSource)
+    for field in dc.fields(bound):
+        assert not isinstance(getattr(bound, field.name), (Refiner, PointwiseBound, Derivation)), field.name
+    answers = (bound.refinement_totals(), bound.coupled_bound(), bound.pointwise([0.3, -1.2]), bound.explain())
+    derive.cache_clear()  # evicted: the same numbers, derived again
+    assert (bound.refinement_totals(), bound.coupled_bound(), bound.pointwise([0.3, -1.2]), bound.explain()) == answers
