@@ -196,7 +196,7 @@ def run_comparison(design: Design, out_dir: str | Path = "compare_out", executor
     started = time.perf_counter()
     records = regimes.tasks(design)
     preflight.check_tasks(records)  # budgets and the clips the records fix, k·G* included: before any file
-    out = preflight.prepare_out_dir(out_dir)
+    out = preflight.prepare_out_dir(out_dir, "comparison")
     runner = make_executor(executor, address=address, workers=workers)
     def sweep(tasks):
         return run_sweep(tasks, run_task, out / "runs", runner, progress=progress, raise_on_failure=False,

@@ -162,16 +162,17 @@ def check_tasks(tasks: Iterable[Task]) -> None:
                   int(t["batch_size"]), int(t["epochs"])) for t in private)
 
 
-def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """The output directory, checked without creating anything (:func:`privqml.models.training.runio.check_out_path`)."""
-    return check_out_path(out_dir, holds="report.md, results.json, the plots and runs/")
+def check_out_dir(out_dir: str | os.PathLike, kind: str = "checks") -> Path:
+    """The output directory, checked without creating anything (:func:`privqml.models.training.runio.check_out_path`):
+    refused when it holds another kind of output (``kind``: ``checks`` or ``comparison``)."""
+    return check_out_path(out_dir, holds="report.md, results.json, the plots and runs/", kind=kind)
 
 
-def prepare_out_dir(out_dir: str | os.PathLike) -> Path:
-    """:func:`check_out_dir`, then the directory created and proven writable
+def prepare_out_dir(out_dir: str | os.PathLike, kind: str = "checks") -> Path:
+    """:func:`check_out_dir`, then the directory created, proven writable and marked as ``kind``'s
     (:func:`privqml.models.training.runio.check_out_dir`)."""
-    check_out_dir(out_dir)
-    return create_out_dir(out_dir)
+    check_out_dir(out_dir, kind)
+    return create_out_dir(out_dir, kind)
 
 
 __all__ = ["ACCOUNTANT", "BUDGETED_KINDS", "check_budget_cell", "check_cells", "check_design", "check_out_dir", "check_tasks",

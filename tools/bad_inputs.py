@@ -100,6 +100,9 @@ CASES: tuple[Case, ...] = (
     _case("compare", "--out", "{dir}/a_file"),
     _case("compare", "--out", "{dir}/a_file/sub"),
     # check and demo
+    _case("compare", "--out", "{dir}/a_run"),
+    _case("check", "--out", "{dir}/a_run"),
+    _case("train", "--out", "{dir}/a_comparison", *TINY),
     _case("check", "--out", "{dir}/a_file"),
     _case("check", "--out", "{dir}/a_file/sub"),
     _case("check", "c9", "--out", "{dir}/chk"),
@@ -130,6 +133,10 @@ def prepare(folder: pathlib.Path) -> None:
     np.savez(folder / "empty_public.npz", x_train=x[:30], y_train=y[:30], x_test=x[30:], y_test=y[30:],
              x_public=np.zeros((0, 3)))
     (folder / "a_file").write_text("not a folder\n")
+    (folder / "a_run").mkdir()  # another command's output: a training run, a comparison
+    (folder / "a_run" / "run.json").write_text("{}\n")
+    (folder / "a_comparison").mkdir()
+    (folder / "a_comparison" / ".privqml-output.json").write_text('{"kind": "comparison"}\n')
 
 
 def argv_in(case: Case, folder: pathlib.Path) -> list[str]:

@@ -33,10 +33,39 @@ def read_json(path: str | os.PathLike):
     return jsonio.loads(path.read_text())
 
 
-def check_out_path(out_dir: str | os.PathLike, holds: str = "run.json and curves.png") -> pathlib.Path:
+#: The file in an output directory that names the command whose output it holds (``{"kind": …}``).
+OUTPUT_MARKER = ".privqml-output.json"
+#: What each kind of output directory is, for messages: a training run, a comparison, the paper checks.
+OUTPUT_KINDS = {
+    "run": "a training run (privqml train: run.json, curves.png)",
+    "comparison": "a comparison (privqml compare: report.md, results.json, runs/)",
+    "checks": "the paper checks (privqml check / demo: report.md, results.json, runs/)",
+}
+
+
+def output_kind(path: pathlib.Path) -> str | None:
+    """Which command's output ``path`` holds: its marker's kind; for a folder written before markers, ``run``
+    when it holds run.json or checkpoint.json and ``sweep`` (a comparison or the checks) when it holds
+    results.json or runs/; None when it holds neither (empty, or other files)."""
+    marker = path / OUTPUT_MARKER
+    if marker.is_file():
+        try:
+            return str(jsonio.loads(marker.read_text())["kind"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return "unknown"
+    if (path / "run.json").is_file() or (path / "checkpoint.json").is_file():
+        return "run"
+    if (path / "results.json").is_file() or (path / "runs").is_dir():
+        return "sweep"
+    return None
+
+
+def check_out_path(out_dir: str | os.PathLike, holds: str = "run.json and curves.png",
+                   kind: str | None = None) -> pathlib.Path:
     """The output directory, checked without creating anything (a refused run leaves no empty folder): refused
     in one line when it is a file, when the nearest existing ancestor is a file, or when that ancestor cannot
-    be written. ``holds`` says what the directory is for, in the message."""
+    be written, and (with ``kind``, one of :data:`OUTPUT_KINDS`) when it holds another command's output.
+    ``holds`` says what the directory is for, in the message."""
     path = pathlib.Path(out_dir)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"out={str(out_dir)!r} is a file; give a directory for {holds}")
@@ -48,17 +77,26 @@ def check_out_path(out_dir: str | os.PathLike, holds: str = "run.json and curves
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ConfigError(f"out={str(out_dir)!r} cannot be written ({str(existing)!r}: permission denied); choose a "
                           "writable directory")
+    if kind is not None and path.is_dir():
+        found = output_kind(path)
+        same = found in (None, kind) or (found == "sweep" and kind in ("comparison", "checks"))
+        if not same:
+            what = OUTPUT_KINDS.get(found, f"another command ({OUTPUT_MARKER} says {found!r})")
+            raise ConfigError(f"out={str(out_dir)!r} holds the output of {what}; give another directory for {holds}")
     return path
 
 
-def check_out_dir(out_dir: str | os.PathLike) -> pathlib.Path:
-    """The output folder of a run, created and proven writable *before* any work starts.
+def check_out_dir(out_dir: str | os.PathLike, kind: str | None = None) -> pathlib.Path:
+    """The output folder of a run, created and proven writable *before* any work starts, and marked as
+    holding ``kind``'s output (:data:`OUTPUT_MARKER`; refused when it holds another kind's).
 
     Raises ConfigError naming the path when it is a file, or cannot be created or written.
     """
     path = pathlib.Path(out_dir)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"out={str(out_dir)!r} is a file; give a directory for run.json and curves.png")
+    if kind is not None:
+        check_out_path(out_dir, "this output", kind)
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".privqml-write-test.", dir=path)
@@ -68,6 +106,8 @@ def check_out_dir(out_dir: str | os.PathLike) -> pathlib.Path:
         raise ConfigError(
             f"out={str(out_dir)!r} cannot be written ({exc.strerror or exc}); choose a writable directory"
         ) from None
+    if kind is not None and not (path / OUTPUT_MARKER).is_file():
+        write_json_atomic(path / OUTPUT_MARKER, {"kind": kind})
     return path
 
 
@@ -188,4 +228,4 @@ def existing_run(out_dir: str | os.PathLike, config: dict) -> tuple[str, str]:
     return "empty", ""
 
 
-__all__ = ["existing_run", "RunCurves", "check_out_dir", "check_out_path", "plot_run", "read_json", "run_curves", "write_json_atomic"]
+__all__ = ["OUTPUT_KINDS", "OUTPUT_MARKER", "existing_run", "RunCurves", "check_out_dir", "check_out_path", "output_kind", "plot_run", "read_json", "run_curves", "write_json_atomic"]

@@ -127,7 +127,7 @@ class _Run:
     def __init__(self, config: TrainConfig, out_dir, data: Dataset | None, mechanism: Mechanism = GAUSSIAN,
                  model: Model | None = None) -> None:
         self.mechanism = mechanism
-        self.out = runio.check_out_dir(out_dir) if out_dir is not None else None
+        self.out = runio.check_out_dir(out_dir, kind="run") if out_dir is not None else None
         self.started = time.perf_counter()
         self.setup = setup = run_setup(config, data, model)
         self.identity = {"config": jsonio.to_jsonable(config.as_dict()), "data": setup.data.fingerprint()}

@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         from privqml.models.specs import with_options
 
         quantum = with_options(quantum, qubits, layers, observable)  # a user's file: its hash recorded
-        check_out_dir(out)  # creates nothing: run_comparison creates it once the records' clips are checked
+        check_out_dir(out, "comparison")  # creates nothing: run_comparison creates it once the records' clips are checked
         settings = ConfirmSettings(confirm_cells, effect, power, seed_cap) if confirm else None
         stray = [flag for flag, value, default in (("--confirm-cells", confirm_cells, 6), ("--effect", effect, 0.03),
                                                    ("--power", power, 0.8), ("--seed-cap", seed_cap, 400))

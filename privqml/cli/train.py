@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
 
         model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
         if out is not None:  # before any work: a bad --out must not cost a training run (and is not created yet)
-            runio.check_out_path(out)
+            runio.check_out_path(out, kind="run")
 
         if epsilon is not None and noise_multiplier is not None:
             raise ConfigError(

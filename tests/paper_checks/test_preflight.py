@@ -55,4 +55,5 @@ def test_out_dir_is_checked_without_creating_anything(tmp_path):
         preflight.check_out_dir(taken)
     with pytest.raises(ConfigError, match=f"cannot be created: '{taken}' is a file"):
         preflight.check_out_dir(taken / "x" / "y")
-    assert preflight.prepare_out_dir(fresh).is_dir() and list(fresh.iterdir()) == []  # the write probe is gone
+    assert preflight.prepare_out_dir(fresh).is_dir()
+    assert [p.name for p in fresh.iterdir()] == [".privqml-output.json"]  # the marker; the write probe is gone
