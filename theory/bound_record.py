@@ -71,6 +71,8 @@ class GradientBound:
             (:meth:`pointwise`, :meth:`refinement_totals`, :meth:`coupled_bound`, :meth:`explain`) rebuild the
             derivation's calculators from it, cached.
         pointwise_scale: a factor on :meth:`pointwise` (1; a mutation test's weakened bound scales it).
+        splits: per observable, None or the split O = c̄·S + B that set its bound (refinement ``split``:
+            ``level`` c̄, ``shape_bound`` G(S), ``rest_bound`` G(B), ``total``); ``()`` when none did.
     """
 
     ansatz_name: str
@@ -94,6 +96,7 @@ class GradientBound:
     unbounded_reason: str | None = None
     n_pruned_whole_observable: int = 0
     refinements: tuple[str, ...] = ()
+    splits: tuple[dict | None, ...] = ()
     n_near_zero_slots: int = 0
     source: object = dataclasses.field(default=None, repr=False, compare=False)
     pointwise_scale: float = dataclasses.field(default=1.0, repr=False, compare=False)
@@ -137,8 +140,11 @@ class GradientBound:
         each stage with every refinement before it switched on (computed on demand)."""
         if self.source is None or not self.refinements:
             return (("bernstein", float(self.per_observable[observable])),)
-        totals = self._derivation().refiner.stage_totals(observable)
-        return tuple((name, float(value)) for name, value in totals)
+        totals = tuple((name, float(value)) for name, value in self._derivation().refiner.stage_totals(observable))
+        if "split" in self.refinements:
+            split = self.splits[observable] if observable < len(self.splits) else None
+            totals += (("split", min(totals[-1][1], split["total"]) if split else totals[-1][1]),)
+        return totals
 
     def coupled_bound(self, observable: int = 0) -> float | None:
         """G with ‖∇_θ f_c‖₂ ≤ G · √(1 − ((f_c − c)/h)²) at every θ and x (c the centre, h the half-range
@@ -153,7 +159,17 @@ class GradientBound:
             return {"refinements": []}
         from privqml.theory.refinements.explain import explain  # the record only holds results
 
-        return explain(self._derivation().refiner, self.refinements)
+        out = explain(self._derivation().refiner, tuple(r for r in self.refinements if r != "split"))
+        out["refinements"] = list(self.refinements)
+        for c, split in enumerate(self.splits):
+            if split:
+                entry = out["observables"][c]
+                last = entry["stages"][-1]["bound"]
+                entry["stages"].append({"stage": "split", "bound": split["total"]})
+                entry["changed"].append({"stage": "split", "from": last, "to": split["total"]})
+                entry["split"] = {**split, "why": "O = c̄·S + B with S the terms' signed sum: f is linear in O, so "
+                                                 "‖∇f_O‖ ≤ |c̄|·G(S) + G(B); S commutes with gates O does not"}
+        return out
 
     def as_dict(self) -> dict:
         """The record as a dict of Python values (non-finite bounds stay ``inf`` floats)."""

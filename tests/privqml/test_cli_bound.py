@@ -214,3 +214,19 @@ def test_tightness_covers_every_observable_and_the_softmax_loss(capsys):
     stages = {r["stage"]: r for r in result["loss_tightness"]}
     assert stages["coupled (Bernstein–Szegő)"]["ratio"] >= 1 - 1e-9
     assert result["loss_true_max_estimate"] > 0
+
+
+def test_tightness_estimates_bce_prob_through_its_clamp(capsys):
+    code, out, _ = run(capsys, "bound", "reupload", "--qubits", "2", "--layers", "1", "--loss", "bce_prob", "--clamp",
+                       "0.05", "--tightness", "--starts", "4", "--json")
+    data = json.loads(out)
+    assert code == 0 and "loss_tightness_skipped" not in data
+    assert 0 < data["loss_true_max_estimate"] <= data["loss_grad_norm_bound"] * (1 + 1e-9)
+    assert [row["stage"] for row in data["loss_tightness"]] == ["product (sup|∂ℓ/∂f| · G)", "coupled (Bernstein–Szegő)"]
+
+
+def test_explain_prints_which_refinements_lowered_the_bound(capsys):
+    code, out, _ = run(capsys, "bound", "hea", "--qubits", "3", "--layers", "2", "--observable", "sumZ", "--explain")
+    text = " ".join(out.split())
+    assert code == 0 and "refinements that lowered the bound: prefix 4.796 → 4.243, terms 4.243 → 3.464" in text
+    assert "1·Z(q(0))" in text  # the terms that set it, with the weights each depends on

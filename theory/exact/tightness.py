@@ -22,7 +22,9 @@ Losses (Keras conventions, as in :mod:`privqml.theory.loss`; logits z = s·f wit
 fixed scale s):
 ``bce_logits`` y ∈ {0,1}, ∂ℓ/∂z = σ(z) − y; ``mse`` y ∈ {−1,+1}, 2(z − y); ``hinge`` y ∈ {−1,+1},
 −y·1[yz < 1] — for every f the label y = −sign(z) is active, so G*(hinge) = s·G*(f), computed
-that way; ``softmax_ce`` integer y over the observables, s(p − e_y) with p = softmax(z).
+that way; ``softmax_ce`` integer y over the observables, s(p − e_y) with p = softmax(z); ``bce_prob``
+(``clamp`` c) y ∈ {0,1}, p = (f − o_min)/(o_max − o_min): (−y/p + (1−y)/(1−p))/(o_max − o_min) for
+c < p < 1 − c and 0 where the clamp holds p (the loss is constant there).
 Starts cycle through the labels (start i uses label i mod L) and every local optimum is
 re-scored with all labels.
 """
@@ -39,9 +41,10 @@ import scipy.optimize
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.exact.numeric import NumericProgram, compile_numeric, evaluate
+from privqml.theory.observable_range import observable_range
 
-LOSSES = ("bce_logits", "mse", "hinge", "softmax_ce")
-_LABELS = {"bce_logits": (0, 1), "mse": (-1, 1), "hinge": (None,), None: (None,)}
+LOSSES = ("bce_logits", "mse", "hinge", "bce_prob", "softmax_ce")
+_LABELS = {"bce_logits": (0, 1), "mse": (-1, 1), "hinge": (None,), "bce_prob": (0, 1), None: (None,)}
 _HVP_STEP = 1e-4
 
 
@@ -85,8 +88,10 @@ class TightnessResult:
 class _Objective:
     """g(z) = ‖Σ_c a_c ∇_θ f_c‖² and its gradient; ``__call__`` returns (−g, −∇g) for minimisation."""
 
-    def __init__(self, program: NumericProgram, loss: Optional[str], observable: int, scale: float) -> None:
+    def __init__(self, program: NumericProgram, loss: Optional[str], observable: int, scale: float,
+                 clamp: Optional[float] = None, output_range: tuple[float, float] = (-1.0, 1.0)) -> None:
         self.program, self.loss, self.observable, self.scale = program, loss, observable, scale
+        self.clamp, self.output_range = clamp, output_range
         self.n_weights = program.ansatz.n_weights
         self.label: Optional[int] = None
         self.n_evaluations = 0
@@ -104,6 +109,13 @@ class _Objective:
             a[c], da[c, c] = s * (sigma - label), s * s * sigma * (1.0 - sigma)
         elif self.loss == "mse":
             a[c], da[c, c] = 2.0 * s * (s * f[c] - label), 2.0 * s * s
+        elif self.loss == "bce_prob":  # p = (f − o_min)/w clamped to [c, 1 − c]: constant (gradient 0) outside
+            lo, hi = self.output_range
+            width = hi - lo
+            p = (f[c] - lo) / width
+            if self.clamp < p < 1.0 - self.clamp:
+                a[c] = (-label / p + (1 - label) / (1.0 - p)) / width
+                da[c, c] = (label / p**2 + (1 - label) / (1.0 - p) ** 2) / width**2
         else:  # softmax_ce
             z = s * f
             p = np.exp(z - z.max())
@@ -139,11 +151,13 @@ def _labels(loss: Optional[str], n_obs: int) -> tuple:
     return tuple(range(n_obs)) if loss == "softmax_ce" else _LABELS[loss]
 
 
-def _validate(ansatz: Ansatz, observable: int, n_starts: int, loss: Optional[str]) -> None:
+def _validate(ansatz: Ansatz, observable: int, n_starts: int, loss: Optional[str], clamp: Optional[float]) -> None:
+    if loss == "bce_prob" and not (clamp is not None and 0.0 < clamp < 0.5):
+        raise ConfigError(f"loss='bce_prob' needs a probability clamp c in (0, 1/2), got clamp={clamp!r}: without it "
+                          "the loss gradient is unbounded (see privqml.theory.loss_gradient_bound)")
     if loss is not None and loss not in LOSSES:
         raise ConfigError(
-            f"loss={loss!r} is not supported here; choose one of {LOSSES} or None (bce_prob is "
-            "unbounded without a clamp: see privqml.theory.loss_gradient_bound)"
+            f"loss={loss!r} is not supported here; choose one of {LOSSES} or None"
         )
     if loss is not None and ansatz.readout.trainable_scale:
         raise ConfigError(
@@ -166,6 +180,7 @@ def max_gradient_norm(
     loss: Optional[str] = None,
     maxiter: int = 500,
     progress: Optional[Callable[[int, int], None]] = None,
+    clamp: Optional[float] = None,
 ) -> TightnessResult:
     """Estimate sup ‖∇_θ f_c‖₂ (or sup ‖∇_θ ℓ‖₂ with ``loss``) by multi-start L-BFGS-B; ``progress(done, total)``
     is called after every start.
@@ -174,10 +189,11 @@ def max_gradient_norm(
     NumPy Generator (``seed`` is an int or a Generator). Inputs stay inside the domain (bounds);
     weights are free.
     """
-    _validate(ansatz, observable, n_starts, loss)
+    _validate(ansatz, observable, n_starts, loss, clamp)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     program = compile_numeric(ansatz)
-    objective = _Objective(program, loss, observable, float(ansatz.readout.scale))
+    lo, hi, _ = observable_range(ansatz.observables[observable if loss != "softmax_ce" else 0])
+    objective = _Objective(program, loss, observable, float(ansatz.readout.scale), clamp, (lo, hi))
     labels = _labels(loss, ansatz.n_outputs)
     lows = np.array([lo for lo, _ in ansatz.input_domain])
     highs = np.array([hi for _, hi in ansatz.input_domain])

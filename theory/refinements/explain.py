@@ -11,13 +11,21 @@ observable, the bound after each stage and the gates behind each change:
   fixed gates' Heisenberg images, with its factor φ_k (|∂f/∂t_k| ≤ φ_k Ω_k h);
 - ``prefix``: the groups of qubits whose weights act on a product state, their weights and σ;
 - ``suffix``: per qubit, the weights after its last multi-qubit operation;
-- ``noise``: every slot whose derivative a channel scales, the factor and the channels.
+- ``terms``: the Pauli terms of the observable, each with its coefficient and the weights its gradient
+  depends on (per-term gradients on disjoint weights add in quadrature);
+- ``blocks``: the single-qubit runs between entangling operations whose weights were bounded as one
+  rotation each, with the run's qubit, weights and σ;
+- ``noise``: every slot whose derivative a channel scales, the factor and the channels;
+- ``changed``: every stage that lowered the bound (stage, bound before, bound after) — the refinements
+  that set it, named (the record adds ``split`` when the observable's split set it,
+  :meth:`privqml.theory.bound_record.GradientBound.explain`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from privqml.theory.refinements.blocks import run_weights, single_qubit_runs
 from privqml.theory.refinements.suffix import suffix_weights
 
 
@@ -51,12 +59,33 @@ def explain(refiner, refinements: tuple[str, ...]) -> dict:
                       "why": "commutes with every tracked Heisenberg-evolved Pauli string; only the remainder carried "
                              "from negligible (non-zero) terms of fixed gates' images reaches it"}
                      for k in np.nonzero((factors > 0) & (factors < 1))[0] if refiner.table.rows[int(k)].weight_derivatives]
+        stages = list(refiner.stage_totals(c))
         entry = {
             "observable": str(observable),
-            "stages": [{"stage": s, "bound": v} for s, v in refiner.stage_totals(c)],
+            "stages": [{"stage": s, "bound": v} for s, v in stages],
+            "changed": [{"stage": after[0], "from": before[1], "to": after[1]}
+                        for before, after in zip(stages, stages[1:]) if after[1] < before[1] * (1 - 1e-12)],
             "pruned": pruned,
             "near_zero": near_zero,
         }
+        if "terms" in refinements and len(live.terms) > 1:
+            entry["terms"] = [{"term": str(t), "coefficient": coef,
+                               "weights": sorted({names[int(j)] for j in refiner.entries.weight[m[refiner.entries.slot]]}),
+                               "why": "its gradient is bounded on its own; terms on disjoint weights add in quadrature"}
+                              for t, (coef, m) in zip([t for t in observable if len(t)], live.terms)]
+        if "blocks" in refinements:
+            removed = refiner.removed(c, "commutation" in refinements)
+            runs = single_qubit_runs(refiner.table, tuple(refiner.ansatz.qubits), removed)
+            inside = run_weights(runs, refiner.entries, live.union, frozenset())
+            blocks = []
+            for qubit, slots, _ in runs.runs:
+                ws = sorted({names[int(refiner.entries.weight[e])] for e in range(len(refiner.entries))
+                             if int(refiner.entries.slot[e]) in slots and int(refiner.entries.weight[e]) in inside})
+                if ws:
+                    blocks.append({"qubit": int(qubit), "slots": sorted(int(k) for k in slots), "weights": ws,
+                                   "why": "a single-qubit run between entangling operations: bounded as one rotation "
+                                          "(Gram bound), runs add in quadrature"})
+            entry["blocks"] = blocks
         if "prefix" in refinements:
             bound = refiner.prefix(live.union, refiner.removed(c, "commutation" in refinements))
             entry["prefix"] = [{"qubits": list(qs), "weights": [names[j] for j in ws], "sigma": sigma,

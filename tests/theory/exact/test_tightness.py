@@ -140,7 +140,8 @@ def test_hea_4_2_is_fast_and_between_simple_bounds():
     "kwargs, words",
     [
         (dict(loss="cross_entropy"), ["loss='cross_entropy'", "bce_logits"]),
-        (dict(loss="bce_prob"), ["bce_prob is unbounded"]),
+        (dict(loss="bce_prob"), ["needs a probability clamp", "unbounded"]),
+        (dict(loss="bce_prob", clamp=0.5), ["clamp=0.5"]),
         (dict(loss="softmax_ce"), ["needs >= 2 observables"]),
         (dict(observable=1), ["observable=1", "[0, 1)"]),
         (dict(n_starts=0), ["n_starts=0"]),
@@ -157,3 +158,18 @@ def test_trainable_scale_is_refused_for_losses():
     with pytest.raises(ConfigError, match="trainable: the loss gradient has no finite maximum"):
         max_gradient_norm(ansatz, loss="mse")
     assert max_gradient_norm(ansatz, n_starts=1).true_max_estimate == pytest.approx(1.0, abs=1e-6)
+
+
+def test_bce_prob_with_a_clamp_is_estimated_and_its_bound_holds():
+    """sup ‖∇ℓ‖ of clamped-probability BCE: found near the clamp, below the bound, above the product of parts."""
+    from privqml.theory import builtin_ansatz, loss_gradient_bound
+
+    ansatz = builtin_ansatz("reupload", n_qubits=2, n_layers=1)
+    clamp = 0.05
+    estimate = max_gradient_norm(ansatz, n_starts=6, seed=0, loss="bce_prob", clamp=clamp)
+    bound = loss_gradient_bound(ansatz, "bce_prob", clamp=clamp)
+    assert estimate.true_max_estimate <= bound.value * (1 + 1e-9)
+    assert estimate.argmax_label in (0, 1)
+    # 1/(c·w)·‖∇f‖ is approached at p → c: the estimate beats the gradient at p = 1/2 (|∂ℓ/∂p| = 2) by far
+    circuit_max = max_gradient_norm(ansatz, n_starts=6, seed=0).true_max_estimate
+    assert estimate.true_max_estimate > 2.0 * circuit_max / 2.0
