@@ -3,7 +3,10 @@ r"""Refinement ``prefix``: weights that act on a product state, bounded by the q
 Before its first multi-qubit operation, a qubit evolves on its own: the *prefix* of qubit q is
 the run of single-qubit operations (slots, fixed gates, and depolarising channels) from the
 start of the circuit to q's first operation on two or more qubits, or its first channel that is
-not a mixture of Paulis (amplitude damping).
+not a mixture of Paulis (amplitude damping) after a weighted slot. Such a channel *before* q's first
+weighted slot only prepares q's initial state, which may be mixed: the prefix starts after it (the
+uncertainty relation below holds for mixed states, and the variances of single-qubit generators are
+bounded for every state).
 After every prefix the state is a product ρ = ⊗_q ρ_q. Let P be the *prefix weights*: the
 weights whose every live slot lies in some prefix. Along a unit direction u of the prefix
 weights, with the rest of the circuit and the observable folded into Õ (a unital positive map of
@@ -28,6 +31,12 @@ gates or depolarising channels separate slots k < l on the qubit, which makes a_
 same for every θ and x; else 1. M = Σ_q |W_q|ᵀ Ĝ_q |W_q| over the prefix weights (the qubits
 that share a weight form one group). For an Euler pair ry(θ) rz(φ) the axes are orthogonal and
 σ_max = 1 exactly; reupload's ry(w x + b) rz(φ) gives √(1 + sup x²).
+
+*Depolarising channels in a prefix* commute with its single-qubit unitaries and Pauli insertions, so they
+move to its end: ρ_q = φ_q σ_q + (1 − φ_q) I/2 with φ_q the product of their factors 1 − 4p/3. Then f is
+the mixture, over the subsets S of qubits that keep σ_q (each with probability φ_q, independently), of
+the circuits with I/2 on the others, whose weights there have no effect: |D_u f| ≤ h E_S (Σ_{q∈S}
+‖V_q u_q‖²)^{1/2} ≤ h (Σ_q φ_q ‖V_q u_q‖²)^{1/2} (Jensen), i.e. M = Σ_q φ_q |W_q|ᵀ Ĝ_q |W_q|.
 
 The weights outside P keep the base bound B_rest; ∇_P f and ∇_rest f are disjoint blocks of the
 gradient, so ‖∇f‖² ≤ (h·σ)² + B_rest².
@@ -65,11 +74,14 @@ class QubitPrefix:
         qubit: the qubit's index in the ansatz's qubit order.
         slots: the prefix's slots in circuit order (weight slots and input-only slots alike).
         gram: [len(slots), len(slots)] Ĝ_kl ≥ |a_k · a_l| for every θ and x.
+        depolarising: φ_q, the product of the factors (1 − 4p/3) of the depolarising channels in the prefix
+            (after its last state-preparing channel); 1 without any.
     """
 
     qubit: int
     slots: tuple[int, ...]
     gram: np.ndarray
+    depolarising: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +141,7 @@ class AxisChain:
         self._axes: list[np.ndarray] = []
         self._pairs: dict[tuple[int, int], float] = {}
         self._rotations: list[np.ndarray] = [np.eye(3)]  # empty: the next pair is not fixed
+        self.depolarising = 1.0  # the product of the depolarising factors met
 
     def add(self, op: cirq.Operation, slot: int, spread: float) -> bool:
         """Take the next operation; False (and nothing taken) when the run must end before it."""
@@ -148,7 +161,10 @@ class AxisChain:
             turn = _rotation(np.asarray(cirq.unitary(op), dtype=complex))
             self._rotations = [turn @ r for r in self._rotations]
             return True
-        if depolarising_factor(op) is not None:
+        factor = depolarising_factor(op)
+        if factor is not None:
+            if 0.0 <= factor <= 1.0:  # a mixture of the state and I/2 (p > 3/4 is not: no factor taken)
+                self.depolarising *= float(factor)
             return True
         support = pauli_support(op)
         if support is None:
@@ -168,12 +184,19 @@ class AxisChain:
         return gram
 
 
+def _prepares_state(op: cirq.Operation) -> bool:
+    """A channel that ends a prefix (not unitary, not depolarising, not a Pauli mixture: amplitude damping, a
+    general Kraus map) — which, before any weighted slot, only prepares the qubit's initial state."""
+    return not cirq.has_unitary(op) and depolarising_factor(op) is None and pauli_support(op) is None
+
+
 @functools.lru_cache(maxsize=512)
 def prefix_structure(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: frozenset[int] = frozenset()) -> PrefixStructure:
     """Every qubit's prefix in ``table``'s canonical circuit without the slots ``removed`` — slots the
     function provably does not depend on for any angle (``qubits``: the ansatz's qubit order)."""
     index = {q: i for i, q in enumerate(qubits)}
     open_ = {q: True for q in qubits}
+    weighted = {q: False for q in qubits}
     chains = {q: AxisChain() for q in qubits}
     canonical = table.canonical
     for op, slot in zip(canonical.operations, canonical.slot_of):
@@ -184,9 +207,19 @@ def prefix_structure(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: fr
                 open_[q] = False
             continue
         (q,) = op.qubits
-        if open_.get(q, False) and not chains[q].add(op, slot, table.rows[slot].spread if slot >= 0 else 0.0):
+        if not open_.get(q, False):
+            continue
+        if slot < 0 and not weighted[q] and _prepares_state(op):
+            # a channel before the qubit's first weighted slot is part of its (mixed) initial state: the
+            # uncertainty relation holds for mixed states, so the prefix starts afresh after it
+            chains[q] = AxisChain()
+            continue
+        if not chains[q].add(op, slot, table.rows[slot].spread if slot >= 0 else 0.0):
             open_[q] = False
-    return PrefixStructure(tuple(QubitPrefix(index[q], tuple(chains[q].slots), chains[q].gram()) for q in qubits))
+        elif slot >= 0 and table.rows[slot].weight_derivatives:
+            weighted[q] = True
+    return PrefixStructure(tuple(QubitPrefix(index[q], tuple(chains[q].slots), chains[q].gram(), chains[q].depolarising)
+                                 for q in qubits))
 
 
 def chain_sigma(slots: tuple[int, ...], gram: np.ndarray, entries: SlotEntries, live_entries: np.ndarray,
@@ -283,7 +316,7 @@ def prefix_bound(structure: PrefixStructure, entries: SlotEntries, live_mask: np
                 k, j = int(entries.slot[e]), int(entries.weight[e])
                 if j in local and k in position:
                     w[position[k], local[j]] += entries.spread[e] * entries.sup[e]
-            m += w.T @ prefix.gram @ w
+            m += prefix.depolarising * (w.T @ prefix.gram @ w)
         sigma = float(np.sqrt(max(np.linalg.eigvalsh(m)[-1], 0.0)))
         results.append((tuple(sorted(qs)), tuple(order), sigma))
     return PrefixBound(weights, max(s for _, _, s in results), tuple(results))
