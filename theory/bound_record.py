@@ -73,6 +73,8 @@ class GradientBound:
         pointwise_scale: a factor on :meth:`pointwise` (1; a mutation test's weakened bound scales it).
         splits: per observable, None or the split O = c̄·S + B that set its bound (refinement ``split``:
             ``level`` c̄, ``shape_bound`` G(S), ``rest_bound`` G(B), ``total``); ``()`` when none did.
+        readout: per observable, the observable with the trailing channels folded in and its bound (refinement
+            ``readout``, :mod:`privqml.theory.refinements.readout`); ``()`` when that did not lower a bound.
     """
 
     ansatz_name: str
@@ -97,6 +99,7 @@ class GradientBound:
     n_pruned_whole_observable: int = 0
     refinements: tuple[str, ...] = ()
     splits: tuple[dict | None, ...] = ()
+    readout: tuple[dict, ...] = ()
     n_near_zero_slots: int = 0
     source: object = dataclasses.field(default=None, repr=False, compare=False)
     pointwise_scale: float = dataclasses.field(default=1.0, repr=False, compare=False)
@@ -144,6 +147,8 @@ class GradientBound:
         if "split" in self.refinements:
             split = self.splits[observable] if observable < len(self.splits) else None
             totals += (("split", min(totals[-1][1], split["total"]) if split else totals[-1][1]),)
+        if "readout" in self.refinements:
+            totals += (("readout", min(totals[-1][1], self.readout[observable]["bound"])),)
         return totals
 
     def coupled_bound(self, observable: int = 0) -> float | None:
@@ -159,7 +164,7 @@ class GradientBound:
             return {"refinements": []}
         from privqml.theory.refinements.explain import explain  # the record only holds results
 
-        out = explain(self._derivation().refiner, tuple(r for r in self.refinements if r != "split"))
+        out = explain(self._derivation().refiner, tuple(r for r in self.refinements if r not in ("split", "readout")))
         out["refinements"] = list(self.refinements)
         for c, split in enumerate(self.splits):
             if split:
@@ -169,6 +174,14 @@ class GradientBound:
                 entry["changed"].append({"stage": "split", "from": last, "to": split["total"]})
                 entry["split"] = {**split, "why": "O = c̄·S + B with S the terms' signed sum: f is linear in O, so "
                                                  "‖∇f_O‖ ≤ |c̄|·G(S) + G(B); S commutes with gates O does not"}
+        for c, folded in enumerate(self.readout):
+            entry = out["observables"][c]
+            last = entry["stages"][-1]["bound"]
+            if folded["bound"] < last:
+                entry["stages"].append({"stage": "readout", "bound": folded["bound"]})
+                entry["changed"].append({"stage": "readout", "from": last, "to": folded["bound"]})
+            entry["readout"] = {**folded, "why": "the channels after each qubit's last gate folded into the "
+                                                 "observable (Heisenberg picture, exact): the measured observable"}
         return out
 
     def as_dict(self) -> dict:

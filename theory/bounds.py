@@ -57,6 +57,7 @@ from privqml.theory.bound_record import GradientBound
 from privqml.theory.derivation import BoundSource, ObservableLiveSets, Options, derive
 from privqml.theory.entries import SlotEntries, per_weight_sums
 from privqml.theory.observable_range import observable_range
+from privqml.theory.refinements.readout import fold_trailing_channels
 from privqml.theory.refinements.stages import STAGES, Refiner
 from privqml.theory.slots import SlotTable
 
@@ -111,6 +112,7 @@ def gradient_bound(
     slots: Optional[SlotTable] = None,
     refine: bool = True,
     split: bool = True,
+    readout: bool = True,
 ) -> GradientBound:
     """Derive the gradient-norm bounds of every output of ``ansatz`` (see the module docstring).
 
@@ -133,6 +135,8 @@ def gradient_bound(
             bound exact expectations, not sample means).
         split: with the refinements, also bound each multi-term observable through its split
             O = c̄·S + B (:func:`_split`), where that is smaller.
+        readout: with the refinements, also bound the circuit whose trailing channels are folded into the
+            observables (:mod:`privqml.theory.refinements.readout`), where that is smaller.
         slots: the slot table to derive from; ``None`` (the default, and the only sound choice)
             takes the ansatz's own, :func:`privqml.theory.slots.slot_table`. Another table —
             spreads deliberately scaled — is how a mutation test derives a weakened bound.
@@ -169,6 +173,19 @@ def gradient_bound(
                 splits[c] = found
                 per_observable[c] = found["total"]
                 per_weight[c] = tuple(float(v) for v in np.minimum(per_weight[c], found.pop("per_weight")))
+    folded = None
+    if readout and derivation.noisy and slots is None:
+        folded_ansatz = fold_trailing_channels(ansatz)
+        if folded_ansatz is not None:
+            folded = gradient_bound(folded_ansatz, prune=prune, prune_commuting=prune_commuting, per_term=per_term,
+                                    directional=directional, max_strings=max_strings, split=split, readout=False)
+            if any(f < p for f, p in zip(folded.per_observable, per_observable)):
+                per_observable = [min(f, p) for f, p in zip(folded.per_observable, per_observable)]
+                per_weight = [tuple(float(v) for v in np.minimum(pw, fw))
+                              for pw, fw in zip(per_weight, folded.per_weight_by_observable)]
+            else:
+                folded = None
+    extra = (("split",) if any(splits) else ()) + (("readout",) if folded is not None else ())
     return GradientBound(
         ansatz_name=ansatz.name,
         n_qubits=ansatz.n_qubits,
@@ -191,8 +208,11 @@ def gradient_bound(
         unbounded_reason=_unbounded_reason(entries, pruning.live_entries, per_observable),
         n_pruned_whole_observable=len(pruning.whole_observable),
         n_near_zero_slots=len(pruning.near),
-        refinements=tuple(STAGES[1:]) + (("split",) if any(splits) else ()) if derivation.noisy else (),
+        refinements=tuple(STAGES[1:]) + extra if derivation.noisy else (),
         splits=tuple(splits) if any(splits) else (),
+        readout=() if folded is None else tuple(
+            {"observable": str(o), "bound": float(v)} for o, v in zip(folded.source.ansatz.observables,
+                                                                      folded.per_observable)),
         source=source,
     )
 

@@ -189,9 +189,12 @@ def test_depolarising_channels_scale_the_bound_slot_by_slot_and_it_still_holds()
         noisy_circuit.append(moment)
         noisy_circuit.append(cirq.Moment(cirq.depolarize(0.05).on(q) for q in clean.qubits))
     noisy = Ansatz(noisy_circuit, clean.weights, clean.inputs, clean.observables)
-    # the one live slot, ry on qubit 0, is followed by two channels before its qubit's CZ: (1 - 4p/3)^2
+    # the one live slot, ry on qubit 0, is followed by two channels before its qubit's CZ: (1 - 4p/3)^2; the
+    # channel after the CZ, the last gate, turns the measured Z0 into (1 - 4p/3) Z0 (refinement readout)
     assert gradient_bound(clean).grad_norm_bound == pytest.approx(1.0)
-    assert gradient_bound(noisy).grad_norm_bound == pytest.approx((1 - 4 * 0.05 / 3) ** 2)
+    assert gradient_bound(noisy, readout=False).grad_norm_bound == pytest.approx((1 - 4 * 0.05 / 3) ** 2)
+    assert gradient_bound(noisy).grad_norm_bound == pytest.approx((1 - 4 * 0.05 / 3) ** 3)
+    assert gradient_bound(noisy).refinement_totals()[-1] == ("readout", pytest.approx((1 - 4 * 0.05 / 3) ** 3))
     assert gradient_bound(noisy, refine=False).grad_norm_bound == pytest.approx(gradient_bound(clean).grad_norm_bound)
     rng = np.random.default_rng(3)
     for _ in range(4):

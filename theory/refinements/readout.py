@@ -1,0 +1,84 @@
+r"""Refinement ``readout``: channels after a qubit's last gate folded into the observable, exactly.
+
+A single-qubit channel N that acts on qubit q after q's last gate (only other such channels follow it) changes
+nothing but what is measured: f = Tr[O · N(ρ′)] = Tr[N†(O) ρ′], with ρ′ the state of the circuit without it.
+In the Heisenberg picture N† maps a Pauli σ_b on q to Σ_a R_ab σ_a (R the channel's Pauli-transfer matrix,
+:func:`privqml.theory.refinements.channels.transfer_exact`), so every Pauli term of O becomes an exact
+Pauli sum O′ = (⊗_q N_q)†(O), and the circuit without its trailing channels with observable O′ computes the
+same f(x; θ) for every θ and x: its bound is a bound of f.
+
+This is no global rescaling: O′ is the measured observable itself, as the channels leave it. A depolarising
+channel of factor φ after the last gate on a measured qubit turns Z into φ Z (every derivative shrinks by φ);
+one on an unmeasured qubit leaves O unchanged; amplitude damping γ turns Z into (1 − γ) Z + γ I, whose range
+is (1 − γ) times as wide. A multi-qubit channel ends the trailing run of its qubits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import cirq
+import numpy as np
+
+from privqml.theory.ansatz import Ansatz
+from privqml.theory.refinements.channels import is_channel, transfer_exact
+
+_PAULI = (None, cirq.X, cirq.Y, cirq.Z)
+_INDEX = {cirq.X: 1, cirq.Y: 2, cirq.Z: 3}
+
+
+def trailing_channels(circuit: cirq.AbstractCircuit) -> tuple[cirq.Circuit, dict[cirq.Qid, list[cirq.Operation]]]:
+    """(the circuit without them, qubit → its trailing single-qubit channels in time order)."""
+    trailing: dict[cirq.Qid, list[cirq.Operation]] = {}
+    closed: set[cirq.Qid] = set()
+    drop: set[tuple[int, cirq.Operation]] = set()
+    for m in range(len(circuit) - 1, -1, -1):
+        for op in circuit[m].operations:
+            qubits = set(op.qubits)
+            if len(op.qubits) == 1 and not cirq.is_parameterized(op) and is_channel(op) and not qubits & closed:
+                trailing.setdefault(op.qubits[0], []).insert(0, op)
+                drop.add((m, op))
+            else:
+                closed |= qubits
+    kept = cirq.Circuit(cirq.Moment(op for op in moment.operations if (m, op) not in drop)
+                        for m, moment in enumerate(circuit))
+    return kept, trailing
+
+
+def _heisenberg_vector(pauli: int, channels: list[cirq.Operation]) -> np.ndarray:
+    """The coefficients over (I, X, Y, Z) of N_1†(…N_k†(σ_pauli)) for channels N_1 … N_k in time order."""
+    vector = np.zeros(4)
+    vector[pauli] = 1.0
+    for op in reversed(channels):  # the last channel acts first on the observable
+        vector = np.array(transfer_exact(op), dtype=float) @ vector
+    return vector
+
+
+def folded_observable(observable: cirq.PauliSum, trailing: dict[cirq.Qid, list[cirq.Operation]]) -> cirq.PauliSum:
+    """(⊗_q N_q)†(O) as a Pauli sum (see the module docstring)."""
+    out = cirq.PauliSum()
+    for term in observable:
+        coefficient = complex(term.coefficient)
+        factors = []
+        for q in sorted(set(dict(term.items())) | set(trailing), key=str):
+            pauli = _INDEX[term[q]] if q in dict(term.items()) else 0
+            vector = _heisenberg_vector(pauli, trailing.get(q, []))
+            factors.append([(q, a, float(v)) for a, v in enumerate(vector) if v != 0.0])
+        for combination in itertools.product(*factors):
+            value = coefficient * float(np.prod([v for _, _, v in combination]))
+            paulis = {q: _PAULI[a] for q, a, _ in combination if a}
+            out += cirq.PauliString(paulis, coefficient=value)
+    return out
+
+
+def fold_trailing_channels(ansatz: Ansatz) -> Ansatz | None:
+    """The ansatz with its trailing channels folded into the observables, or None when it has none."""
+    kept, trailing = trailing_channels(ansatz.circuit)
+    if not trailing:
+        return None
+    observables = tuple(folded_observable(o, trailing) for o in ansatz.observables)
+    return dataclasses.replace(ansatz, circuit=kept, observables=observables)
+
+
+__all__ = ["fold_trailing_channels", "folded_observable", "trailing_channels"]
