@@ -38,6 +38,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -96,7 +97,8 @@ class Cell:
 
     @property
     def file_name(self) -> str:
-        return f"{self.model}__{self.dataset.replace(':', '-')}__eps{self.epsilon:g}.json"
+        model = re.sub(r"[^A-Za-z0-9_.=-]+", "-", self.model)  # a user's spec names a file: path and ':' out
+        return f"{model}__{self.dataset.replace(':', '-')}__eps{self.epsilon:g}.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -465,25 +467,34 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per cell (default 5)")
     parser.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 4.0])
     parser.add_argument("--workers", type=int, default=2, help="training processes (at most 2 on a shared machine)")
+    parser.add_argument("--models", nargs="+", metavar="SPEC@DATASET",
+                        help="quantum models to compare instead of the paper checks' (e.g. a user's ansatz: "
+                             "examples/my_ansatz.py:my_ansatz@circle)")
+    parser.add_argument("--name", default="refined_clip_accuracy", help="basename of the results files")
     args = parser.parse_args(argv)
     if args.seeds < 2 or args.workers < 1:
         parser.error(f"--seeds={args.seeds} must be >= 2 (paired intervals) and --workers={args.workers} >= 1")
     _set_worker_threads()
     command = (f"python -m benchmarks.refined_clip_accuracy --seeds {args.seeds} "
-               f"--epsilons {' '.join(f'{e:g}' for e in args.epsilons)} --workers {args.workers}")
+               f"--epsilons {' '.join(f'{e:g}' for e in args.epsilons)} --workers {args.workers}"
+               + (f" --models {' '.join(args.models)}" if args.models else "")
+               + (f" --name {args.name}" if args.name != "refined_clip_accuracy" else ""))
     settings = Settings()
-    cells = [Cell(m, d, float(e)) for m, d in MODEL_DATASETS for e in args.epsilons]
+    pairs = MODEL_DATASETS if not args.models else [tuple(m.rsplit("@", 1)) for m in args.models]
+    if any(len(p) != 2 for p in pairs):
+        parser.error(f"--models {args.models}: give SPEC@DATASET pairs, e.g. examples/my_ansatz.py:my_ansatz@circle")
+    cells = [Cell(m, d, float(e)) for m, d in pairs for e in args.epsilons]
     started = time.perf_counter()
     summaries, counts = run_all(cells, list(range(args.seeds)), settings, args.workers)
     meta = {"command": command, "wall_seconds": time.perf_counter() - started,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), **counts}
-    plotted = plot_accuracy(summaries, RESULTS / "refined_clip_accuracy.png")
-    write_text_atomic(RESULTS / "refined_clip_accuracy.json", jsonio.dumps({
+    plotted = plot_accuracy(summaries, RESULTS / f"{args.name}.png")
+    write_text_atomic(RESULTS / f"{args.name}.json", jsonio.dumps({
         **meta, "simulation": SIMULATION_NOTE, "settings": dataclasses.asdict(settings),
         "cells": [s.as_dict() for s in summaries], "plotted": plotted,
     }, indent=1))
     markdown = render_markdown(summaries, settings, command, meta)
-    write_text_atomic(RESULTS / "refined_clip_accuracy.md", markdown)
+    write_text_atomic(RESULTS / f"{args.name}.md", markdown)
     print(markdown)
     return 0
 
