@@ -36,7 +36,7 @@ from privqml import jsonio
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.bounds import GradientBound, gradient_bound
-from privqml.theory.refinements.coupling import coupled_loss_bound
+from privqml.theory.refinements.coupling import coupled_loss_bound, coupled_softmax_bound
 
 BINARY_LOSSES = ("bce_logits", "mse", "hinge", "bce_prob")
 MULTICLASS_LOSSES = ("softmax_ce",)
@@ -144,11 +144,16 @@ def loss_gradient_bound(
     if isinstance(terms, str):
         return _unbounded(loss, scale, bound, terms)
     sup, formula, value = terms
-    coupled = coupled_loss_bound(loss, scale, *bound.observable_ranges[0], clamp, bound.coupled_bound(0)) \
-        if loss in BINARY_LOSSES else None
+    if loss in BINARY_LOSSES:
+        coupled = coupled_loss_bound(loss, scale, *bound.observable_ranges[0], clamp, bound.coupled_bound(0))
+        how = "G_c · max_(f,y) |∂ℓ/∂f| √(1 − ((f − c)/h)²) (coupled: Bernstein–Szegő)"
+    else:
+        coupled = coupled_softmax_bound(scale, bound.observable_ranges, bound.per_observable,
+                                        [bound.coupled_bound(c) for c in range(len(bound.per_observable))])
+        how = ("s · max_(f,y) Σ_c |p_c − 1[c=y]| · min(G_c, G̃_c √(1 − ((f_c − m_c)/h_c)²)) "
+               "(coupled per class, branch and bound)")
     if coupled is not None and coupled < value:
-        formula = (f"G_c · max_(f,y) |∂ℓ/∂f| √(1 − ((f − c)/h)²) (coupled: Bernstein–Szegő), "
-                   f"below the product bound {formula} = {value:.6g}")
+        formula = f"{how}, below the product bound {formula} = {value:.6g}"
         return LossGradientBound(loss, scale, bound.grad_norm_bound, float(sup), float(coupled), None, formula, bound,
                                  uncoupled_value=float(value))
     return LossGradientBound(loss, scale, bound.grad_norm_bound, float(sup), float(value), None, formula, bound,

@@ -79,4 +79,79 @@ def coupled_loss_bound(loss: str, scale: float, lo: float, hi: float, clamp: flo
     return coupled_gradient * coupled_factor(derivatives, lo, hi)
 
 
-__all__ = ["CELLS", "coupled_factor", "coupled_loss_bound", "loss_derivatives"]
+def coupled_softmax_bound(scale: float, ranges: Sequence[tuple[float, float]], plain: Sequence[float],
+                          coupled: Sequence[float | None], tolerance: float = 1e-2, max_boxes: int = 3000) -> float:
+    r"""An upper bound of sup ‖∇_θ ℓ‖ for softmax cross-entropy with per-class couplings (rigorous).
+
+    ∇_θ ℓ = s Σ_c (p_c − 1[c = y]) ∇f_c, so ‖∇_θ ℓ‖ ≤ s Σ_c |p_c(f) − 1[c = y]| e_c(f_c) with
+    e_c(f_c) = min(G_c, G̃_c √(1 − ((f_c − m_c)/h_c)²)) (G̃_c the class's coupled bound, when proven). The
+    maximum over the label y and the outputs f in their box is taken by branch and bound: on a sub-box p_c
+    is increasing in f_c and decreasing in the other outputs, so its extremes sit at two corners, and e_c is
+    largest at the point of [a_c, b_c] closest to m_c; the product of those maxima bounds the box. Boxes are
+    split on their widest side until the largest upper bound is within ``tolerance`` of the best value
+    found, or ``max_boxes`` were split; the largest upper bound left is returned (sound either way).
+    """
+    import heapq
+    import itertools
+
+    k = len(ranges)
+    lows = np.array([lo for lo, _ in ranges], dtype=float)
+    highs = np.array([hi for _, hi in ranges], dtype=float)
+    centre, half = (lows + highs) / 2.0, (highs - lows) / 2.0
+    plain_g = np.array(plain, dtype=float)
+    has_coupling = np.array([c is not None for c in coupled])
+    tilde = np.array([g if c is None else c for g, c in zip(plain, coupled)], dtype=float)
+
+    def envelope(u: np.ndarray) -> np.ndarray:
+        """e_c at scaled outputs u_c: G̃_c √(1 − u_c²) capped by G_c where a coupling is proven, else G_c."""
+        return np.where(has_coupling, np.minimum(plain_g, tilde * np.sqrt(np.clip(1.0 - u**2, 0.0, 1.0))), plain_g)
+
+    def softmax(z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def softmax_rows(z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def envelope_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        nearest = np.clip(centre, a, b)
+        return envelope(np.where(half > 0, (nearest - centre) / np.where(half > 0, half, 1.0), 0.0))
+
+    eye = np.eye(k, dtype=bool)
+
+    def upper(a: np.ndarray, b: np.ndarray, y: int) -> float:
+        # row c: f_c at one end, the others at the opposite ends — the extremes of p_c on the box
+        lowest = np.diag(softmax_rows(scale * np.where(eye, a, b)))   # p_c smallest: f_c low, others high
+        highest = np.diag(softmax_rows(scale * np.where(eye, b, a)))  # p_c largest
+        reach = np.where(np.arange(k) == y, 1.0 - lowest, highest)
+        return scale * float(np.sum(reach * envelope_max(a, b))) * (1.0 + 1e-12)
+
+    def value(f: np.ndarray, y: int) -> float:
+        p = softmax(scale * f)
+        e = envelope(np.where(half > 0, (f - centre) / np.where(half > 0, half, 1.0), 0.0))
+        return scale * float(np.sum(np.abs(p - np.eye(k)[y]) * e))
+
+    best = 0.0
+    heap = []  # (−upper bound, a counter that breaks ties, label, box)
+    order = itertools.count()
+    for y in range(k):
+        heapq.heappush(heap, (-upper(lows, highs, y), next(order), y, lows, highs))
+        best = max(best, value(centre, y))
+    splits = 0
+    while heap and splits < max_boxes:
+        bound, _, y, a, b = heapq.heappop(heap)
+        if -bound <= best * (1.0 + tolerance):
+            return max(-bound, best)
+        side = int(np.argmax(b - a))
+        middle = (a[side] + b[side]) / 2.0
+        for lo_side, hi_side in ((a[side], middle), (middle, b[side])):
+            a2, b2 = a.copy(), b.copy()
+            a2[side], b2[side] = lo_side, hi_side
+            best = max(best, value((a2 + b2) / 2.0, y))
+            heapq.heappush(heap, (-upper(a2, b2, y), next(order), y, a2, b2))
+        splits += 1
+    return max(best, -heap[0][0]) if heap else best
+
+
+__all__ = ["CELLS", "coupled_factor", "coupled_loss_bound", "coupled_softmax_bound", "loss_derivatives"]
