@@ -75,6 +75,8 @@ class GradientBound:
             ``level`` c̄, ``shape_bound`` G(S), ``rest_bound`` G(B), ``total``); ``()`` when none did.
         readout: per observable, the observable with the trailing channels folded in and its bound (refinement
             ``readout``, :mod:`privqml.theory.refinements.readout`); ``()`` when that did not lower a bound.
+        contractions: per observable, None or how refinement ``contraction`` set its bound (``factor`` φ, the
+            ``inner_bound`` of the circuit without those channels, the ``bound``); ``()`` when none did.
     """
 
     ansatz_name: str
@@ -100,6 +102,7 @@ class GradientBound:
     refinements: tuple[str, ...] = ()
     splits: tuple[dict | None, ...] = ()
     readout: tuple[dict, ...] = ()
+    contractions: tuple[dict | None, ...] = ()
     n_near_zero_slots: int = 0
     source: object = dataclasses.field(default=None, repr=False, compare=False)
     pointwise_scale: float = dataclasses.field(default=1.0, repr=False, compare=False)
@@ -149,6 +152,9 @@ class GradientBound:
             totals += (("split", min(totals[-1][1], split["total"]) if split else totals[-1][1]),)
         if "readout" in self.refinements:
             totals += (("readout", min(totals[-1][1], self.readout[observable]["bound"])),)
+        if "contraction" in self.refinements:
+            found = self.contractions[observable] if observable < len(self.contractions) else None
+            totals += (("contraction", min(totals[-1][1], found["bound"]) if found else totals[-1][1]),)
         return totals
 
     def coupled_bound(self, observable: int = 0) -> float | None:
@@ -164,7 +170,8 @@ class GradientBound:
             return {"refinements": []}
         from privqml.theory.refinements.explain import explain  # the record only holds results
 
-        out = explain(self._derivation().refiner, tuple(r for r in self.refinements if r not in ("split", "readout")))
+        out = explain(self._derivation().refiner,
+                      tuple(r for r in self.refinements if r not in ("split", "readout", "contraction")))
         out["refinements"] = list(self.refinements)
         for c, split in enumerate(self.splits):
             if split:
@@ -182,6 +189,15 @@ class GradientBound:
                 entry["changed"].append({"stage": "readout", "from": last, "to": folded["bound"]})
             entry["readout"] = {**folded, "why": "the channels after each qubit's last gate folded into the "
                                                  "observable (Heisenberg picture, exact): the measured observable"}
+        for c, found in enumerate(self.contractions):
+            if found:
+                entry = out["observables"][c]
+                last = entry["stages"][-1]["bound"]
+                entry["stages"].append({"stage": "contraction", "bound": found["bound"]})
+                entry["changed"].append({"stage": "contraction", "from": last, "to": found["bound"]})
+                entry["contraction"] = {**found, "why": "depolarising channels that every string of the Heisenberg-"
+                                                        "evolved observable crosses scale it by φ: all earlier "
+                                                        "slots' derivatives shrink by φ"}
         return out
 
     def as_dict(self) -> dict:

@@ -57,7 +57,7 @@ from privqml.theory.bound_record import GradientBound
 from privqml.theory.derivation import BoundSource, ObservableLiveSets, Options, derive
 from privqml.theory.entries import SlotEntries, per_weight_sums
 from privqml.theory.observable_range import observable_range
-from privqml.theory.refinements.readout import fold_trailing_channels
+from privqml.theory.refinements.readout import fold_depolarising, fold_trailing_channels
 from privqml.theory.refinements.stages import STAGES, Refiner
 from privqml.theory.slots import SlotTable
 
@@ -113,6 +113,7 @@ def gradient_bound(
     refine: bool = True,
     split: bool = True,
     readout: bool = True,
+    contraction: bool = True,
 ) -> GradientBound:
     """Derive the gradient-norm bounds of every output of ``ansatz`` (see the module docstring).
 
@@ -137,6 +138,9 @@ def gradient_bound(
             O = c̄·S + B (:func:`_split`), where that is smaller.
         readout: with the refinements, also bound the circuit whose trailing channels are folded into the
             observables (:mod:`privqml.theory.refinements.readout`), where that is smaller.
+        contraction: with the refinements, also bound each observable as φ times the bound of the circuit
+            without the depolarising channels that scale its whole Heisenberg image
+            (:func:`privqml.theory.refinements.readout.fold_depolarising`), where that is smaller.
         slots: the slot table to derive from; ``None`` (the default, and the only sound choice)
             takes the ansatz's own, :func:`privqml.theory.slots.slot_table`. Another table —
             spreads deliberately scaled — is how a mutation test derives a weakened bound.
@@ -166,7 +170,7 @@ def gradient_bound(
     splits: list[dict | None] = [None] * len(live_sets)
     if split and derivation.noisy and slots is None:
         kwargs = dict(prune=prune, prune_commuting=prune_commuting, per_term=per_term, directional=directional,
-                      max_strings=max_strings)
+                      max_strings=max_strings, readout=readout, contraction=contraction)
         for c in range(len(live_sets)):
             found = _split(ansatz, c, per_observable[c], derivation.refiner.whole_pruning[c].pruned, kwargs)
             if found is not None:
@@ -178,14 +182,32 @@ def gradient_bound(
         folded_ansatz = fold_trailing_channels(ansatz)
         if folded_ansatz is not None:
             folded = gradient_bound(folded_ansatz, prune=prune, prune_commuting=prune_commuting, per_term=per_term,
-                                    directional=directional, max_strings=max_strings, split=split, readout=False)
+                                    directional=directional, max_strings=max_strings, split=split, readout=False,
+                                    contraction=contraction)
             if any(f < p for f, p in zip(folded.per_observable, per_observable)):
                 per_observable = [min(f, p) for f, p in zip(folded.per_observable, per_observable)]
                 per_weight = [tuple(float(v) for v in np.minimum(pw, fw))
                               for pw, fw in zip(per_weight, folded.per_weight_by_observable)]
             else:
                 folded = None
-    extra = (("split",) if any(splits) else ()) + (("readout",) if folded is not None else ())
+    contractions: list[dict | None] = [None] * len(live_sets)
+    if contraction and derivation.noisy and slots is None:
+        for c in range(len(live_sets)):
+            found = fold_depolarising(ansatz, c)
+            if found is None:
+                continue
+            reduced, factor = found
+            inner = gradient_bound(reduced, prune=prune, prune_commuting=prune_commuting, per_term=per_term,
+                                   directional=directional, max_strings=max_strings, split=split, readout=readout,
+                                   contraction=False)
+            if factor * inner.per_observable[0] < per_observable[c]:
+                per_observable[c] = factor * inner.per_observable[0]
+                per_weight[c] = tuple(float(v) for v in np.minimum(
+                    per_weight[c], factor * np.asarray(inner.per_weight_by_observable[0])))
+                contractions[c] = {"factor": factor, "inner_bound": float(inner.per_observable[0]),
+                                   "bound": float(per_observable[c])}
+    extra = ((("split",) if any(splits) else ()) + (("readout",) if folded is not None else ())
+             + (("contraction",) if any(contractions) else ()))
     return GradientBound(
         ansatz_name=ansatz.name,
         n_qubits=ansatz.n_qubits,
@@ -210,6 +232,7 @@ def gradient_bound(
         n_near_zero_slots=len(pruning.near),
         refinements=tuple(STAGES[1:]) + extra if derivation.noisy else (),
         splits=tuple(splits) if any(splits) else (),
+        contractions=tuple(contractions) if any(contractions) else (),
         readout=() if folded is None else tuple(
             {"observable": str(o), "bound": float(v)} for o, v in zip(folded.source.ansatz.observables,
                                                                       folded.per_observable)),

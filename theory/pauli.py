@@ -306,8 +306,48 @@ def live_slots(
                      tuple(sorted(near.items())))
 
 
+def heisenberg_supports(canonical: CanonicalCircuit, term: PauliString, qubit_index: dict,
+                        max_strings: int = 64) -> list[frozenset[PauliString] | None]:
+    """For every position p of ``canonical``: the set S_p of Pauli strings that can appear (for any angles) in
+    the term's Heisenberg image just after operation p — the backward walk of :func:`live_slots` without the
+    slot verdicts — or None where the walk is no longer exact (a remainder carried, or more than
+    ``max_strings`` strings). Identity strings are left out (constants)."""
+    operations = canonical.operations
+    out: list[frozenset[PauliString] | None] = [None] * len(operations)
+    strings: set[PauliString] = {term}
+    remainder = _Remainder()
+    for position in range(len(operations) - 1, -1, -1):
+        if remainder.norm > 0 or len(strings) > max_strings:
+            break
+        out[position] = frozenset(strings)
+        op = operations[position]
+        positions = [qubit_index[q] for q in op.qubits]
+        mask = sum(1 << p for p in positions)
+        touching = [r for r in strings if r.support & mask]
+        if not touching:
+            continue
+        if canonical.slot_of[position] >= 0:
+            generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
+            frontier = list(touching)
+            while frontier and len(strings) <= max_strings:
+                r = frontier.pop()
+                for q in generators:
+                    if q.anticommutes(r):
+                        product = q.times(r)
+                        if product.support and product not in strings:
+                            strings.add(product)
+                            frontier.append(product)
+        else:
+            kept = _fixed_image(op, touching, positions, mask, remainder)
+            if kept is None:
+                break
+            strings = set(r for r in strings if not r.support & mask) | kept
+    return out
+
+
 __all__ = [
     "PauliString",
+    "heisenberg_supports",
     "LiveSlots",
     "live_slots",
     "pauli_from_cirq",

@@ -55,3 +55,27 @@ def test_explain_names_the_readout_refinement():
     assert bound.refinements[-1] == "readout"
     entry = bound.explain()["observables"][0]
     assert entry["changed"][-1]["stage"] == "readout" and entry["readout"]["bound"] == pytest.approx(bound.grad_norm_bound)
+
+
+def test_a_depolarising_channel_every_string_crosses_scales_every_earlier_slot():
+    """Z0·Z1 after the CNOT acts on both qubits for every angle: a depolarising channel on either qubit there
+    multiplies the whole gradient by φ (refinement contraction); sound against the exact maximum."""
+    circuit = cirq.Circuit(cirq.rx(X).on(Q[0]), cirq.ry(W).on(Q[0]), cirq.ry(V).on(Q[1]), cirq.CNOT(*Q),
+                           cirq.depolarize(0.3).on(Q[1]), cirq.CZ(*Q), cirq.rz(0.4).on(Q[0]))
+    ansatz = as_ansatz(circuit, inputs=["x"], observable=[cirq.Z(Q[0]) * cirq.Z(Q[1])])
+    bound = gradient_bound(ansatz)
+    without = gradient_bound(ansatz, contraction=False).grad_norm_bound
+    phi = 1 - 4 * 0.3 / 3
+    assert bound.refinements[-1] == "contraction" and bound.contractions[0]["factor"] == pytest.approx(phi)
+    assert bound.grad_norm_bound <= phi * without + 1e-12
+    truth = max_gradient_norm(ansatz, n_starts=6, seed=0).true_max_estimate
+    assert truth <= bound.grad_norm_bound * (1 + 1e-9)
+    assert bound.explain()["observables"][0]["changed"][-1]["stage"] == "contraction"
+
+
+def test_a_channel_some_string_does_not_cross_is_not_a_contraction():
+    """Z0 alone: a channel on qubit 1 after the CNOT is crossed by no string of Z0's image (it stays on q0)."""
+    circuit = cirq.Circuit(cirq.rx(X).on(Q[0]), cirq.ry(W).on(Q[0]), cirq.ry(V).on(Q[1]), cirq.CNOT(*Q),
+                           cirq.depolarize(0.3).on(Q[1]), cirq.ry(0.2).on(Q[1]))
+    ansatz = as_ansatz(circuit, inputs=["x"], observable=[cirq.Z(Q[0])])
+    assert gradient_bound(ansatz).contractions == ()

@@ -81,4 +81,43 @@ def fold_trailing_channels(ansatz: Ansatz) -> Ansatz | None:
     return dataclasses.replace(ansatz, circuit=kept, observables=observables)
 
 
-__all__ = ["fold_trailing_channels", "folded_observable", "trailing_channels"]
+def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
+    r"""Observable c's circuit with the depolarising channels that scale its whole Heisenberg image removed, and
+    the product φ of their factors; None when there is none.
+
+    A depolarising channel N of factor φ ∈ [0, 1) on qubit q maps every Pauli string that acts on q to φ times
+    itself. If every string that can appear in the Heisenberg image Õ of observable c just after N — for any
+    angles of the later slots (:func:`privqml.theory.pauli.heisenberg_supports`, exact tracking only) — acts on
+    q, then N†(Õ) = φ Õ up to a constant, so ∇_θ f = φ ∇_θ f′ with f′ the circuit without N: every earlier
+    slot's derivative shrinks by φ, on every qubit. The support sets do not change when such a channel is
+    removed (it maps each string to a multiple of itself), so all qualifying channels go at once.
+    """
+    from privqml.theory.pauli import heisenberg_supports, pauli_from_cirq
+    from privqml.theory.refinements.channels import depolarising_factor
+    from privqml.theory.slots import slot_table
+
+    canonical = slot_table(ansatz).canonical
+    index = {q: i for i, q in enumerate(ansatz.qubits)}
+    terms = [t for t in ansatz.observables[c] if len(t) > 0]
+    if not terms:
+        return None
+    supports = [heisenberg_supports(canonical, pauli_from_cirq(t, index), index) for t in terms]
+    removed, factor = set(), 1.0
+    for position, op in enumerate(canonical.operations):
+        if canonical.slot_of[position] >= 0 or len(op.qubits) != 1:
+            continue
+        phi = depolarising_factor(op)
+        if phi is None or not 0.0 <= phi < 1.0:
+            continue
+        bit = 1 << index[op.qubits[0]]
+        sets = [s[position] for s in supports]
+        if all(found is not None and found and all(r.support & bit for r in found) for found in sets):
+            removed.add(position)
+            factor *= float(phi)
+    if not removed:
+        return None
+    kept = cirq.Circuit(op for position, op in enumerate(canonical.operations) if position not in removed)
+    return dataclasses.replace(ansatz, circuit=kept, observables=(ansatz.observables[c],)), factor
+
+
+__all__ = ["fold_depolarising", "fold_trailing_channels", "folded_observable", "trailing_channels"]
