@@ -175,29 +175,18 @@ class GradientBound:
         out["refinements"] = list(self.refinements)
         for c, split in enumerate(self.splits):
             if split:
-                entry = out["observables"][c]
-                last = entry["stages"][-1]["bound"]
-                entry["stages"].append({"stage": "split", "bound": split["total"]})
-                entry["changed"].append({"stage": "split", "from": last, "to": split["total"]})
-                entry["split"] = {**split, "why": "O = c̄·S + B with S the terms' signed sum: f is linear in O, so "
-                                                 "‖∇f_O‖ ≤ |c̄|·G(S) + G(B); S commutes with gates O does not"}
+                _append_stage(out["observables"][c], "split", split["total"], {
+                    **split, "why": "O = c̄·S + B with S the terms' signed sum: f is linear in O, so "
+                                    "‖∇f_O‖ ≤ |c̄|·G(S) + G(B); S commutes with gates O does not"})
         for c, folded in enumerate(self.readout):
-            entry = out["observables"][c]
-            last = entry["stages"][-1]["bound"]
-            if folded["bound"] < last:
-                entry["stages"].append({"stage": "readout", "bound": folded["bound"]})
-                entry["changed"].append({"stage": "readout", "from": last, "to": folded["bound"]})
-            entry["readout"] = {**folded, "why": "the channels after each qubit's last gate folded into the "
-                                                 "observable (Heisenberg picture, exact): the measured observable"}
+            _append_stage(out["observables"][c], "readout", folded["bound"], {
+                **folded, "why": "the channels after each qubit's last gate folded into the observable (Heisenberg "
+                                 "picture, exact): the measured observable"})
         for c, found in enumerate(self.contractions):
             if found:
-                entry = out["observables"][c]
-                last = entry["stages"][-1]["bound"]
-                entry["stages"].append({"stage": "contraction", "bound": found["bound"]})
-                entry["changed"].append({"stage": "contraction", "from": last, "to": found["bound"]})
-                entry["contraction"] = {**found, "why": "depolarising channels that every string of the Heisenberg-"
-                                                        "evolved observable crosses scale it by φ: all earlier "
-                                                        "slots' derivatives shrink by φ"}
+                _append_stage(out["observables"][c], "contraction", found["bound"], {
+                    **found, "why": "depolarising channels that every string of the Heisenberg-evolved observable "
+                                    "crosses scale it by φ: all earlier slots' derivatives shrink by φ"})
         return out
 
     def as_dict(self) -> dict:
@@ -246,6 +235,16 @@ class GradientBound:
         if self.expression.free_symbols:
             form = r"\sup_{x} \left(" + form + r"\right)"
         return r"\|\nabla_\theta f\|_2 \le " + f"{value:.6g}" + r" \le " + form
+
+
+def _append_stage(entry: dict, stage: str, bound: float, detail: dict) -> None:
+    """A record-level refinement in an :meth:`GradientBound.explain` entry: its stage, the change when it
+    lowered the bound, and what it did."""
+    last = entry["stages"][-1]["bound"]
+    if bound < last:
+        entry["stages"].append({"stage": stage, "bound": bound})
+        entry["changed"].append({"stage": stage, "from": last, "to": bound})
+    entry[stage] = detail
 
 
 __all__ = ["GradientBound"]

@@ -238,6 +238,21 @@ def _fixed_image(op: cirq.Operation, touching: list[PauliString], positions: lis
     return kept
 
 
+def _close_under(strings: set[PauliString], touching: list[PauliString], generators: list[PauliString],
+                 max_strings: int) -> None:
+    """Add to ``strings`` the closure of ``touching`` under R ↦ Q·R for the generator terms Q that anticommute
+    with R (what a parametrised slot can make of them for some angle), until more than ``max_strings``."""
+    frontier = list(touching)
+    while frontier and len(strings) <= max_strings:
+        r = frontier.pop()
+        for q in generators:
+            if q.anticommutes(r):
+                product = q.times(r)
+                if product.support and product not in strings:
+                    strings.add(product)
+                    frontier.append(product)
+
+
 def live_slots(
     canonical: CanonicalCircuit,
     term: PauliString,
@@ -273,15 +288,7 @@ def live_slots(
                     (commuting if touching else outside).add(slot)
                     continue
                 live.add(slot)
-                frontier = list(touching)
-                while frontier and len(strings) <= max_strings:
-                    r = frontier.pop()
-                    for q in generators:
-                        if q.anticommutes(r):
-                            product = q.times(r)
-                            if product.support and product not in strings:
-                                strings.add(product)
-                                frontier.append(product)
+                _close_under(strings, touching, generators, max_strings)
             elif touching:
                 kept = _fixed_image(op, touching, positions, mask, remainder)
                 if kept is None:
@@ -328,15 +335,7 @@ def heisenberg_supports(canonical: CanonicalCircuit, term: PauliString, qubit_in
             continue
         if canonical.slot_of[position] >= 0:
             generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
-            frontier = list(touching)
-            while frontier and len(strings) <= max_strings:
-                r = frontier.pop()
-                for q in generators:
-                    if q.anticommutes(r):
-                        product = q.times(r)
-                        if product.support and product not in strings:
-                            strings.add(product)
-                            frontier.append(product)
+            _close_under(strings, touching, generators, max_strings)
         else:
             kept = _fixed_image(op, touching, positions, mask, remainder)
             if kept is None:
