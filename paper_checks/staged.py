@@ -37,7 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from privqml.errors import ConfigError
-from privqml.paper_checks import confirmation, regime_analysis, stats
+from privqml.paper_checks import confirmation, regime_analysis
 from privqml.paper_checks.protocol import Task
 from privqml.paper_checks.run_numbers import RunNumbers, finite_mean
 from privqml.paper_checks.regimes import (Block, ConfirmSettings, Design, bound_ratio, bound_value, clip_params,
