@@ -79,3 +79,18 @@ def test_a_channel_some_string_does_not_cross_is_not_a_contraction():
                            cirq.depolarize(0.3).on(Q[1]), cirq.ry(0.2).on(Q[1]))
     ansatz = as_ansatz(circuit, inputs=["x"], observable=[cirq.Z(Q[0])])
     assert gradient_bound(ansatz).contractions == ()
+
+
+@pytest.mark.parametrize("channel,observable,factor", [
+    (cirq.amplitude_damp(0.5), cirq.X(Q[0]), np.sqrt(0.5)),      # X0's image shows X/Y on q0: √(1 − γ)
+    (cirq.bit_flip(0.2), cirq.Z(Q[0]) * cirq.Z(Q[1]), 1 - 2 * 0.2),  # ZZ's image shows Z on q0: 1 − 2p
+], ids=["amplitude-damping-on-X", "bit-flip-on-Z"])
+def test_a_channel_with_one_factor_on_the_paulis_crossing_it_scales_the_gradient(channel, observable, factor):
+    circuit = cirq.Circuit(cirq.rx(X).on(Q[0]), cirq.ry(W).on(Q[0]), cirq.ry(V).on(Q[1]), channel.on(Q[0]),
+                           cirq.CZ(*Q), cirq.rz(0.3).on(Q[1]))
+    ansatz = as_ansatz(circuit, inputs=["x"], observable=[observable])
+    bound = gradient_bound(ansatz)
+    assert bound.contractions and bound.contractions[0]["factor"] == pytest.approx(factor)
+    assert bound.grad_norm_bound <= factor * gradient_bound(ansatz, contraction=False).grad_norm_bound + 1e-12
+    truth = max_gradient_norm(ansatz, n_starts=6, seed=0).true_max_estimate
+    assert truth <= bound.grad_norm_bound * (1 + 1e-9)

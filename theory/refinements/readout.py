@@ -81,19 +81,41 @@ def fold_trailing_channels(ansatz: Ansatz) -> Ansatz | None:
     return dataclasses.replace(ansatz, circuit=kept, observables=observables)
 
 
-def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
-    r"""Observable c's circuit with the depolarising channels that scale its whole Heisenberg image removed, and
-    the product φ of their factors; None when there is none.
+def _common_factor(op: cirq.Operation, paulis: set[int]) -> float | None:
+    """λ when the single-qubit channel maps every Pauli in ``paulis`` (1, 2, 3 = X, Y, Z) to λ times itself
+    (exactly, no other component), with one λ ∈ [0, 1) for all of them; else None."""
+    from fractions import Fraction
 
-    A depolarising channel N of factor φ ∈ [0, 1) on qubit q maps every Pauli string that acts on q to φ times
-    itself. If every string that can appear in the Heisenberg image Õ of observable c just after N — for any
-    angles of the later slots (:func:`privqml.theory.pauli.heisenberg_supports`, exact tracking only) — acts on
-    q, then N†(Õ) = φ Õ up to a constant, so ∇_θ f = φ ∇_θ f′ with f′ the circuit without N: every earlier
-    slot's derivative shrinks by φ, on every qubit. The support sets do not change when such a channel is
-    removed (it maps each string to a multiple of itself), so all qualifying channels go at once.
+    from privqml.theory.refinements.channels import is_channel, transfer_exact
+
+    if len(op.qubits) != 1 or cirq.is_parameterized(op) or not is_channel(op) or not paulis or 0 in paulis:
+        return None
+    transfer = transfer_exact(op)
+    values = set()
+    for b in paulis:
+        if any(transfer[a, b] != 0 for a in range(4) if a != b):
+            return None
+        values.add(Fraction(transfer[b, b]))
+    if len(values) != 1:
+        return None
+    factor = float(values.pop())
+    return factor if 0.0 <= factor < 1.0 else None
+
+
+def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
+    r"""Observable c's circuit with the channels that scale its whole Heisenberg image removed, and the product
+    λ of their factors; None when there is none.
+
+    A single-qubit channel N on q maps a Pauli σ_b on q to Σ_a R_ab σ_a (R its transfer matrix). Let S be every
+    Pauli string that can appear in the Heisenberg image Õ of observable c just after N, for any angles of the
+    later slots (:func:`privqml.theory.pauli.heisenberg_supports`, exact tracking only). If every string acts on
+    q and N maps each Pauli that S shows on q to λ times itself with one common λ — every Pauli for a
+    depolarising channel (λ = 1 − 4p/3); X and Y for amplitude damping (√(1 − γ)); Z alone for a bit flip
+    (1 − 2p) — then N†(Õ) = λ Õ, so ∇_θ f = λ ∇_θ f′ with f′ the circuit without N: every earlier slot's
+    derivative shrinks by λ, on every qubit. Removing such a channel leaves the other positions' sets S
+    unchanged (each string maps to a multiple of itself), so all qualifying channels go at once.
     """
     from privqml.theory.pauli import heisenberg_supports, pauli_from_cirq
-    from privqml.theory.refinements.channels import depolarising_factor
     from privqml.theory.slots import slot_table
 
     canonical = slot_table(ansatz).canonical
@@ -106,14 +128,17 @@ def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
     for position, op in enumerate(canonical.operations):
         if canonical.slot_of[position] >= 0 or len(op.qubits) != 1:
             continue
-        phi = depolarising_factor(op)
-        if phi is None or not 0.0 <= phi < 1.0:
+        sets = [s[position] for s in supports]
+        if any(found is None or not found for found in sets):
             continue
         bit = 1 << index[op.qubits[0]]
-        sets = [s[position] for s in supports]
-        if all(found is not None and found and all(r.support & bit for r in found) for found in sets):
+        # the Pauli each string shows on q: 0 I, 1 X, 2 Y, 3 Z (x bit, z bit)
+        paulis = {(1 if r.x & bit else 0) + (2 if r.z & bit else 0) for found in sets for r in found}
+        paulis = {{0: 0, 1: 1, 3: 2, 2: 3}[p] for p in paulis}
+        scale = _common_factor(op, paulis)
+        if scale is not None:
             removed.add(position)
-            factor *= float(phi)
+            factor *= scale
     if not removed:
         return None
     kept = cirq.Circuit(op for position, op in enumerate(canonical.operations) if position not in removed)
