@@ -44,8 +44,9 @@ Boas, *Entire Functions*, 1954, Thm. 11.1.2); D. Wierichs, J. Izaac, C. Wang, C.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import cirq
 import numpy as np
@@ -57,7 +58,7 @@ from privqml.theory.bound_record import GradientBound
 from privqml.theory.derivation import BoundSource, ObservableLiveSets, Options, derive
 from privqml.theory.entries import SlotEntries, per_weight_sums
 from privqml.theory.observable_range import observable_range
-from privqml.theory.refinements.readout import fold_depolarising, fold_trailing_channels
+from privqml.theory.refinements.readout import fold_contracting_channels, fold_trailing_channels
 from privqml.theory.refinements.stages import STAGES, Refiner
 from privqml.theory.slots import SlotTable
 
@@ -140,7 +141,7 @@ def gradient_bound(
             observables (:mod:`privqml.theory.refinements.readout`), where that is smaller.
         contraction: with the refinements, also bound each observable as φ times the bound of the circuit
             without the depolarising channels that scale its whole Heisenberg image
-            (:func:`privqml.theory.refinements.readout.fold_depolarising`), where that is smaller.
+            (:func:`privqml.theory.refinements.readout.fold_contracting_channels`), where that is smaller.
         slots: the slot table to derive from; ``None`` (the default, and the only sound choice)
             takes the ansatz's own, :func:`privqml.theory.slots.slot_table`. Another table —
             spreads deliberately scaled — is how a mutation test derives a weakened bound.
@@ -167,12 +168,15 @@ def gradient_bound(
     per_weight = [tuple(float(v) for v in np.minimum(b.per_weight, refiner.per_weight(c, final)))
                   for c, b in enumerate(bounds)]
     pruning = _Pruning.of(entries, refined, live_sets, table.n_slots)
+    # the record-level refinements bound a related circuit or observable with the same options
+    derive_again = functools.partial(gradient_bound, prune=prune, prune_commuting=prune_commuting, per_term=per_term,
+                                     directional=directional, max_strings=max_strings, split=split, readout=readout,
+                                     contraction=contraction)
     splits: list[dict | None] = [None] * len(live_sets)
     if split and derivation.noisy and slots is None:
-        kwargs = dict(prune=prune, prune_commuting=prune_commuting, per_term=per_term, directional=directional,
-                      max_strings=max_strings, readout=readout, contraction=contraction)
         for c in range(len(live_sets)):
-            found = _split(ansatz, c, per_observable[c], derivation.refiner.whole_pruning[c].pruned, kwargs)
+            found = _split(ansatz, c, per_observable[c], derivation.refiner.whole_pruning[c].pruned,
+                           functools.partial(derive_again, split=False))
             if found is not None:
                 splits[c] = found
                 per_observable[c] = found["total"]
@@ -181,9 +185,7 @@ def gradient_bound(
     if readout and derivation.noisy and slots is None:
         folded_ansatz = fold_trailing_channels(ansatz)
         if folded_ansatz is not None:
-            folded = gradient_bound(folded_ansatz, prune=prune, prune_commuting=prune_commuting, per_term=per_term,
-                                    directional=directional, max_strings=max_strings, split=split, readout=False,
-                                    contraction=contraction)
+            folded = derive_again(folded_ansatz, readout=False)
             if any(f < p for f, p in zip(folded.per_observable, per_observable)):
                 per_observable = [min(f, p) for f, p in zip(folded.per_observable, per_observable)]
                 per_weight = [tuple(float(v) for v in np.minimum(pw, fw))
@@ -193,13 +195,11 @@ def gradient_bound(
     contractions: list[dict | None] = [None] * len(live_sets)
     if contraction and derivation.noisy and slots is None:
         for c in range(len(live_sets)):
-            found = fold_depolarising(ansatz, c)
+            found = fold_contracting_channels(ansatz, c)
             if found is None:
                 continue
             reduced, factor = found
-            inner = gradient_bound(reduced, prune=prune, prune_commuting=prune_commuting, per_term=per_term,
-                                   directional=directional, max_strings=max_strings, split=split, readout=readout,
-                                   contraction=False)
+            inner = derive_again(reduced, contraction=False)
             if factor * inner.per_observable[0] < per_observable[c]:
                 per_observable[c] = factor * inner.per_observable[0]
                 per_weight[c] = tuple(float(v) for v in np.minimum(
@@ -240,7 +240,8 @@ def gradient_bound(
     )
 
 
-def _split(ansatz: Ansatz, c: int, current: float, pruned: frozenset, options: dict) -> dict | None:
+def _split(ansatz: Ansatz, c: int, current: float, pruned: frozenset,
+           derive_again: Callable[[Ansatz], GradientBound]) -> dict | None:
     r"""Observable c split as O = c̄·S + B, when that bounds ‖∇f_O‖ below ``current``; else None.
 
     With O = c₀ + Σ_t c_t P_t, S = Σ_t sign(c_t) P_t and B = Σ_t (c_t − c̄ sign(c_t)) P_t, f_O = c₀ + c̄ f_S + f_B
@@ -263,7 +264,7 @@ def _split(ansatz: Ansatz, c: int, current: float, pruned: frozenset, options: d
     shape = cirq.PauliSum.from_pauli_strings([float(sg) * u for sg, u in zip(signs, unit)])
 
     def bound_of(observable: cirq.PauliSum) -> GradientBound:
-        return gradient_bound(dataclasses.replace(ansatz, observables=(observable,)), split=False, **options)
+        return derive_again(dataclasses.replace(ansatz, observables=(observable,)))
 
     of_shape = bound_of(shape)
     if len(derive(of_shape.source).refiner.whole_pruning[0].pruned) <= len(pruned):
