@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from fractions import Fraction
 
 import cirq
 import numpy as np
@@ -84,10 +85,6 @@ def fold_trailing_channels(ansatz: Ansatz) -> Ansatz | None:
 def _common_factor(op: cirq.Operation, paulis: set[int]) -> float | None:
     """λ when the single-qubit channel maps every Pauli in ``paulis`` (1, 2, 3 = X, Y, Z) to λ times itself
     (exactly, no other component), with one λ ∈ [0, 1) for all of them; else None."""
-    from fractions import Fraction
-
-    from privqml.theory.refinements.channels import is_channel, transfer_exact
-
     if len(op.qubits) != 1 or cirq.is_parameterized(op) or not is_channel(op) or not paulis or 0 in paulis:
         return None
     transfer = transfer_exact(op)
@@ -102,7 +99,7 @@ def _common_factor(op: cirq.Operation, paulis: set[int]) -> float | None:
     return factor if 0.0 <= factor < 1.0 else None
 
 
-def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
+def fold_contracting_channels(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
     r"""Observable c's circuit with the channels that scale its whole Heisenberg image removed, and the product
     λ of their factors; None when there is none.
 
@@ -115,26 +112,25 @@ def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
     derivative shrinks by λ, on every qubit. Removing such a channel leaves the other positions' sets S
     unchanged (each string maps to a multiple of itself), so all qualifying channels go at once.
     """
-    from privqml.theory.pauli import heisenberg_supports, pauli_from_cirq
+    from privqml.theory.pauli import bits_to_labels, heisenberg_supports, pauli_from_cirq
     from privqml.theory.slots import slot_table
 
     canonical = slot_table(ansatz).canonical
-    index = {q: i for i, q in enumerate(ansatz.qubits)}
+    candidates = [position for position, op in enumerate(canonical.operations)
+                  if canonical.slot_of[position] < 0 and len(op.qubits) == 1 and not cirq.has_unitary(op)]
     terms = [t for t in ansatz.observables[c] if len(t) > 0]
-    if not terms:
+    if not candidates or not terms:  # no channel (most circuits): no Heisenberg walk
         return None
+    index = {q: i for i, q in enumerate(ansatz.qubits)}
     supports = [heisenberg_supports(canonical, pauli_from_cirq(t, index), index) for t in terms]
     removed, factor = set(), 1.0
-    for position, op in enumerate(canonical.operations):
-        if canonical.slot_of[position] >= 0 or len(op.qubits) != 1:
-            continue
+    for position in candidates:
+        op = canonical.operations[position]
         sets = [s[position] for s in supports]
         if any(found is None or not found for found in sets):
             continue
-        bit = 1 << index[op.qubits[0]]
-        # the Pauli each string shows on q: 0 I, 1 X, 2 Y, 3 Z (x bit, z bit)
-        paulis = {(1 if r.x & bit else 0) + (2 if r.z & bit else 0) for found in sets for r in found}
-        paulis = {{0: 0, 1: 1, 3: 2, 2: 3}[p] for p in paulis}
+        # the Pauli each string shows on the channel's qubit (0..3 = I, X, Y, Z)
+        paulis = {bits_to_labels(r, [index[op.qubits[0]]])[0] for found in sets for r in found}
         scale = _common_factor(op, paulis)
         if scale is not None:
             removed.add(position)
@@ -145,4 +141,4 @@ def fold_depolarising(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | None:
     return dataclasses.replace(ansatz, circuit=kept, observables=(ansatz.observables[c],)), factor
 
 
-__all__ = ["fold_depolarising", "fold_trailing_channels", "folded_observable", "trailing_channels"]
+__all__ = ["fold_contracting_channels", "fold_trailing_channels", "folded_observable", "trailing_channels"]
