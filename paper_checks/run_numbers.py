@@ -83,13 +83,9 @@ class RunNumbers:
             return payload
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in payload.items() if k in names}
-        for name in ("test_accuracy", "train_accuracy", "epsilon_rdp", "epsilon_pld", "delta", "noise_multiplier",
-                     "sampling_probability", "clip", "grad_norm_bound", "reference_grad_norm_bound",
-                     "max_per_example_norm", "clip_fraction_max", "clip_bias_max", "predicted_bias_max",
-                     "clip_fraction_mean", "clip_bias_mean", "signal_norm_median", "noise_to_signal", "seconds",
-                     "mean_step_seconds", "lr"):
-            if name in values:
-                values[name] = jsonio.number(values[name])
+        for f in dataclasses.fields(cls):  # the numbers ("inf", "nan" as jsonio writes them) read back as floats
+            if f.type.startswith("float") and f.name in values:
+                values[f.name] = jsonio.number(values[f.name])
         values["accuracy_per_epoch"] = tuple(jsonio.number(v) for v in values.get("accuracy_per_epoch", ()))
         values["model"] = dict(values.get("model") or {})
         values["dataset"] = dict(values.get("dataset") or {})
