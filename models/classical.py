@@ -57,12 +57,19 @@ def _glorot(rng, fan_in: int, fan_out: int) -> np.ndarray:
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
-def _per_example(weights: tf.Tensor):
+def per_example(weights: tf.Tensor):
     """weights [P] → ([1, P], False); [B, P] → ([B, P], True)."""
     weights = tf.convert_to_tensor(weights, tf.float32)
     if weights.shape.rank == 1:
         return weights[tf.newaxis, :], False
     return weights, True
+
+
+def affine(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, batched: bool) -> tf.Tensor:
+    """x [B, a] with w [1|B, a, c], b [1|B, c] → [B, c] (one weight row per example when ``batched``)."""
+    if batched:
+        return tf.einsum("ba,bac->bc", x, w) + b
+    return tf.matmul(x, w[0]) + b[0]
 
 
 class _SquashedReadout(Model):
@@ -82,12 +89,6 @@ class _SquashedReadout(Model):
         out["matched_n_weights"] = getattr(self, "matched_n_weights", None)
         return out
 
-    @staticmethod
-    def _affine(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, batched: bool) -> tf.Tensor:
-        """x [B, a] with w [1|B, a, c], b [1|B, c] → [B, c]."""
-        if batched:
-            return tf.einsum("ba,bac->bc", x, w) + b
-        return tf.matmul(x, w[0]) + b[0]
 
 
 class MLPModel(_SquashedReadout):
@@ -112,13 +113,13 @@ class MLPModel(_SquashedReadout):
 
     def outputs(self, weights, x):
         x = tf.convert_to_tensor(x, tf.float32)
-        w, batched = _per_example(weights)
+        w, batched = per_example(weights)
         f, h, c = self.n_features, self.hidden, self.n_outputs
         sizes = [f * h, h, h * c, c]
         w1, b1, w2, b2 = tf.split(w, sizes, axis=1)
         rows = tf.shape(w)[0]
-        hidden = tf.tanh(self._affine(x, tf.reshape(w1, [rows, f, h]), b1, batched))
-        u = self._affine(hidden, tf.reshape(w2, [rows, h, c]), b2, batched)
+        hidden = tf.tanh(affine(x, tf.reshape(w1, [rows, f, h]), b1, batched))
+        u = affine(hidden, tf.reshape(w2, [rows, h, c]), b2, batched)
         return self._squash(u)
 
 
@@ -148,10 +149,10 @@ class LinearModel(_SquashedReadout):
         return math.sqrt(2.0) * tf.cos(tf.matmul(x, self.frequencies) + self.phases)
 
     def outputs(self, weights, x):
-        w, batched = _per_example(weights)
+        w, batched = per_example(weights)
         m, c = self.n_random_features, self.n_outputs
         wm, b = tf.split(w, [m * c, c], axis=1)
-        u = self._affine(self.features(x), tf.reshape(wm, [tf.shape(w)[0], m, c]), b, batched)
+        u = affine(self.features(x), tf.reshape(wm, [tf.shape(w)[0], m, c]), b, batched)
         return self._squash(u)
 
 
@@ -171,10 +172,10 @@ class LogisticModel(_SquashedReadout):
 
     def outputs(self, weights, x):
         x = tf.convert_to_tensor(x, tf.float32)
-        w, batched = _per_example(weights)
+        w, batched = per_example(weights)
         f, c = self.n_features, self.n_outputs
         wm, b = tf.split(w, [f * c, c], axis=1)
-        return self._squash(self._affine(x, tf.reshape(wm, [tf.shape(w)[0], f, c]), b, batched))
+        return self._squash(affine(x, tf.reshape(wm, [tf.shape(w)[0], f, c]), b, batched))
 
 
 def matched_classical(family: str, reference: Model, seed: int = 0) -> Model:

@@ -39,7 +39,7 @@ resolved circuits the Keras model takes, to predict with it afterwards.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -55,6 +55,24 @@ def _pqc_class():
     import tensorflow_quantum as tfq
 
     return tfq.layers.PQC
+
+
+def _feature_names(encoding, inputs: Sequence) -> list[str]:
+    """The encoding's feature symbols in ``inputs`` order (default: sorted by name)."""
+    import cirq
+
+    return [str(s) for s in inputs] or sorted(s.name for s in cirq.parameter_symbols(encoding))
+
+
+def _per_feature(input_domain: Any, n_features: int):
+    """One (lo, hi) per feature: a single pair is every feature's; () keeps the default [−π, π]; a mapping by
+    feature name is passed on as it is."""
+    if isinstance(input_domain, Mapping):
+        return input_domain
+    domain = tuple(input_domain)
+    if domain and not isinstance(domain[0], (tuple, list)):
+        return (domain,) * n_features
+    return domain
 
 
 def _trainable_layers(keras_model) -> list:
@@ -83,12 +101,13 @@ def _quantum(keras_model, layer, *, encoding, inputs, input_domain, loss, scale,
     if not isinstance(encoding, cirq.AbstractCircuit):
         raise ConfigError(f"encoding is a {type(encoding).__name__}; pass a cirq.Circuit with one symbol per feature")
     circuit, operators, weight_names, shots = _pqc_circuit(layer)
-    data = [str(s) for s in inputs] or sorted(s.name for s in cirq.parameter_symbols(encoding))
+    data = _feature_names(encoding, inputs)
     shared = sorted(set(data) & set(weight_names))
     if shared:
         raise ConfigError(f"symbols {shared} are both features of the encoding and weights of the PQC; rename them")
     ansatz = as_ansatz(encoding + circuit, inputs=data, weights=weight_names, observable=operators,
-                       input_domain=input_domain, scale=scale, name=name or f"keras:{keras_model.name}")
+                       input_domain=_per_feature(input_domain, len(data)), scale=scale,
+                       name=name or f"keras:{keras_model.name}")
     model = QuantumModel(ansatz, loss=loss, shots=shots, engine=engine)
     model.weights.assign(np.asarray(layer.get_weights()[0], np.float32))
     return model
@@ -131,7 +150,7 @@ def encode(encoding, x, inputs: Sequence = ()):
     import cirq
     import tensorflow_quantum as tfq
 
-    names = [str(s) for s in inputs] or sorted(s.name for s in cirq.parameter_symbols(encoding))
+    names = _feature_names(encoding, inputs)
     rows = np.atleast_2d(np.asarray(x, np.float64))
     return tfq.convert_to_tensor([cirq.resolve_parameters(encoding, dict(zip(names, map(float, row))))
                                   for row in rows])
@@ -218,20 +237,17 @@ class _DenseStack:
         """The stack on x [B, F] with flat weights [P] (shared) or [B, P] (one row per example)."""
         import tensorflow as tf
 
-        batched = len(weights.shape) == 2
+        from privqml.models.classical import affine, per_example
+
+        w, batched = per_example(weights)
+        rows = tf.shape(w)[0]
         h, start = x, 0
         for (n_in, n_out), use_bias, activation in self.layers:
-            size = n_in * n_out
-            kernel = weights[..., start:start + size]
-            start += size
-            if batched:
-                h = tf.einsum("bi,bio->bo", h, tf.reshape(kernel, [-1, n_in, n_out]))
-            else:
-                h = tf.matmul(h, tf.reshape(kernel, [n_in, n_out]))
-            if use_bias:
-                h = h + weights[..., start:start + n_out]
-                start += n_out
-            h = tf.keras.activations.get(activation)(h)
+            kernel = tf.reshape(w[:, start:start + n_in * n_out], [rows, n_in, n_out])
+            start += n_in * n_out
+            bias = w[:, start:start + n_out] if use_bias else tf.zeros([rows, n_out])
+            start += n_out if use_bias else 0
+            h = tf.keras.activations.get(activation)(affine(h, kernel, bias, batched))
         return h
 
 
@@ -252,10 +268,8 @@ class KerasDenseModel(Model):
         if chosen == "bce_prob" and not math.isfinite(high - low):
             raise ConfigError(f"loss='bce_prob' needs a bounded output; the last layer's activation is "
                               f"{self.stack.last_activation!r}: end in sigmoid or tanh, or use bce_logits")
-        domain = input_domain or ((-math.pi, math.pi),)
-        domain = tuple(domain) if isinstance(domain[0], (tuple, list)) else (tuple(domain),)
-        if len(domain) == 1:
-            domain = domain * self.stack.n_features
+        n_features = self.stack.n_features
+        domain = _per_feature(input_domain, n_features) or ((-math.pi, math.pi),) * n_features
         initial = np.concatenate([np.asarray(v.numpy(), np.float32).reshape(-1)
                                   for layer in _trainable_layers(keras_model) for v in layer.trainable_weights])
         super().__init__(name=name or f"keras:{keras_model.name}", n_features=self.stack.n_features,
