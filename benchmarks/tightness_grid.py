@@ -74,7 +74,8 @@ def true_maxima(configs, starts: int) -> dict[str, float]:
     return {_key(c, starts): cache[_key(c, starts)] for c in configs}
 
 
-def _geomean(values) -> float:
+def geomean(values) -> float:
+    """The geometric mean of the finite positive values (NaN when there is none)."""
     values = [v for v in values if math.isfinite(v) and v > 0]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan
 
@@ -97,9 +98,9 @@ def measure(configs, starts: int) -> dict:
         })
     stage_names = [name for name, _ in gradient_bound(builtin_ansatz("hea", n_qubits=2, n_layers=1)).refinement_totals(0)]
     summary = {
-        "geomean_by_stage": {s: _geomean(r["ratios"][s] for r in rows) for s in stage_names},
-        "geomean_by_family": {f: _geomean(r["ratio"] for r in rows if r["family"] == f) for f in FAMILIES},
-        "geomean": _geomean(r["ratio"] for r in rows),
+        "geomean_by_stage": {s: geomean(r["ratios"][s] for r in rows) for s in stage_names},
+        "geomean_by_family": {f: geomean(r["ratio"] for r in rows if r["family"] == f) for f in FAMILIES},
+        "geomean": geomean(r["ratio"] for r in rows),
         "worst": max(r["ratio"] for r in rows),
         "n_above_1_5": sum(r["ratio"] > 1.5 for r in rows),
         "n_below_1": sum(r["ratio"] < SOUND_TOLERANCE for r in rows),

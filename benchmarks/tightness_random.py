@@ -42,6 +42,7 @@ import cirq
 import numpy as np
 import sympy
 
+from benchmarks.tightness_grid import geomean
 from privqml import jsonio
 from privqml.api import as_ansatz
 from privqml.atomic import write_text_atomic
@@ -220,16 +221,11 @@ def ratio(bound: float, truth: float) -> float:
     return bound / truth
 
 
-def _geomean(values) -> float:
-    values = [v for v in values if math.isfinite(v) and v > 0]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else math.nan
-
-
 def summarise(rows: list[dict]) -> dict:
     """Geometric mean and worst ratio per category (benchmark and held-out apart), noiseless / noisy / loss."""
     def stats(picked, field):
         values = [r[field] for r in picked]
-        return {"geomean": _geomean(values), "worst": max(values) if values else math.nan, "n": len(values),
+        return {"geomean": geomean(values), "worst": max(values) if values else math.nan, "n": len(values),
                 "n_below_1": sum(v < SOUND_TOLERANCE for v in values)}  # ratio() is 1 for an exact zero
 
     out = {}
@@ -293,7 +289,7 @@ def plot(result: dict, path: Path) -> dict:
     rows = [r for r in result["rows"] if not r["held_out"]]
     summary = result["summary"]["benchmark"]["by_category"]
     means = [summary[c]["geomean"] for c in CATEGORIES]
-    loss_means = [_geomean(r["loss_ratio"] for r in rows if r["category"] == c) for c in CATEGORIES]
+    loss_means = [geomean(r["loss_ratio"] for r in rows if r["category"] == c) for c in CATEGORIES]
     fig, ax = plt.subplots(figsize=(10, 4.5))
     positions = np.arange(len(CATEGORIES))
     ax.bar(positions - 0.2, means, width=0.4, color="#1f77b4", alpha=0.6, label="circuit: geometric mean")

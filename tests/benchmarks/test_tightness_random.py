@@ -54,7 +54,7 @@ def test_the_kept_results_are_sound_and_plot_their_summary():
     assert result["plotted"]["circuit_geomean"] == pytest.approx([summary["by_category"][c]["geomean"]
                                                                    for c in tr.CATEGORIES])
     assert result["plotted"]["loss_geomean"] == pytest.approx(
-        [tr._geomean(r["loss_ratio"] for r in rows if r["category"] == c) for c in tr.CATEGORIES])
+        [tr.geomean(r["loss_ratio"] for r in rows if r["category"] == c) for c in tr.CATEGORIES])
     for part in result["summary"].values():
         assert part["noiseless"]["n_below_1"] == part["noisy"]["n_below_1"] == 0
         assert part["through_the_loss"]["n_below_1"] == 0

@@ -14,7 +14,7 @@ observable, the bound after each stage and the gates behind each change:
 - ``terms``: the Pauli terms of the observable, each with its coefficient and the weights its gradient
   depends on (per-term gradients on disjoint weights add in quadrature);
 - ``blocks``: the single-qubit runs between entangling operations whose weights were bounded as one
-  rotation each, with the run's qubit, weights and σ;
+  rotation each, with the run's qubit, slots and weights;
 - ``noise``: every slot whose derivative a channel scales, the factor and the channels;
 - ``changed``: every stage that lowered the bound (stage, bound before, bound after) — the refinements
   that set it, named (the record adds ``split`` when the observable's split set it,
