@@ -318,7 +318,12 @@ def heisenberg_supports(canonical: CanonicalCircuit, term: PauliString, qubit_in
     """For every position p of ``canonical``: the set S_p of Pauli strings that can appear (for any angles) in
     the term's Heisenberg image just after operation p — the backward walk of :func:`live_slots` without the
     slot verdicts — or None where the walk is no longer exact (a remainder carried, or more than
-    ``max_strings`` strings). Identity strings are left out (constants)."""
+    ``max_strings`` strings). Identity strings are left out (constants).
+
+    A non-unital channel (amplitude damping) can map a string to one with an identity component, whose
+    coefficient depends on the slots after it: it is no constant for those slots' derivatives, and no channel
+    earlier in time scales it. The walk stops there (None at every earlier position): the sets S_p are only
+    given where every operator term they leave out is a true constant."""
     operations = canonical.operations
     out: list[frozenset[PauliString] | None] = [None] * len(operations)
     strings: set[PauliString] = {term}
@@ -337,6 +342,8 @@ def heisenberg_supports(canonical: CanonicalCircuit, term: PauliString, qubit_in
             generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
             _close_under(strings, touching, generators, max_strings)
         else:
+            if not cirq.has_unitary(op) and _makes_identity(op, touching, positions):
+                break
             kept = _fixed_image(op, touching, positions, mask, remainder)
             if kept is None:
                 break
@@ -344,9 +351,60 @@ def heisenberg_supports(canonical: CanonicalCircuit, term: PauliString, qubit_in
     return out
 
 
+def vanish_on_input(canonical: CanonicalCircuit, strings: frozenset[PauliString], position: int, qubit_index: dict,
+                    max_strings: int = 64) -> bool:
+    r"""True when every string of ``strings``, placed just before operation ``position``, has zero expectation in
+    the state the operations before it prepare from |0…0⟩ — for every angle of their slots and every input.
+
+    The strings are walked back to the start as :func:`heisenberg_supports` does (closure under each slot's
+    generator terms for any angle, exact images under fixed operations), keeping every term with a non-zero
+    coefficient. At the start a string with an X or Y on some qubit has ⟨0…0|P|0…0⟩ = 0. False (nothing is
+    claimed) when a term becomes the identity (a non-unital channel), an image is unknown, or more than
+    ``max_strings`` strings are met."""
+    operations = canonical.operations
+    strings = set(strings)
+    for p in range(position - 1, -1, -1):
+        op = operations[p]
+        positions = [qubit_index[q] for q in op.qubits]
+        mask = sum(1 << i for i in positions)
+        touching = [r for r in strings if r.support & mask]
+        if not touching:
+            continue
+        if canonical.slot_of[p] >= 0:
+            generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
+            _close_under(strings, touching, generators, max_strings)
+        else:
+            images = set()
+            for r in touching:
+                image = heisenberg_exact(op, bits_to_labels(r, positions))
+                if image is None:
+                    return False
+                for labels, _ in image:
+                    x, z = labels_to_bits(labels, positions)
+                    s = PauliString((r.x & ~mask) | x, (r.z & ~mask) | z)
+                    if not s.support:
+                        return False
+                    images.add(s)
+            strings = (strings - set(touching)) | images
+        if len(strings) > max_strings:
+            return False
+    return all(r.x for r in strings)
+
+
+def _makes_identity(op: cirq.Operation, touching: list[PauliString], positions: list[int]) -> bool:
+    """True when the channel ``op`` maps one of ``touching`` to an operator with an identity part on its qubits
+    (or its image is unknown)."""
+    for r in touching:
+        image = heisenberg_exact(op, bits_to_labels(r, positions))
+        if image is None or any(not any(labels) and c != 0 for labels, c in image):
+            return True
+    return False
+
+
 __all__ = [
     "PauliString",
     "heisenberg_supports",
+    "vanish_on_input",
     "LiveSlots",
     "live_slots",
     "pauli_from_cirq",

@@ -105,40 +105,64 @@ def fold_contracting_channels(ansatz: Ansatz, c: int) -> tuple[Ansatz, float] | 
 
     A single-qubit channel N on q maps a Pauli σ_b on q to Σ_a R_ab σ_a (R its transfer matrix). Let S be every
     Pauli string that can appear in the Heisenberg image Õ of observable c just after N, for any angles of the
-    later slots (:func:`privqml.theory.pauli.heisenberg_supports`, exact tracking only). If every string acts on
-    q and N maps each Pauli that S shows on q to λ times itself with one common λ — every Pauli for a
-    depolarising channel (λ = 1 − 4p/3); X and Y for amplitude damping (√(1 − γ)); Z alone for a bit flip
-    (1 − 2p) — then N†(Õ) = λ Õ, so ∇_θ f = λ ∇_θ f′ with f′ the circuit without N: every earlier slot's
-    derivative shrinks by λ, on every qubit. Removing such a channel leaves the other positions' sets S
-    unchanged (each string maps to a multiple of itself), so all qualifying channels go at once.
+    later slots (:func:`privqml.theory.pauli.heisenberg_supports`, exact tracking only, and only where every
+    term it leaves out is a true constant). Split S into the strings that act on q and those that do not. When
+
+    - N maps each Pauli the crossing strings show on q to λ times itself with one common λ — every Pauli for a
+      depolarising channel (λ = 1 − 4p/3); X and Y for amplitude damping (√(1 − γ)); Z alone for a bit flip
+      (1 − 2p) —, and
+    - every string that does not cross has zero expectation in the state the operations before N prepare, for
+      every earlier angle and input (:func:`privqml.theory.pauli.vanish_on_input`; the channel's own N† leaves
+      such strings unchanged, N being trace preserving),
+
+    then f = Tr[N(ρ) Õ] = λ·Tr[ρ Õ] = λ f′ for every θ and x, with f′ the circuit without N: ∇_θ f = λ ∇_θ f′,
+    every slot's derivative shrinks by λ, on every qubit. The channels go one at a time, each found in the
+    circuit the previous ones left.
     """
-    from privqml.theory.pauli import bits_to_labels, heisenberg_supports, pauli_from_cirq
+    reduced = dataclasses.replace(ansatz, observables=(ansatz.observables[c],))
+    factor, removed = 1.0, False
+    while (found := _contracting_channel(reduced)) is not None:
+        kept, scale = found
+        reduced = dataclasses.replace(reduced, circuit=kept)
+        factor *= scale
+        removed = True
+    return (reduced, factor) if removed else None
+
+
+def _contracting_channel(ansatz: Ansatz) -> tuple[cirq.Circuit, float] | None:
+    """(the circuit without the first channel that scales f by one λ, that λ), or None (see the caller)."""
+    from privqml.theory.pauli import bits_to_labels, heisenberg_supports, pauli_from_cirq, vanish_on_input
     from privqml.theory.slots import slot_table
 
     canonical = slot_table(ansatz).canonical
     candidates = [position for position, op in enumerate(canonical.operations)
                   if canonical.slot_of[position] < 0 and len(op.qubits) == 1 and not cirq.has_unitary(op)]
-    terms = [t for t in ansatz.observables[c] if len(t) > 0]
+    terms = [t for t in ansatz.observables[0] if len(t) > 0]
     if not candidates or not terms:  # no channel (most circuits): no Heisenberg walk
         return None
     index = {q: i for i, q in enumerate(ansatz.qubits)}
     supports = [heisenberg_supports(canonical, pauli_from_cirq(t, index), index) for t in terms]
-    removed, factor = set(), 1.0
     for position in candidates:
         op = canonical.operations[position]
         sets = [s[position] for s in supports]
         if any(found is None or not found for found in sets):
             continue
+        strings = frozenset().union(*sets)
+        qubit = [index[op.qubits[0]]]
         # the Pauli each string shows on the channel's qubit (0..3 = I, X, Y, Z)
-        paulis = {bits_to_labels(r, [index[op.qubits[0]]])[0] for found in sets for r in found}
+        paulis = {bits_to_labels(r, qubit)[0] for r in strings}
+        if 0 in paulis:
+            if not vanish_on_input(canonical, frozenset(r for r in strings if bits_to_labels(r, qubit)[0] == 0),
+                                   position, index):
+                continue
+            paulis.discard(0)
         scale = _common_factor(op, paulis)
         if scale is not None:
-            removed.add(position)
-            factor *= scale
-    if not removed:
-        return None
-    kept = cirq.Circuit(op for position, op in enumerate(canonical.operations) if position not in removed)
-    return dataclasses.replace(ansatz, circuit=kept, observables=(ansatz.observables[c],)), factor
+            # an identity in its place keeps its qubit in the circuit (it may be the qubit's only operation)
+            kept = cirq.Circuit(cirq.I(o.qubits[0]) if p == position else o
+                                for p, o in enumerate(canonical.operations))
+            return kept, scale
+    return None
 
 
 __all__ = ["fold_contracting_channels", "fold_trailing_channels", "folded_observable", "trailing_channels"]
