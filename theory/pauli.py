@@ -324,30 +324,19 @@ def heisenberg_supports(canonical: CanonicalCircuit, term: PauliString, qubit_in
     coefficient depends on the slots after it: it is no constant for those slots' derivatives, and no channel
     earlier in time scales it. The walk stops there (None at every earlier position): the sets S_p are only
     given where every operator term they leave out is a true constant."""
-    operations = canonical.operations
-    out: list[frozenset[PauliString] | None] = [None] * len(operations)
-    strings: set[PauliString] = {term}
+    out: list[frozenset[PauliString] | None] = [None] * len(canonical.operations)
     remainder = _Remainder()
-    for position in range(len(operations) - 1, -1, -1):
-        if remainder.norm > 0 or len(strings) > max_strings:
+
+    def image(op, touching, positions, mask):
+        if remainder.norm > 0 or (not cirq.has_unitary(op) and _makes_identity(op, touching, positions)):
+            return None
+        return _fixed_image(op, touching, positions, mask, remainder)
+
+    for position, strings in _walk_back(canonical, {term}, len(canonical.operations) - 1, qubit_index, max_strings,
+                                        image):
+        if position < 0 or remainder.norm > 0:
             break
         out[position] = frozenset(strings)
-        op = operations[position]
-        positions = [qubit_index[q] for q in op.qubits]
-        mask = sum(1 << p for p in positions)
-        touching = [r for r in strings if r.support & mask]
-        if not touching:
-            continue
-        if canonical.slot_of[position] >= 0:
-            generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
-            _close_under(strings, touching, generators, max_strings)
-        else:
-            if not cirq.has_unitary(op) and _makes_identity(op, touching, positions):
-                break
-            kept = _fixed_image(op, touching, positions, mask, remainder)
-            if kept is None:
-                break
-            strings = set(r for r in strings if not r.support & mask) | kept
     return out
 
 
@@ -361,34 +350,56 @@ def vanish_on_input(canonical: CanonicalCircuit, strings: frozenset[PauliString]
     coefficient. At the start a string with an X or Y on some qubit has ⟨0…0|P|0…0⟩ = 0. False (nothing is
     claimed) when a term becomes the identity (a non-unital channel), an image is unknown, or more than
     ``max_strings`` strings are met."""
+    for at, found in _walk_back(canonical, set(strings), position - 1, qubit_index, max_strings, _exact_image):
+        if at < 0:
+            return all(r.x for r in found)
+    return False
+
+
+def _walk_back(canonical: CanonicalCircuit, strings: set[PauliString], start: int, qubit_index: dict,
+               max_strings: int, image_of):
+    """Yield (p, the strings just after operation p) for p = ``start`` … 0, then (−1, the strings at the start),
+    applying each operation's Heisenberg map on the way: the closure under a slot's generator terms, and
+    ``image_of(op, touching, positions, mask)`` (the kept images, or None to stop) for a fixed operation. Stops
+    early past ``max_strings`` strings."""
     operations = canonical.operations
-    strings = set(strings)
-    for p in range(position - 1, -1, -1):
-        op = operations[p]
+    for position in range(start, -1, -1):
+        if len(strings) > max_strings:
+            return
+        yield position, strings
+        op = operations[position]
         positions = [qubit_index[q] for q in op.qubits]
-        mask = sum(1 << i for i in positions)
+        mask = sum(1 << p for p in positions)
         touching = [r for r in strings if r.support & mask]
         if not touching:
             continue
-        if canonical.slot_of[p] >= 0:
+        if canonical.slot_of[position] >= 0:
             generators = [PauliString(*labels_to_bits(lab, positions)) for lab in generator_labels(op)]
             _close_under(strings, touching, generators, max_strings)
         else:
-            images = set()
-            for r in touching:
-                image = heisenberg_exact(op, bits_to_labels(r, positions))
-                if image is None:
-                    return False
-                for labels, _ in image:
-                    x, z = labels_to_bits(labels, positions)
-                    s = PauliString((r.x & ~mask) | x, (r.z & ~mask) | z)
-                    if not s.support:
-                        return False
-                    images.add(s)
-            strings = (strings - set(touching)) | images
-        if len(strings) > max_strings:
-            return False
-    return all(r.x for r in strings)
+            kept = image_of(op, touching, positions, mask)
+            if kept is None:
+                return
+            strings = set(r for r in strings if not r.support & mask) | kept
+    if len(strings) <= max_strings:
+        yield -1, strings
+
+
+def _exact_image(op: cirq.Operation, touching: list[PauliString], positions: list[int], mask: int):
+    """Every string of the images of ``touching`` under the fixed ``op`` with a non-zero coefficient; None when an
+    image is unknown or holds the identity."""
+    images = set()
+    for r in touching:
+        image = heisenberg_exact(op, bits_to_labels(r, positions))
+        if image is None:
+            return None
+        for labels, _ in image:
+            x, z = labels_to_bits(labels, positions)
+            s = PauliString((r.x & ~mask) | x, (r.z & ~mask) | z)
+            if not s.support:
+                return None
+            images.add(s)
+    return images
 
 
 def _makes_identity(op: cirq.Operation, touching: list[PauliString], positions: list[int]) -> bool:
