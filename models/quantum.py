@@ -110,6 +110,8 @@ class QuantumModel(Model):
         self.ansatz = ansatz
         #: where a user's ansatz came from ({"function": "file.py:f", "sha256": …}; None for a built-in)
         self.source: dict | None = None
+        #: the Google device it was placed on, compiled for and given the noise of (None: not on a device)
+        self.device: dict | None = None
         self.engine = vectorised_engine(ansatz) if engine == "vectorised" else None
         self.compiled = compile_ansatz(ansatz)
         self.shots = shots
@@ -173,7 +175,24 @@ class QuantumModel(Model):
         )
         if self.source is not None:
             out["source"] = dict(self.source)
+        if self.device is not None:
+            out["device"] = dict(self.device)
         return out
+
+
+def noisy_ansatz(ansatz: Ansatz, noise: float | None = None, device: str | None = None) -> tuple[Ansatz, dict | None]:
+    """(the ansatz a model trains, the device record or None): with the spec's ``noise=p`` (depolarising after
+    every moment) or placed on ``device=rainbow|weber`` — compiled to the device's gate set with its calibrated
+    noise and readout error (:func:`privqml.theory.devices.on_device`); both is refused."""
+    if noise and device:
+        raise ConfigError(f"noise={noise!r} and device={device!r} both given; the device brings its own calibrated "
+                          "noise: choose one")
+    if device:
+        from privqml.theory.devices import on_device
+
+        placed = on_device(ansatz, device)
+        return placed.ansatz, placed.summary()
+    return (with_depolarizing(ansatz, noise) if noise else ansatz), None
 
 
 def quantum_model(
@@ -189,6 +208,7 @@ def quantum_model(
     seed: int = 0,
     clamp: float | None = None,
     engine: str = "auto",
+    device: str | None = None,
 ) -> QuantumModel:
     """A built-in family as a model: ``Z0`` readout for 2 classes, ``Z0..Z{K-1}`` for K > 2.
 
@@ -204,10 +224,11 @@ def quantum_model(
     n_layers = (3 if family == "reupload" else 2) if n_layers is None else n_layers
     observable = "Z0" if n_classes == 2 else f"classes:{n_classes}"
     ansatz = builtin_ansatz(family, n_qubits=n_qubits, n_layers=n_layers, observable=observable, scale=scale)
-    if noise:
-        ansatz = with_depolarizing(ansatz, noise)
-    return QuantumModel(ansatz, loss=loss, shots=shots, trajectories=trajectories, seed=seed, clamp=clamp,
-                        engine=engine)
+    ansatz, record = noisy_ansatz(ansatz, noise, device)
+    model = QuantumModel(ansatz, loss=loss, shots=shots, trajectories=trajectories, seed=seed, clamp=clamp,
+                         engine=engine)
+    model.device = record
+    return model
 
 
-__all__ = ["ENGINES", "QUANTUM_FAMILIES", "QuantumModel", "quantum_model", "with_depolarizing"]
+__all__ = ["ENGINES", "QUANTUM_FAMILIES", "QuantumModel", "noisy_ansatz", "quantum_model", "with_depolarizing"]

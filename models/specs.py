@@ -5,7 +5,8 @@ Grammar: ``FAMILY[:key=value,key=value…]`` for the built-in families, and for 
 ``path/to/file.py:function[:key=value,…]`` (the function returns a :class:`privqml.theory.Ansatz`).
 
 Keys of the built-in quantum families: ``n_qubits``, ``n_layers``, ``scale``, ``noise``, ``shots``,
-``trajectories``, ``clamp``, ``engine``. A user's ansatz takes ``n_qubits``, ``n_layers`` and ``observable``
+``trajectories``, ``clamp``, ``engine``, ``device`` (``rainbow`` or ``weber``: placed on that Google device,
+compiled to its gate set, with its calibrated noise). A user's ansatz takes ``n_qubits``, ``n_layers`` and ``observable``
 (passed to the function, refused when it does not take them), ``noise``, ``shots``, ``trajectories``,
 ``clamp``, ``engine`` (applied to the model), and ``sha256`` (the first 16 hex digits of the file's SHA-256:
 :func:`with_options` records it, and a file changed since is refused, so a resumed sweep never mixes runs of
@@ -27,13 +28,16 @@ from privqml.errors import ConfigError
 
 QUANTUM_FAMILIES = ("hea", "reupload", "native")
 CLASSICAL_FAMILIES = ("mlp", "linear", "logistic")
+#: the Google devices a quantum model can be placed on (:data:`privqml.theory.devices.DEVICES`, checked by a test;
+#: kept here so that a spec is checked without importing cirq_google)
+DEVICE_NAMES = ("rainbow", "weber")
 #: the family name :func:`parse_model_spec` gives a user's ``file.py:function``
 USER_FAMILY = "file"
 MODEL_FAMILIES = QUANTUM_FAMILIES + CLASSICAL_FAMILIES
 
 _INT_KEYS = {"n_qubits", "n_layers", "shots", "trajectories"}
 _FLOAT_KEYS = {"scale", "noise", "clamp"}
-_STR_KEYS = {"match", "engine", "observable", "sha256"}
+_STR_KEYS = {"match", "engine", "observable", "sha256", "device"}
 #: keys a user's function is offered (the rest apply to the model built from its ansatz)
 FUNCTION_KEYS = ("n_qubits", "n_layers", "observable")
 _USER_ONLY = {"observable", "sha256"}
@@ -73,6 +77,9 @@ def _parse_options(spec: str, text: str, allowed: set[str]) -> dict:
                 options[key] = value
         except ValueError:
             raise ConfigError(f"model={spec!r}: option {key}={value!r} is not a number") from None
+    if "device" in options and options["device"] not in DEVICE_NAMES:
+        raise ConfigError(f"model={spec!r}: device={options['device']!r} is not known; choose one of "
+                          f"{list(DEVICE_NAMES)}")
     return options
 
 
@@ -81,7 +88,7 @@ def parse_model_spec(spec: str) -> tuple[str, dict]:
     ``("file", {"function": "my.py:f", "n_qubits": 5})``. Unknown names and keys are ConfigErrors."""
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"model={spec!r} is empty; choose one of {list(MODEL_FAMILIES)} or path/to/file.py:function")
-    common = _INT_KEYS | _FLOAT_KEYS | {"engine"}
+    common = _INT_KEYS | _FLOAT_KEYS | {"engine", "device"}
     if is_user_spec(spec):
         function, rest = _split_user(spec)
         options = _parse_options(spec, rest, (common - {"scale"}) | _USER_ONLY)
@@ -135,20 +142,22 @@ def _render(options: dict) -> str:
 
 
 def with_options(spec: str, n_qubits: int | None = None, n_layers: int | None = None,
-                 observable: str | None = None) -> str:
-    """``spec`` with the command line's ``--qubits/--layers/--observable`` written in, and a user file's
-    hash recorded: the canonical spec a run record, a task key and a worker process all see.
+                 observable: str | None = None, device: str | None = None) -> str:
+    """``spec`` with the command line's ``--qubits/--layers/--observable/--device`` written in, and a user
+    file's hash recorded: the canonical spec a run record, a task key and a worker process all see.
 
     A flag already set differently inside the spec is refused; ``--observable`` applies to a user's
-    ansatz only (a built-in's readout follows the task's classes).
+    ansatz only (a built-in's readout follows the task's classes), ``--device`` to quantum models only.
     """
     family, options = parse_model_spec(spec)
-    given = {k: v for k, v in (("n_qubits", n_qubits), ("n_layers", n_layers), ("observable", observable))
-             if v is not None}
+    given = {k: v for k, v in (("n_qubits", n_qubits), ("n_layers", n_layers), ("observable", observable),
+                               ("device", device)) if v is not None}
     user = family == USER_FAMILY or is_user_spec(options.get("match", ""))
     if "observable" in given and not user:
         raise ConfigError(f"--observable {observable} applies to a user's ansatz (path/to/file.py:function); "
                           f"model={spec!r} reads out Z0 (2 classes) or Z0..Z(K-1): omit --observable")
+    if "device" in given and family in CLASSICAL_FAMILIES:
+        raise ConfigError(f"--device {device} applies to quantum models; model={spec!r} is classical: omit --device")
     for key, value in given.items():
         if key in options and options[key] != value:
             raise ConfigError(f"model={spec!r} sets {key}={options[key]} and the command line {value}; give it once")

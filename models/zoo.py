@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from privqml.models.base import Model
 from privqml.models.classical import matched_classical
-from privqml.models.quantum import QuantumModel, quantum_model, with_depolarizing
+from privqml.models.quantum import QuantumModel, noisy_ansatz, quantum_model
 from privqml.models.specs import (
     CLASSICAL_FAMILIES, FUNCTION_KEYS, MODEL_FAMILIES, QUANTUM_FAMILIES, USER_FAMILY, check_source, parse_model_spec,
 )
@@ -26,20 +26,22 @@ from privqml.models.specs import (
 
 def user_model(function: str, n_classes: int = 2, loss: str | None = None, seed: int = 0, sha256: str | None = None,
                noise: float | None = None, shots: int | None = None, trajectories: int | None = None,
-               clamp: float | None = None, engine: str = "auto", **function_options) -> QuantumModel:
+               clamp: float | None = None, engine: str = "auto", device: str | None = None,
+               **function_options) -> QuantumModel:
     """The model of a user's ``path/to/file.py:function``: the function is called with ``function_options``
     (``n_qubits``, ``n_layers``, ``observable``; refused when it does not take one) and with ``n_classes`` when
-    it takes it; ``noise`` adds depolarising channels after every moment; ``sha256`` (when given) must match
-    the file (:func:`privqml.models.specs.check_source`)."""
+    it takes it; ``noise`` adds depolarising channels after every moment, ``device`` places it on a Google
+    device with its calibrated noise (:func:`privqml.models.quantum.noisy_ansatz`); ``sha256`` (when given) must
+    match the file (:func:`privqml.models.specs.check_source`)."""
     from privqml.theory import load_ansatz
 
     check_source(function, sha256)
     ansatz = load_ansatz(function, offered={"n_classes": n_classes}, **function_options)
-    if noise:
-        ansatz = with_depolarizing(ansatz, noise)
+    ansatz, record = noisy_ansatz(ansatz, noise, device)
     model = QuantumModel(ansatz, loss=loss, shots=shots, trajectories=trajectories, seed=seed, clamp=clamp,
                          engine=engine)
     model.source = {"function": function, "sha256": sha256}
+    model.device = record
     return model
 
 

@@ -83,6 +83,8 @@ class VerifyReport:
     engines: tuple[str, ...]
     seed: Optional[int]
     seconds: float
+    #: where and how the ansatz was run when verified on a device (:meth:`privqml.theory.devices.DeviceAnsatz.summary`)
+    device: Optional[dict] = None
 
     def property(self, name: str) -> PropertyReport:
         return next(p for p in self.properties if p.name == name)
@@ -96,6 +98,7 @@ class VerifyReport:
             "engines": list(self.engines),
             "seed": self.seed,
             "seconds": round(self.seconds, 3),
+            **({"device": self.device} if self.device is not None else {}),
         }
 
     def to_json(self) -> dict:
@@ -135,6 +138,12 @@ def print_report(report: VerifyReport, console: Console | None = None) -> None:
     legend = "; ".join(f"{p.name}: {RATIO_MEANING[p.name]}" for p in report.properties if p.name in RATIO_MEANING)
     console.print(f"[dim]ratio = {legend}[/]", highlight=False)
     verdict = "[green]all properties hold[/]" if report.passed else "[bold red]a property failed[/]"
+    if report.device is not None:
+        d = report.device
+        console.print(f"on device {d['device']} ({d['gateset']}, calibration {d['calibration'].get('file')}): qubits "
+                      + ", ".join(f"{a}→{q}" for a, q in d["qubits"].items())
+                      + f"; compiled circuit sha256 {d['circuit_sha256'][:16]}; channels "
+                      + ", ".join(f"{k} ×{v['count']}" for k, v in d["noise"].items()), highlight=False)
     console.print(f"{verdict} (engines {', '.join(report.engines)}; seed {report.seed}; {report.seconds:.1f} s)")
     c = report.counterexample
     if c is not None:

@@ -113,6 +113,8 @@ def register(app: typer.Typer) -> None:
         qubits: Optional[int] = typer.Option(None, "--qubits", help="passed to the model (n_qubits)"),
         layers: Optional[int] = typer.Option(None, "--layers", help="passed to the model (n_layers)"),
         observable: Optional[str] = typer.Option(None, "--observable", help="passed to your ansatz's function"),
+        device: Optional[str] = typer.Option(None, "--device", help="place the quantum model on a Google device "
+                                             "(rainbow, weber): compiled to its gate set, with its calibrated noise"),
         dataset: str = typer.Option("quantum", "--dataset", help="dataset spec, e.g. quantum, circle, digits:0v1"),
         epsilon: float = typer.Option(1.0, "--epsilon", help="target epsilon of the training run (sigma is calibrated)"),
         delta: float = typer.Option(1e-5, "--delta", help="delta of the guarantee and of the audit"),
@@ -135,10 +137,11 @@ def register(app: typer.Typer) -> None:
         from privqml.models.specs import check_function, with_options
 
         if run is None:
-            model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
+            model = with_options(model, qubits, layers, observable, device)  # a user's file: its hash recorded
             check_function(model)  # a user's function runs once here, before TensorFlow loads
-        elif (qubits, layers, observable) != (None, None, None):
-            raise ConfigError("--qubits/--layers/--observable with --run: the run's record fixes its model; omit them")
+        elif (qubits, layers, observable, device) != (None, None, None, None):
+            raise ConfigError("--qubits/--layers/--observable/--device with --run: the run's record fixes its model; "
+                              "omit them")
         # deliberately lazy: TensorFlow loads only when this command runs (privqml --help stays fast)
         from privqml.verify.audit.report import audit_report, run_audit_report
 

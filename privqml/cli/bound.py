@@ -70,18 +70,42 @@ def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optiona
     return result
 
 
-def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str],
-            noise: Optional[str] = None):
-    """(ansatz, its gradient bound): the one derivation every output of the command uses."""
+def load_noisy(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str],
+               noise: Optional[str] = None, device: Optional[str] = None):
+    """(the ansatz a command works on, the device placement or None): the ansatz of ``ansatz_spec`` with
+    ``--noise`` channels after every moment, or placed on ``--device``, compiled to its gate set with its
+    calibrated noise (:func:`privqml.theory.devices.on_device`); both given is refused."""
     # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
-    from privqml.theory import gradient_bound, load_ansatz
+    from privqml.errors import ConfigError
+    from privqml.theory import load_ansatz
 
+    if noise and device:
+        raise ConfigError(f"--noise {noise} and --device {device} both given; the device brings its own calibrated "
+                          "noise: choose one")
     ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
+    if device:
+        from privqml.theory.devices import on_device
+
+        placed = on_device(ansatz, device)
+        return placed.ansatz, placed
     if noise:
         from privqml.theory.noise import parse_noise, with_noise
 
         ansatz = with_noise(ansatz, parse_noise(noise))
-    return ansatz, gradient_bound(ansatz)
+    return ansatz, None
+
+
+def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str],
+            noise: Optional[str] = None, device: Optional[str] = None):
+    """(ansatz, its gradient bound, the device record or None): the one derivation every output uses."""
+    from privqml.theory import gradient_bound
+
+    ansatz, placed = load_noisy(ansatz_spec, qubits, layers, observable, noise, device)
+    if placed is None:
+        return ansatz, gradient_bound(ansatz), None
+    record = placed.summary()
+    record["noiseless_bound"] = list(gradient_bound(placed.noiseless).per_observable)
+    return ansatz, gradient_bound(ansatz), record
 
 
 def bound_report(
@@ -96,11 +120,15 @@ def bound_report(
     seed: int = 0,
     noise: Optional[str] = None,
     explain: bool = False,
+    device: Optional[str] = None,
 ) -> dict:
     """Everything ``privqml bound`` prints, as one dict of Python values (see the README for the
     keys); :func:`privqml.jsonio.dumps` writes it (non-finite bounds as "inf")."""
-    ansatz, bound = _derive(ansatz_spec, qubits, layers, observable, noise)
-    return _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed, explain)
+    ansatz, bound, record = _derive(ansatz_spec, qubits, layers, observable, noise, device)
+    result = _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed, explain)
+    if record is not None:
+        result["device"] = record
+    return result
 
 
 def _print_table(result: dict, console: Console) -> None:
@@ -132,6 +160,8 @@ def _print_table(result: dict, console: Console) -> None:
             head.add_row(f"bound / true max, output {row['observable']}",
                          f"{fmt(row['bound'])} / {fmt(row['true_max_estimate'])} = {fmt(row['ratio'])}")
     console.print(head)
+    if "device" in result:
+        _print_device(result["device"], result["grad_norm_bound"], console)
     stages = Table(title="the bound after each refinement (each with the ones above it)")
     stages.add_column("refinement")
     stages.add_column("‖∇θ f‖₂ bound", justify="right")
@@ -160,6 +190,25 @@ def _print_table(result: dict, console: Console) -> None:
             continue
         per_weight.add_row(name, fmt(value) + ("  (provably 0)" if name in zero else ""))
     console.print(per_weight)
+
+
+def _print_device(record: dict, noisy_bound: float, console: Console) -> None:
+    """Where the ansatz was placed, what it was compiled to, the calibrated noise, and the noiseless bound of the
+    same compiled circuit beside the noisy one."""
+    table = Table(title=f"on device {record['device']} ({record['gateset']})", show_header=False)
+    calibration = record["calibration"]
+    table.add_row("calibration", f"{calibration.get('file') or calibration.get('device')} "
+                                 f"({calibration.get('timestamp_utc') or 'no timestamp'})")
+    table.add_row("qubits", ", ".join(f"{a} → {d}" for a, d in record["qubits"].items()))
+    table.add_row("compiled gates", ", ".join(f"{k}: {v}" for k, v in sorted(record["gate_counts"].items())))
+    table.add_row("compiled circuit sha256", record["circuit_sha256"][:16])
+    for kind, stats in record["noise"].items():
+        table.add_row(f"noise: {kind}", ", ".join(f"{k}={v}" for k, v in stats.items()))
+    noiseless = record["noiseless_bound"][0]
+    table.add_row("bound noiseless / noisy",
+                  f"{noiseless:.6g} / {noisy_bound:.6g} ({noisy_bound / noiseless:.3f}×)" if noiseless > 0
+                  else f"{noiseless:.6g} / {noisy_bound:.6g}")
+    console.print(table)
 
 
 def _print_explain(explain: dict, console: Console) -> None:
@@ -212,18 +261,23 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
         noise: Optional[str] = typer.Option(None, "--noise", help="channels after every moment, e.g. "
                                             "depolarize:0.01 or amplitude_damp:0.02,phase_flip:0.01"),
+        device: Optional[str] = typer.Option(None, "--device", help="a Google device (rainbow, weber): the ansatz "
+                                             "placed on its qubits, compiled to its gate set, with its calibrated "
+                                             "noise and readout error"),
         explain: bool = typer.Option(False, "--explain", help="say which gates each refinement pruned, grouped "
                                      "or scaled, and why"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
         latex: bool = typer.Option(False, "--latex", help="print the total bound as LaTeX"),
     ) -> None:
         """Derive deterministic gradient-norm bounds (per weight, total, through the loss)."""
-        model, derived = _derive(ansatz, qubits, layers, observable, noise)
+        model, derived, record = _derive(ansatz, qubits, layers, observable, noise, device)
         from privqml.progress import progress_bar
 
         with progress_bar(Console(stderr=True), "bound --tightness", transient=True) as bar:
             result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed, explain,
                              progress=bar if tightness else None)
+        if record is not None:
+            result["device"] = record
         if as_json:
             typer.echo(jsonio.dumps(result))
             return

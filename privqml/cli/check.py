@@ -46,6 +46,9 @@ def register(app: typer.Typer) -> None:
         qubits: Optional[int] = typer.Option(None, "--qubits", help="with --model: passed to the model (n_qubits)"),
         layers: Optional[int] = typer.Option(None, "--layers", help="with --model: passed to the model (n_layers)"),
         observable: Optional[str] = typer.Option(None, "--observable", help="with --model: passed to your ansatz's function"),
+        device: Optional[str] = typer.Option(None, "--device", help="check the claims on the quantum model (--model, "
+                                             "default hea) placed on a Google device (rainbow, weber), compiled to its "
+                                             "gate set, with its calibrated noise"),
         as_json: bool = typer.Option(False, "--json", help="print results.json's verdicts as one JSON object"),
     ) -> None:
         """Check the paper's claims C1-C3 and write report.md, PNG plots and results.json."""
@@ -53,8 +56,10 @@ def register(app: typer.Typer) -> None:
 
         if model is None and (qubits, layers, observable) != (None, None, None):
             raise ConfigError("--qubits/--layers/--observable apply to --model; give --model (e.g. --model hea)")
+        if device is not None and model is None:
+            model = "hea"
         if model is not None:
-            model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
+            model = with_options(model, qubits, layers, observable, device)  # a user's file: its hash recorded
             if parse_model_spec(model)[0] in CLASSICAL_FAMILIES:
                 raise ConfigError(f"--model {model}: the claims are about a quantum model; give a quantum family "
                                   "or path/to/file.py:function (the classical arms are matched to it)")

@@ -43,6 +43,8 @@ def register(app: typer.Typer) -> None:
         qubits: Optional[int] = typer.Option(None, "--qubits", help="passed to the quantum model (n_qubits)"),
         layers: Optional[int] = typer.Option(None, "--layers", help="passed to the quantum model (n_layers)"),
         observable: Optional[str] = typer.Option(None, "--observable", help="passed to your ansatz's function"),
+        device: Optional[str] = typer.Option(None, "--device", help="place the quantum model on a Google device "
+                                             "(rainbow, weber): compiled to its gate set, with its calibrated noise"),
         classical: str = typer.Option("mlp,logistic", "--classical",
                                       help="classical model specs, comma-separated (mlp, linear, logistic; "
                                            "bare families are matched to the quantum model)"),
@@ -84,7 +86,7 @@ def register(app: typer.Typer) -> None:
 
         from privqml.models.specs import with_options
 
-        quantum = with_options(quantum, qubits, layers, observable)  # a user's file: its hash recorded
+        quantum = with_options(quantum, qubits, layers, observable, device)  # a user's file: its hash recorded
         check_out_dir(out, "comparison")  # creates nothing: run_comparison creates it once the records' clips are checked
         settings = ConfirmSettings(confirm_cells, effect, power, seed_cap) if confirm else None
         stray = [flag for flag, value, default in (("--confirm-cells", confirm_cells, 6), ("--effect", effect, 0.03),

@@ -106,6 +106,9 @@ def register(app: typer.Typer) -> None:
         qubits: Optional[int] = typer.Option(None, "--qubits", help="passed to the model (n_qubits)"),
         layers: Optional[int] = typer.Option(None, "--layers", help="passed to the model (n_layers)"),
         observable: Optional[str] = typer.Option(None, "--observable", help="passed to your ansatz's function"),
+        device: Optional[str] = typer.Option(None, "--device", help="a Google device (rainbow, weber): the model "
+                                             "placed on it, compiled to its gate set, trained with its calibrated "
+                                             "noise (exact density matrices) and its noisy bound as clip"),
         dataset: str = typer.Option("quantum", "--dataset", help="quantum, circle, linear, digits:AvB, digits:A,B,C or file.npz"),
         epsilon: Optional[float] = typer.Option(None, "--epsilon", help="target ε (> 0), or inf for non-private training (default 1)"),
         delta: float = typer.Option(1e-5, "--delta", help="δ in (0, 1)"),
@@ -148,7 +151,7 @@ def register(app: typer.Typer) -> None:
         from privqml.models.specs import check_function, with_options
         from privqml.models.training.records import TrainConfig
 
-        model = with_options(model, qubits, layers, observable)  # a user's file: its hash recorded
+        model = with_options(model, qubits, layers, observable, device)  # a user's file: its hash recorded
         if out is not None:  # before any work: a bad --out must not cost a training run (and is not created yet)
             runio.check_out_path(out, kind="run")
 

@@ -6,6 +6,7 @@ printed), 2 for bad input (an unsupported gate, an undeclared symbol, a bad opti
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import typer
@@ -29,10 +30,12 @@ def run_verify(
     weaken: Optional[float] = None,
     progress=None,
     noise: Optional[str] = None,
+    device: Optional[str] = None,
 ):
     """Load the ansatz and run :func:`privqml.verify.verify_ansatz`; returns the report."""
     # lazy: SymPy, Cirq and Hypothesis load only when the command runs (privqml --help stays fast)
-    from privqml.theory import gradient_bound, load_ansatz
+    from privqml.cli.bound import load_noisy
+    from privqml.theory import gradient_bound
     from privqml.verify.engines import parse_engines
     from privqml.verify.mutations import scaled_bound
     from privqml.verify.runner import PROFILES, verify_ansatz
@@ -44,14 +47,11 @@ def run_verify(
     if weaken is not None and not (0.0 <= weaken < 1.0):
         raise ConfigError(f"--weaken={weaken} must lie in [0, 1): it multiplies the bound to check the tests have teeth")
     engine_names = parse_engines(engines)
-    ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
-    if noise:
-        from privqml.theory.noise import parse_noise, with_noise
-
-        ansatz = with_noise(ansatz, parse_noise(noise))
+    ansatz, placed = load_noisy(ansatz_spec, qubits, layers, observable, noise, device)
     bound_fn = gradient_bound if weaken is None else (lambda a: scaled_bound(gradient_bound(a), weaken))
-    return verify_ansatz(ansatz, examples=examples, engines=engine_names, seed=seed, profile=profile,
-                         bound_fn=bound_fn, progress=progress)
+    report = verify_ansatz(ansatz, examples=examples, engines=engine_names, seed=seed, profile=profile,
+                           bound_fn=bound_fn, progress=progress)
+    return report if placed is None else dataclasses.replace(report, device=placed.summary())
 
 
 def register(app: typer.Typer) -> None:
@@ -70,13 +70,15 @@ def register(app: typer.Typer) -> None:
                                                help="mutation check: multiply the bound by this factor in [0,1); the run should then FAIL"),
         noise: Optional[str] = typer.Option(None, "--noise", help="verify the ansatz with these channels after "
                                             "every moment (its noise-aware bound), e.g. depolarize:0.01"),
+        device: Optional[str] = typer.Option(None, "--device", help="verify the ansatz as a Google device (rainbow, "
+                                             "weber) runs it: placed, compiled, with its calibrated noise"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Property-test the gradient bound of an ansatz with Hypothesis (exit 1 on a counterexample)."""
         err = Console(stderr=True)
         progress = None if as_json else (lambda name: err.print(f"checking {name} …", highlight=False))
         report = run_verify(ansatz, examples, engines, seed, qubits, layers, observable, profile, weaken, progress,
-                            noise)
+                            noise, device)
         if as_json:
             typer.echo(jsonio.dumps(report))
         else:
