@@ -73,19 +73,38 @@ PRIVACY_STATEMENT = (
 )
 
 
+def device_of(profile: Profile) -> str | None:
+    """The Google device C1's model is placed on (its spec's ``device=``), or None."""
+    from privqml.models.specs import parse_model_spec
+
+    return parse_model_spec(profile.c1_model)[1].get("device")
+
+
 def tasks(profile: Profile) -> list[Task]:
+    """The audits of C1's mechanisms, the shot-noise counterexamples and one exact noisy step. On a device
+    model (``device=`` in its spec) the noise-only mechanisms are the device's own: its calibrated channels
+    in one exact step (density matrices; TFQ cannot simulate the compiled device circuit, so the sampled
+    shot and depolarising audits are not run on it), beside the DP-SGD audit of the device model."""
+    device = device_of(profile)
     setting = dict(model=profile.c1_model, dataset="quantum", epsilon=float(profile.c1_epsilon), delta=profile.delta,
                    clip="bound", shots=profile.c1_shots, noise=profile.c1_depolarizing,
                    trajectories=profile.c1_trajectories, batch_size=profile.c1_batch_size, epochs=1,
                    n_train=profile.c1_n_train, confidence=0.95, accountant="pld")
     out = []
-    for mechanism in profile.c1_mechanisms:
+    for mechanism in _mechanisms(profile):
         trials = profile.c1_trials_depolarizing if mechanism == "depolarizing" else profile.c1_trials
         out.append(Task.make("c1", "audit", mechanism=mechanism, trials=trials, **setting))
     for shots in profile.c1_counterexample_shots:
         out.append(Task.make("c1", "shot_counterexample", shots=shots))
-    out.append(Task.make("c1", "depolarizing_step", depolarizing=profile.c1_depolarizing))
+    if device is None:
+        out.append(Task.make("c1", "depolarizing_step", depolarizing=profile.c1_depolarizing))
+    else:
+        out.append(Task.make("c1", "device_step", device=device))
     return out
+
+
+def _mechanisms(profile: Profile) -> tuple[str, ...]:
+    return ("dpsgd",) if device_of(profile) else profile.c1_mechanisms
 
 
 def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
@@ -99,6 +118,10 @@ def run_task(task: Task, rng: np.random.Generator) -> dict[str, Any]:
         from privqml.verify.audit.quantum import depolarizing_step
 
         return depolarizing_step(float(task["depolarizing"])).as_dict()
+    if task.kind == "device_step":
+        from privqml.verify.audit.quantum import device_step
+
+        return device_step(task["device"]).as_dict()
     if task.kind == "audit":
         from privqml.verify.audit.one_step import one_step_audit
         from privqml.verify.audit.setting import build_setting, setting_mechanism
@@ -233,7 +256,7 @@ class C1Analysis:
     @property
     def profile_audits(self) -> list[tuple[str, Audit]]:
         """The audits found, in the profile's mechanism order."""
-        return [(m, self.audits[m]) for m in self.profile.c1_mechanisms if m in self.audits]
+        return [(m, self.audits[m]) for m in _mechanisms(self.profile) if m in self.audits]
 
     def to_json(self) -> dict[str, Any]:
         """The numbers behind the verdict (``claims.C1.numbers`` of results.json)."""
@@ -246,7 +269,7 @@ class C1Analysis:
 
 
 def _noise_only(profile: Profile, audits: Mapping[str, Audit]) -> dict[str, Audit | None]:
-    return {m: audits.get(m) for m in profile.c1_mechanisms if m != "dpsgd"}
+    return {m: audits.get(m) for m in _mechanisms(profile) if m != "dpsgd"}
 
 
 def _evidence_reasons(profile: Profile, counter: tuple[ShotCounterexample, ...], steps: tuple[Mapping[str, Any], ...],
@@ -258,7 +281,9 @@ def _evidence_reasons(profile: Profile, counter: tuple[ShotCounterexample, ...],
             f"N={c.shots}: max log-likelihood ratio {c.max_log_likelihood_ratio_label}, δ_∞={c.delta_infinite:.3g}"
             for c in counter))
     if steps:
-        reasons.append(f"exact depolarising step (p={profile.c1_depolarizing:g}): outputs differ by "
+        what = (f"depolarising step (p={profile.c1_depolarizing:g})" if device_of(profile) is None
+                else f"step under {steps[0]['noise']}")
+        reasons.append(f"exact {what}: outputs differ by "
                        f"{steps[0]['distance']:.3g} in weight space, δ_∞={steps[0]['delta_infinite']:.3g}")
     dpsgd = audits.get("dpsgd")
     if dpsgd is not None:
@@ -299,7 +324,7 @@ def analyse(profile: Profile, results: Mapping[Task, Mapping[str, Any]]) -> C1An
     audits = {t["mechanism"]: Audit.from_result(r) for t, r in own if t.kind == "audit"}
     counter = tuple(sorted((ShotCounterexample.from_result(t["shots"], r) for t, r in own
                             if t.kind == "shot_counterexample"), key=lambda c: c.shots))
-    steps = tuple(r for t, r in own if t.kind == "depolarizing_step")
+    steps = tuple(r for t, r in own if t.kind in ("depolarizing_step", "device_step"))
     expected, found = len(tasks(profile)), len(audits) + len(counter) + len(steps)
     verdict, decisive = _decide(profile, counter, steps, audits, expected, found)
     reasons = ([decisive] if decisive else []) + _evidence_reasons(profile, counter, steps, audits)
@@ -314,7 +339,8 @@ def _headline(analysis: C1Analysis) -> str:
         shots = ",".join(str(c.shots) for c in analysis.counterexamples)
         parts.append(f"exact: unbounded privacy loss from shot noise at N={shots} shots")
     if analysis.depolarizing_steps:
-        parts.append(f"exact depolarising step δ_∞={analysis.depolarizing_steps[0]['delta_infinite']:.3g}")
+        kind = "depolarising" if device_of(analysis.profile) is None else f"{device_of(analysis.profile)} device"
+        parts.append(f"exact {kind} step δ_∞={analysis.depolarizing_steps[0]['delta_infinite']:.3g}")
     dpsgd = analysis.dpsgd
     if dpsgd is not None:
         parts.append(f"audit: DP-SGD ε={dpsgd.epsilon_accounted:.3g} (lower bound {dpsgd.epsilon_lower_bound:.3g}, "
@@ -372,7 +398,10 @@ def _notes(analysis: C1Analysis) -> tuple[str, ...]:
         "An empirical lower bound can only show leakage, never privacy; the 'no guarantee' is the analytic part.",
         "TFQ's shot and trajectory sampling is not seeded by TensorFlow: the noise-only audits reproduce "
         "statistically, not bit for bit.",
-    )
+    ) + (() if device_of(profile) is None else (
+        f"On the {device_of(profile)} device model the noise-only evidence is the exact step under its calibrated "
+        "channels (a deterministic map: different point masses on neighbouring datasets); the sampled shot and "
+        "depolarising audits are not run on it (TFQ cannot simulate the compiled device circuit).",))
 
 
 def render(analysis: C1Analysis, out_dir: Path) -> ClaimReport:

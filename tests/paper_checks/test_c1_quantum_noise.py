@@ -94,3 +94,24 @@ def test_missing_audit_is_inconclusive(tmp_path):
     results = {t: r for t, r in _results().items() if not (t.kind == "audit" and t["mechanism"] == "depolarizing")}
     report = c1.summarise(PROFILE, results, tmp_path)
     assert report.verdict.verdict == INCONCLUSIVE and "missing results (1 of" in report.verdict.reasons[0]
+
+
+def test_on_a_device_model_the_noise_only_evidence_is_the_exact_device_step():
+    """--device: C1's audited model is the device model; its noise-only evidence is one exact step under the
+    calibrated channels (no TFQ-sampled shot or depolarising audit of a circuit TFQ cannot simulate)."""
+    profile = PROFILE.with_model("hea:device=rainbow")
+    tasks = c1.tasks(profile)
+    assert c1.device_of(profile) == "rainbow" and c1.device_of(PROFILE) is None
+    assert [t["mechanism"] for t in tasks if t.kind == "audit"] == ["dpsgd"]
+    assert [t["device"] for t in tasks if t.kind == "device_step"] == ["rainbow"]
+    assert not any(t.kind == "depolarizing_step" for t in tasks)
+    results = _results(profile)
+    for task in results:
+        if task.kind == "device_step":
+            results[task] = {"distance": 0.021, "delta_infinite": 1.0, "noise": "rainbow calibrated noise"}
+    analysis = c1.analyse(profile, results)
+    assert analysis.verdict.verdict == SUPPORTED
+    assert any("rainbow calibrated noise" in reason for reason in analysis.verdict.reasons)
+    broken = {t: ({**r, "distance": 0.0, "delta_infinite": 0.0} if t.kind == "device_step" else r)
+              for t, r in results.items()}
+    assert c1.analyse(profile, broken).verdict.verdict == NOT_SUPPORTED

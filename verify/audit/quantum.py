@@ -299,7 +299,36 @@ def depolarizing_step(
     ℓ = (f − y)², y ∈ {−1, +1}); gradients from :mod:`privqml.theory.exact.numeric` (exact adjoint,
     density matrices), expectations cross-checked against Cirq."""
     validation.probability("depolarizing", depolarizing, hint="the depolarising probability after each gate")
-    noisy, clean = one_qubit_model(depolarizing), one_qubit_model()
+    return _exact_step(one_qubit_model(depolarizing), one_qubit_model(),
+                       f"depolarize({depolarizing:g}) after each gate, applied as a channel",
+                       weights, inputs, labels, canary, canary_label, learning_rate)
+
+
+def device_step(
+    device: str,
+    weights: Sequence[float] = (0.3,),
+    inputs=((math.pi / 2,), (0.5,)),
+    labels=(1.0, -1.0),
+    canary: Sequence[float] = (0.0,),
+    canary_label: float = -1.0,
+    learning_rate: float = 0.1,
+) -> DeterministicStep:
+    """:func:`depolarizing_step` with the calibrated noise of a Google device instead: :func:`one_qubit_model`
+    placed on ``device``, compiled to its gates, with its depolarising, thermal-relaxation and readout errors
+    applied as channels (:func:`privqml.theory.devices.on_device`); the noiseless reference is the same compiled
+    circuit without them."""
+    from privqml.theory.devices import on_device
+
+    placed = on_device(one_qubit_model(), device)
+    channels = ", ".join(f"{kind} ×{stats['count']}" for kind, stats in placed.summary()["noise"].items())
+    return _exact_step(placed.ansatz, placed.noiseless,
+                       f"{device} calibrated noise on {placed.qubits[0][1]} ({channels}), applied as channels",
+                       weights, inputs, labels, canary, canary_label, learning_rate)
+
+
+def _exact_step(noisy: Ansatz, clean: Ansatz, noise: str, weights, inputs, labels, canary, canary_label,
+                learning_rate) -> DeterministicStep:
+    """One exact MSE step of ``noisy`` on D and on D ∪ {canary} (see :class:`DeterministicStep`)."""
     weights = np.asarray(weights, dtype=np.float64)
 
     def step(x, y):
@@ -322,7 +351,7 @@ def depolarizing_step(
     distance = float(np.linalg.norm(w_with - w_without))
     differ = distance > 0.0
     return DeterministicStep(
-        noise=f"depolarize({depolarizing:g}) after each gate, applied as a channel",
+        noise=noise,
         contraction=tuple(float(c) for c in contraction),
         weights_without=tuple(float(w) for w in w_without),
         weights_with=tuple(float(w) for w in w_with),
@@ -345,6 +374,7 @@ def replace_one_shot_epsilon(max_abs_expectation: float, shots: int) -> float:
 
 __all__ = [
     "DeterministicStep",
+    "device_step",
     "ShotNoisePrivacyLoss",
     "canonical_counterexample",
     "depolarizing_step",

@@ -92,3 +92,17 @@ def test_shot_model_rejects_multi_term_observables():
         shot_noise_privacy_loss(hea(2, 1, observable="Z0+Z1"), np.zeros(4), [[0.1, 0.2]], [0.0, 0.0], shots=3)
     with pytest.raises(ConfigError, match="shots=0"):
         canonical_counterexample(0)
+
+
+@pytest.mark.parametrize("device", ["rainbow", "weber"])
+def test_a_device_calibrated_noise_step_is_deterministic_too(device):
+    """The calibrated channels of a Google device (depolarising, thermal relaxation, readout) applied as channels:
+    the canary still moves the weights by a fixed amount, a point mass (δ_∞ = 1); the expectations agree with
+    Cirq's density-matrix simulation (checked inside) and are contracted, not sampled."""
+    from privqml.verify.audit.quantum import device_step
+
+    step = device_step(device)
+    assert step.distance > 1e-3 and step.max_log_likelihood_ratio == math.inf and step.delta_infinite == 1.0
+    assert device in step.noise and "amplitude_damp" in step.noise
+    assert all(0.9 < c < 1.0 for c in step.contraction[1:])  # weak calibrated noise: a contraction just below 1
+    assert device_step(device).weights_with == step.weights_with
