@@ -21,7 +21,15 @@ channel:
   λ = (1, √(1−γ), √(1−γ), 1) (a phase flip of probability (1 − √(1−γ))/2);
 - any other channel from its Kraus operators as floats, with the column of I set to N†(I) = I: a
   quantum channel is trace preserving, and the floats' Σ K†K = I holds only to rounding (√γ and
-  √(1−γ) are rounded separately). Amplitude damping keeps its exact structure this way.
+  √(1−γ) are rounded separately). Amplitude damping keeps its exact structure this way. A channel
+  given only by Kraus operators (``cirq.KrausChannel``, generalised amplitude damping, reset, the
+  thermal-relaxation channels of ``cirq.devices.ThermalNoiseModel``) takes this path, and so does a
+  fixed single-qubit unitary U (one Kraus operator; R is then a rotation of the Bloch sphere).
+
+A run of fixed single-qubit operations — channels and unitaries in time order — has the transfer
+matrix :func:`run_transfer`. Since every column of I is (1, 0, 0, 0), the block of X, Y, Z
+(rows and columns 1..3) of a product is the product of the blocks: what a run does to traceless
+operators (the Bloch vector's linear part) composes without the non-unital translation R_{I,b}.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
+from typing import Sequence
 
 import cirq
 import numpy as np
@@ -94,11 +103,20 @@ def _transfer_cached(op: cirq.Operation) -> np.ndarray:
 
 def transfer_exact(op: cirq.Operation) -> np.ndarray:
     """R_ab = ½ Tr[σ_a N†(σ_b)] (4 × 4 :class:`fractions.Fraction`, a, b over I, X, Y, Z) of a single-qubit
-    channel, exactly (see the module docstring)."""
+    channel or fixed unitary, exactly (see the module docstring)."""
     try:
         return _transfer_cached(op)
     except TypeError:  # an operation that cannot be hashed is computed afresh
         return _transfer_cached.__wrapped__(op)
+
+
+def run_transfer(ops: Sequence[cirq.Operation]) -> np.ndarray:
+    """R = R_1 R_2 … R_n of the single-qubit operations ``ops`` in time order (channels and fixed unitaries,
+    each by :func:`transfer_exact`), exactly (rational products); the identity for no operation."""
+    transfer = np.array([[Fraction(int(a == b)) for b in range(4)] for a in range(4)], dtype=object)
+    for op in ops:
+        transfer = transfer @ transfer_exact(op)
+    return transfer
 
 
 def heisenberg_transfer(op: cirq.Operation) -> np.ndarray:
@@ -135,4 +153,5 @@ def pauli_support(op: cirq.Operation) -> tuple[int, ...] | None:
     return tuple(i for i, p in enumerate(probabilities) if p > 0)
 
 
-__all__ = ["depolarising_factor", "heisenberg_transfer", "is_channel", "pauli_support", "transfer_exact"]
+__all__ = ["depolarising_factor", "heisenberg_transfer", "is_channel", "pauli_support", "run_transfer",
+           "transfer_exact"]

@@ -33,16 +33,16 @@ def trailing_channels(circuit: cirq.AbstractCircuit) -> tuple[cirq.Circuit, dict
     """(the circuit without them, qubit → its trailing single-qubit channels in time order)."""
     trailing: dict[cirq.Qid, list[cirq.Operation]] = {}
     closed: set[cirq.Qid] = set()
-    drop: set[tuple[int, cirq.Operation]] = set()
+    drop: set[tuple[int, int]] = set()  # (moment, index): a cirq.KrausChannel cannot be hashed
     for m in range(len(circuit) - 1, -1, -1):
-        for op in circuit[m].operations:
+        for i, op in enumerate(circuit[m].operations):
             qubits = set(op.qubits)
             if len(op.qubits) == 1 and not cirq.is_parameterized(op) and is_channel(op) and not qubits & closed:
                 trailing.setdefault(op.qubits[0], []).insert(0, op)
-                drop.add((m, op))
+                drop.add((m, i))
             else:
                 closed |= qubits
-    kept = cirq.Circuit(cirq.Moment(op for op in moment.operations if (m, op) not in drop)
+    kept = cirq.Circuit(cirq.Moment(op for i, op in enumerate(moment.operations) if (m, i) not in drop)
                         for m, moment in enumerate(circuit))
     return kept, trailing
 
