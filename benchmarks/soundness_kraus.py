@@ -53,6 +53,7 @@ from privqml.api import as_ansatz
 from privqml.atomic import write_text_atomic
 from privqml.theory import derivation, gradient_bound
 from privqml.theory.exact.tightness import max_gradient_norm
+from privqml.theory.noise import KrausGate
 from privqml.theory.refinements import stages
 from privqml.theory.refinements.noise import noise_factors
 
@@ -66,46 +67,6 @@ ZERO = 1e-12
 T1_US, TPHI_US = 20.0, 30.0
 SINGLE_NS, TWO_NS = 25.0, 32.0
 P_SINGLE, P_TWO = 1e-3, 5e-3
-
-
-class KrausGate(cirq.Gate):
-    """A single-qubit channel given by its Kraus operators, equal and hashable by value (``name`` is what it is
-    printed as)."""
-
-    def __init__(self, kraus, name: str = "kraus") -> None:
-        self._kraus = tuple(np.asarray(k, dtype=complex) for k in kraus)
-        self._name = name
-
-    def _num_qubits_(self) -> int:
-        return 1
-
-    def _kraus_(self):
-        return self._kraus
-
-    def _has_kraus_(self) -> bool:
-        return True
-
-    def _has_unitary_(self) -> bool:
-        return False
-
-    def _fingerprint(self) -> str:
-        return hashlib.sha256(b"".join(k.tobytes() for k in self._kraus)).hexdigest()[:16]
-
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, KrausGate) and len(other._kraus) == len(self._kraus)
-                and all(np.array_equal(a, b) for a, b in zip(self._kraus, other._kraus)))
-
-    def __hash__(self) -> int:
-        return hash(self._fingerprint())
-
-    def __str__(self) -> str:
-        return self._name
-
-    def __repr__(self) -> str:
-        return f"KrausGate({self._name}, {self._fingerprint()})"
-
-    def _circuit_diagram_info_(self, args) -> str:
-        return self._name
 
 
 # -- channels ---------------------------------------------------------------------------------------------------

@@ -27,10 +27,12 @@ name               Kraus map                                    strength
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from typing import Callable
 
 import cirq
+import numpy as np
 
 from privqml.errors import ConfigError
 from privqml.theory.ansatz import Ansatz
@@ -42,6 +44,48 @@ NOISE_CHANNELS: dict[str, Callable[[float], cirq.Gate]] = {
     "bit_flip": lambda p: cirq.bit_flip(p),
     "phase_flip": lambda p: cirq.phase_flip(p),
 }
+
+
+class KrausGate(cirq.Gate):
+    """A single-qubit channel given by its Kraus operators, equal and hashable by value (``name`` is what it is
+    printed as). ``cirq.KrausChannel`` cannot be hashed and its ``==`` raises for Kraus lists of different
+    lengths, so an ansatz holding one cannot key the bound's caches; this gate can (user channels, benchmarks)."""
+
+    def __init__(self, kraus, name: str = "kraus") -> None:
+        self._kraus = tuple(np.asarray(k, dtype=complex) for k in kraus)
+        self._name = name
+
+    def _num_qubits_(self) -> int:
+        return 1
+
+    def _kraus_(self):
+        return self._kraus
+
+    def _has_kraus_(self) -> bool:
+        return True
+
+    def _has_unitary_(self) -> bool:
+        return False
+
+    def _fingerprint(self) -> str:
+        return hashlib.sha256(b"".join(k.tobytes() for k in self._kraus)).hexdigest()[:16]
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, KrausGate) and len(other._kraus) == len(self._kraus)
+                and all(np.array_equal(a, b) for a, b in zip(self._kraus, other._kraus)))
+
+    def __hash__(self) -> int:
+        return hash(self._fingerprint())
+
+    def __str__(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"KrausGate({self._name}, {self._fingerprint()})"
+
+    def _circuit_diagram_info_(self, args) -> str:
+        return self._name
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,4 +159,4 @@ def has_noise(ansatz: Ansatz) -> bool:
     return any(not cirq.has_unitary(op) for op in ansatz.circuit.all_operations() if not cirq.is_parameterized(op))
 
 
-__all__ = ["NOISE_CHANNELS", "NoiseModel", "has_noise", "parse_noise", "with_noise"]
+__all__ = ["KrausGate", "NOISE_CHANNELS", "NoiseModel", "has_noise", "parse_noise", "with_noise"]

@@ -16,6 +16,7 @@ import sympy
 
 from privqml.api import as_ansatz
 from privqml.theory import gradient_bound
+from privqml.theory.noise import KrausGate
 from privqml.theory.exact.tightness import max_gradient_norm
 from privqml.theory.refinements.channels import run_transfer, transfer_exact
 from privqml.theory.refinements.noise import noise_factors, singular_value_up
@@ -24,43 +25,6 @@ from privqml.theory.slots import slot_table
 Q = cirq.LineQubit.range(3)
 #: a bound may sit below an L-BFGS-B estimate by float rounding only
 TOLERANCE = 1e-9
-
-
-class KrausGate(cirq.Gate):
-    """A single-qubit channel given by Kraus operators that, unlike ``cirq.KrausChannel``, can be hashed (by value),
-    so that every refinement of :func:`gradient_bound` accepts it."""
-
-    def __init__(self, kraus, name: str = "kraus") -> None:
-        self._kraus = tuple(np.asarray(k, dtype=complex) for k in kraus)
-        self._name = name
-
-    def _num_qubits_(self) -> int:
-        return 1
-
-    def _kraus_(self):
-        return self._kraus
-
-    def _has_kraus_(self) -> bool:
-        return True
-
-    def _has_unitary_(self) -> bool:
-        return False
-
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, KrausGate) and len(other._kraus) == len(self._kraus)
-                and all(np.array_equal(a, b) for a, b in zip(self._kraus, other._kraus)))
-
-    def __hash__(self) -> int:
-        return hash(b"".join(k.tobytes() for k in self._kraus))
-
-    def __str__(self) -> str:
-        return self._name
-
-    def __repr__(self) -> str:
-        return f"KrausGate({self._name})"
-
-    def _circuit_diagram_info_(self, args) -> str:
-        return self._name
 
 
 def stinespring(rng: np.random.Generator, n_kraus: int) -> list[np.ndarray]:
