@@ -34,6 +34,7 @@ added costs power: the axes carry three ε each, enough to show a trend.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from privqml.errors import ConfigError
 from privqml.paper_checks.learning_rate import LRRule
@@ -115,6 +116,18 @@ class Profile:
             if replaced not in blocks:
                 blocks.append(replaced)
         return dataclasses.replace(self, c1_model=spec, c2_families=(spec,), c3_blocks=tuple(blocks))
+
+    def with_device(self, device: str) -> "Profile":
+        """This profile on a Google device beside the noiseless one: C1 audits the profile's model placed on
+        ``device`` (:func:`privqml.theory.devices.on_device`), C2 runs every family noiseless and on the device,
+        and every C3 block gets a twin whose quantum arm is on the device, against the same classical arms."""
+        from privqml.models.specs import with_options
+
+        on = functools.partial(with_options, device=device)
+        twins = tuple(dataclasses.replace(block, quantum=on(block.quantum)) for block in self.c3_blocks)
+        return dataclasses.replace(self, c1_model=on(self.c1_model),
+                                   c2_families=self.c2_families + tuple(on(f) for f in self.c2_families),
+                                   c3_blocks=self.c3_blocks + twins)
 
     def c3_design(self) -> Design:
         """C3's comparison as a :class:`~privqml.paper_checks.regimes.Design` (claim ``c3``)."""

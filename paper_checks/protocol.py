@@ -329,13 +329,17 @@ def load_sweep(tasks: Iterable[Task], out_dir: Path | str) -> dict[Task, dict[st
 
 
 def _short_model(spec: str) -> str:
-    """A model spec as a label: options and file hashes dropped, a matched arm as ``mlp~hea``."""
+    """A model spec as a label: options and file hashes dropped but a device (``hea@rainbow``), a matched arm as
+    ``mlp~hea``."""
     family, _, rest = str(spec).partition(":")
     if family.endswith(".py"):
-        return f"{os.path.basename(family)}:{rest.partition(':')[0]}"
+        head, _, options = rest.partition(":")
+        device = dict(item.partition("=")[::2] for item in options.split(",") if "=" in item).get("device")
+        return f"{os.path.basename(family)}:{head}" + (f"@{device}" if device else "")
     options = dict(item.partition("=")[::2] for item in rest.split(",") if "=" in item)
     match = urllib.parse.unquote(options.get("match", ""))
     if match.partition(":")[0].endswith(".py"):
         match = f"{os.path.basename(match.partition(':')[0])}:{match.partition(':')[2]}"
-    return f"{family}~{match}" if match else family
+    device = "" if match else (f"@{options['device']}" if options.get("device") else "")
+    return (f"{family}~{match}" if match else family) + device
 

@@ -46,9 +46,10 @@ def register(app: typer.Typer) -> None:
         qubits: Optional[int] = typer.Option(None, "--qubits", help="with --model: passed to the model (n_qubits)"),
         layers: Optional[int] = typer.Option(None, "--layers", help="with --model: passed to the model (n_layers)"),
         observable: Optional[str] = typer.Option(None, "--observable", help="with --model: passed to your ansatz's function"),
-        device: Optional[str] = typer.Option(None, "--device", help="check the claims on the quantum model (--model, "
-                                             "default hea) placed on a Google device (rainbow, weber), compiled to its "
-                                             "gate set, with its calibrated noise"),
+        device: Optional[str] = typer.Option(None, "--device", help="check the claims on a Google device (rainbow, "
+                                             "weber): the profile's quantum models placed on it, compiled to its gate "
+                                             "set, with its calibrated noise, beside the noiseless ones (with --model: "
+                                             "that model on the device instead)"),
         as_json: bool = typer.Option(False, "--json", help="print results.json's verdicts as one JSON object"),
     ) -> None:
         """Check the paper's claims C1-C3 and write report.md, PNG plots and results.json."""
@@ -56,8 +57,6 @@ def register(app: typer.Typer) -> None:
 
         if model is None and (qubits, layers, observable) != (None, None, None):
             raise ConfigError("--qubits/--layers/--observable apply to --model; give --model (e.g. --model hea)")
-        if device is not None and model is None:
-            model = "hea"
         if model is not None:
             model = with_options(model, qubits, layers, observable, device)  # a user's file: its hash recorded
             if parse_model_spec(model)[0] in CLASSICAL_FAMILIES:
@@ -75,10 +74,13 @@ def register(app: typer.Typer) -> None:
         names = parse_claims(claims)  # validate before starting anything
         check_out_dir(out)  # creates nothing: run_checks creates it once the records' clips are checked
         settings = get_profile(profile) if model is None else get_profile(profile).with_model(model)
+        if device is not None and model is None:  # the device arm beside the profile's noiseless models
+            settings = settings.with_device(device)
         check_claims(names, settings)  # every private run's budget
         make_executor(executor, address=address, workers=workers)
         command = f"privqml check {','.join(names)} --profile {profile} --executor {executor}" + (
-            f" --address {address}" if address else "") + (f" --model {model}" if model else "") + f" --out {out}"
+            f" --address {address}" if address else "") + (f" --model {model}" if model else "") + (
+            f" --device {device}" if device and not model else "") + f" --out {out}"
         console = Console(stderr=as_json)
         try:
             with rich_progress(console, f"check {','.join(names)} ({profile})") as progress:

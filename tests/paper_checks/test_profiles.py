@@ -58,3 +58,22 @@ def test_a_profile_on_another_model_replaces_every_quantum_arm_and_rematches_the
     assert len(set(mine.c3_blocks)) == len(mine.c3_blocks) < len(full.c3_blocks)  # the model axis collapses
     assert {b.dataset for b in mine.c3_blocks} == {b.dataset for b in full.c3_blocks}
     assert (mine.seeds, mine.c2_datasets, mine.c3_confirm) == (full.seeds, full.c2_datasets, full.c3_confirm)
+
+
+def test_with_device_puts_the_device_arm_beside_the_noiseless_one():
+    """check --device: C1 audits the model on the device, C2 runs every family noiseless and on the device, and
+    every C3 block gets a twin with the device arm against the same classical arms."""
+    from privqml.models.specs import parse_model_spec
+    from privqml.paper_checks.profiles import PROFILES
+
+    profile = PROFILES["demo"]
+    on = profile.with_device("rainbow")
+    assert parse_model_spec(on.c1_model)[1]["device"] == "rainbow"
+    assert on.c2_families[:len(profile.c2_families)] == profile.c2_families
+    assert [parse_model_spec(f)[1].get("device") for f in on.c2_families[len(profile.c2_families):]] == \
+        ["rainbow"] * len(profile.c2_families)
+    assert on.c3_blocks[:len(profile.c3_blocks)] == profile.c3_blocks
+    for block, twin in zip(profile.c3_blocks, on.c3_blocks[len(profile.c3_blocks):]):
+        assert twin.classical == block.classical and twin.dataset == block.dataset
+        assert parse_model_spec(twin.quantum) == (parse_model_spec(block.quantum)[0],
+                                                  {**parse_model_spec(block.quantum)[1], "device": "rainbow"})
