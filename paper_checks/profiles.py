@@ -120,11 +120,15 @@ class Profile:
     def with_device(self, device: str) -> "Profile":
         """This profile on a Google device beside the noiseless one: C1 audits the profile's model placed on
         ``device`` (:func:`privqml.theory.devices.on_device`), C2 runs every family noiseless and on the device,
-        and every C3 block gets a twin whose quantum arm is on the device, against the same classical arms."""
+        and every C3 block gets a twin whose quantum arm is on the device, against the same classical families matched
+        to it (their runs are the twin's own: its C = G* is the device model's)."""
         from privqml.models.specs import with_options
 
         on = functools.partial(with_options, device=device)
-        twins = tuple(dataclasses.replace(block, quantum=on(block.quantum)) for block in self.c3_blocks)
+        # the twin's classical arms are matched to the device model: their own runs, at its C = G*
+        twins = tuple(dataclasses.replace(block, quantum=on(block.quantum),
+                                          classical=tuple(dict.fromkeys(c.partition(":")[0] for c in block.classical)))
+                      for block in self.c3_blocks)
         return dataclasses.replace(self, c1_model=on(self.c1_model),
                                    c2_families=self.c2_families + tuple(on(f) for f in self.c2_families),
                                    c3_blocks=self.c3_blocks + twins)

@@ -330,7 +330,7 @@ def load_sweep(tasks: Iterable[Task], out_dir: Path | str) -> dict[Task, dict[st
 
 def _short_model(spec: str) -> str:
     """A model spec as a label: options and file hashes dropped but a device (``hea@rainbow``), a matched arm as
-    ``mlp~hea``."""
+    ``mlp~hea`` (``mlp~hea@rainbow`` when matched to a model on a device)."""
     family, _, rest = str(spec).partition(":")
     if family.endswith(".py"):
         head, _, options = rest.partition(":")
@@ -340,6 +340,6 @@ def _short_model(spec: str) -> str:
     match = urllib.parse.unquote(options.get("match", ""))
     if match.partition(":")[0].endswith(".py"):
         match = f"{os.path.basename(match.partition(':')[0])}:{match.partition(':')[2]}"
-    device = "" if match else (f"@{options['device']}" if options.get("device") else "")
+    device = f"@{options['device']}" if options.get("device") else ""
     return (f"{family}~{match}" if match else family) + device
 

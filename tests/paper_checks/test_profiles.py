@@ -74,6 +74,10 @@ def test_with_device_puts_the_device_arm_beside_the_noiseless_one():
         ["rainbow"] * len(profile.c2_families)
     assert on.c3_blocks[:len(profile.c3_blocks)] == profile.c3_blocks
     for block, twin in zip(profile.c3_blocks, on.c3_blocks[len(profile.c3_blocks):]):
-        assert twin.classical == block.classical and twin.dataset == block.dataset
+        # the same classical families, matched to the device model (their own runs, at its C = G*)
+        assert [c.partition(":")[0] for c in twin.classical] == [c.partition(":")[0] for c in block.classical]
+        assert all(parse_model_spec(c)[1].get("device") == "rainbow" for c in twin.classical)
+        assert not set(twin.classical) & set(block.classical)
+        assert twin.dataset == block.dataset
         assert parse_model_spec(twin.quantum) == (parse_model_spec(block.quantum)[0],
                                                   {**parse_model_spec(block.quantum)[1], "device": "rainbow"})
