@@ -55,17 +55,22 @@ from privqml.models.losses import default_loss
 from privqml.models.specs import QUANTUM_FAMILIES
 from privqml.models.tfq_circuit import compile_ansatz, expectation, parameter_shift_problem
 from privqml.theory import Ansatz, builtin_ansatz, loss_gradient_bound, observable_range
-from privqml.theory.noise import NoiseModel, with_noise
+from privqml.theory.noise import NoiseModel, noisy, with_noise
 
 ENGINES = ("auto", "tfq", "vectorised")
+
+
+def depolarizing(p: float) -> NoiseModel:
+    """The noise model of the spec's ``noise=p``: ``cirq.depolarize(p)`` on every qubit after every moment."""
+    if not (isinstance(p, (int, float)) and 0.0 <= p <= 0.75):
+        raise ConfigError(f"noise={p!r} must be a depolarising probability in [0, 0.75]")
+    return NoiseModel((("depolarize", float(p)),))
 
 
 def with_depolarizing(ansatz: Ansatz, p: float) -> Ansatz:
     """``ansatz`` with ``cirq.depolarize(p)`` on every qubit after every moment (the model spec's ``noise=p``),
     by :func:`privqml.theory.noise.with_noise`, the one noise insertion."""
-    if not (isinstance(p, (int, float)) and 0.0 <= p <= 0.75):
-        raise ConfigError(f"noise={p!r} must be a depolarising probability in [0, 0.75]")
-    return with_noise(ansatz, NoiseModel((("depolarize", float(p)),)))
+    return with_noise(ansatz, depolarizing(p))
 
 
 class QuantumModel(Model):
@@ -181,18 +186,10 @@ class QuantumModel(Model):
 
 
 def noisy_ansatz(ansatz: Ansatz, noise: float | None = None, device: str | None = None) -> tuple[Ansatz, dict | None]:
-    """(the ansatz a model trains, the device record or None): with the spec's ``noise=p`` (depolarising after
-    every moment) or placed on ``device=rainbow|weber`` — compiled to the device's gate set with its calibrated
-    noise and readout error (:func:`privqml.theory.devices.on_device`); both is refused."""
-    if noise and device:
-        raise ConfigError(f"noise={noise!r} and device={device!r} both given; the device brings its own calibrated "
-                          "noise: choose one")
-    if device:
-        from privqml.theory.devices import on_device
-
-        placed = on_device(ansatz, device)
-        return placed.ansatz, placed.summary()
-    return (with_depolarizing(ansatz, noise) if noise else ansatz), None
+    """(the ansatz a model trains, the device record or None): with the spec's ``noise=p`` or placed on
+    ``device=rainbow|weber`` (:func:`privqml.theory.noise.noisy`)."""
+    ansatz, placed = noisy(ansatz, depolarizing(noise) if noise else None, device)
+    return ansatz, None if placed is None else placed.summary()
 
 
 def quantum_model(

@@ -140,6 +140,22 @@ def parse_noise(spec: str) -> NoiseModel:
     return NoiseModel(tuple(channels))
 
 
+def noisy(ansatz: Ansatz, model: NoiseModel | None = None, device=None):
+    """(the ansatz a command or model works on, the :class:`~privqml.theory.devices.DeviceAnsatz` or None): ``ansatz``
+    with ``model``'s channels after every moment (:func:`with_noise`), or placed on ``device`` (a name or
+    ``GoogleNoiseProperties``), compiled to its gate set with its calibrated noise
+    (:func:`privqml.theory.devices.on_device`; imported only then: it loads cirq_google). Both is refused."""
+    if model is not None and device is not None:
+        raise ConfigError(f"noise {model.label} and device {device!r} both given; the device brings its own "
+                          "calibrated noise: choose one")
+    if device is not None:
+        from privqml.theory.devices import on_device
+
+        placed = on_device(ansatz, device)
+        return placed.ansatz, placed
+    return (ansatz if model is None else with_noise(ansatz, model)), None
+
+
 def with_noise(ansatz: Ansatz, model: NoiseModel) -> Ansatz:
     """The ansatz with ``model``'s channels on every qubit after every moment (same symbols, observables,
     domain); a model without channels returns the ansatz itself."""
@@ -159,4 +175,4 @@ def has_noise(ansatz: Ansatz) -> bool:
     return any(not cirq.has_unitary(op) for op in ansatz.circuit.all_operations() if not cirq.is_parameterized(op))
 
 
-__all__ = ["KrausGate", "NOISE_CHANNELS", "NoiseModel", "has_noise", "parse_noise", "with_noise"]
+__all__ = ["KrausGate", "NOISE_CHANNELS", "NoiseModel", "has_noise", "noisy", "parse_noise", "with_noise"]

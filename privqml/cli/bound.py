@@ -13,13 +13,17 @@ from privqml import jsonio
 
 
 def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optional[float], tightness: bool,
-            tightness_starts: int, seed: int, explain: bool = False, progress=None) -> dict:
-    """The report of one derived ``bound`` of ``ansatz`` (the loss bound and tightness from it)."""
+            tightness_starts: int, seed: int, explain: bool = False, progress=None, device: Optional[dict] = None
+            ) -> dict:
+    """The report of one derived ``bound`` of ``ansatz`` (the loss bound and tightness from it), with the device
+    record when the ansatz was placed on one."""
     # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
     from privqml.theory import loss_gradient_bound
 
     result = bound.as_dict()
     result["ansatz_spec"] = ansatz_spec
+    if device is not None:
+        result["device"] = device
     explicit_loss = loss is not None
     if loss is None:
         loss = "bce_logits" if ansatz.n_outputs == 1 else "softmax_ce"
@@ -73,26 +77,13 @@ def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optiona
 def load_noisy(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str],
                noise: Optional[str] = None, device: Optional[str] = None):
     """(the ansatz a command works on, the device placement or None): the ansatz of ``ansatz_spec`` with
-    ``--noise`` channels after every moment, or placed on ``--device``, compiled to its gate set with its
-    calibrated noise (:func:`privqml.theory.devices.on_device`); both given is refused."""
+    ``--noise`` channels after every moment or placed on ``--device`` (:func:`privqml.theory.noise.noisy`)."""
     # lazy: SymPy and Cirq load only when a command runs (privqml --help stays fast)
-    from privqml.errors import ConfigError
     from privqml.theory import load_ansatz
+    from privqml.theory.noise import noisy, parse_noise
 
-    if noise and device:
-        raise ConfigError(f"--noise {noise} and --device {device} both given; the device brings its own calibrated "
-                          "noise: choose one")
-    ansatz = load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable)
-    if device:
-        from privqml.theory.devices import on_device
-
-        placed = on_device(ansatz, device)
-        return placed.ansatz, placed
-    if noise:
-        from privqml.theory.noise import parse_noise, with_noise
-
-        ansatz = with_noise(ansatz, parse_noise(noise))
-    return ansatz, None
+    return noisy(load_ansatz(ansatz_spec, n_qubits=qubits, n_layers=layers, observable=observable),
+                 parse_noise(noise) if noise else None, device)
 
 
 def _derive(ansatz_spec: str, qubits: Optional[int], layers: Optional[int], observable: Optional[str],
@@ -125,10 +116,7 @@ def bound_report(
     """Everything ``privqml bound`` prints, as one dict of Python values (see the README for the
     keys); :func:`privqml.jsonio.dumps` writes it (non-finite bounds as "inf")."""
     ansatz, bound, record = _derive(ansatz_spec, qubits, layers, observable, noise, device)
-    result = _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed, explain)
-    if record is not None:
-        result["device"] = record
-    return result
+    return _report(ansatz_spec, ansatz, bound, loss, clamp, tightness, tightness_starts, seed, explain, device=record)
 
 
 def _print_table(result: dict, console: Console) -> None:
@@ -275,9 +263,7 @@ def register(app: typer.Typer) -> None:
 
         with progress_bar(Console(stderr=True), "bound --tightness", transient=True) as bar:
             result = _report(ansatz, model, derived, loss, clamp, tightness, starts, seed, explain,
-                             progress=bar if tightness else None)
-        if record is not None:
-            result["device"] = record
+                             progress=bar if tightness else None, device=record)
         if as_json:
             typer.echo(jsonio.dumps(result))
             return
