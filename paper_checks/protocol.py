@@ -333,13 +333,11 @@ def _short_model(spec: str) -> str:
     ``mlp~hea`` (``mlp~hea@rainbow`` when matched to a model on a device)."""
     family, _, rest = str(spec).partition(":")
     if family.endswith(".py"):
-        head, _, options = rest.partition(":")
-        device = dict(item.partition("=")[::2] for item in options.split(",") if "=" in item).get("device")
-        return f"{os.path.basename(family)}:{head}" + (f"@{device}" if device else "")
+        function, _, rest = rest.partition(":")
+        family = f"{os.path.basename(family)}:{function}"
     options = dict(item.partition("=")[::2] for item in rest.split(",") if "=" in item)
     match = urllib.parse.unquote(options.get("match", ""))
     if match.partition(":")[0].endswith(".py"):
         match = f"{os.path.basename(match.partition(':')[0])}:{match.partition(':')[2]}"
     device = f"@{options['device']}" if options.get("device") else ""
     return (f"{family}~{match}" if match else family) + device
-
