@@ -423,11 +423,6 @@ def compile_circuit(circuit: cirq.AbstractCircuit, gateset: str = "sqrt_iswap", 
 
 
 # -- noise --------------------------------------------------------------------------------------
-def _superoperator(kraus) -> np.ndarray:
-    """Σ_K K ⊗ K̄: the channel as a matrix on row-major vec(ρ)."""
-    return sum(np.kron(k, np.conj(k)) for k in kraus)
-
-
 def _thermal_as_named(op: cirq.Operation) -> tuple[cirq.Operation, cirq.Operation]:
     """A single-qubit T1/Tφ Kraus channel as amplitude_damp(γ) then phase_damp(λ) (the same channel, checked)."""
     kraus = [np.asarray(k) for k in cirq.kraus(op)]
@@ -436,8 +431,8 @@ def _thermal_as_named(op: cirq.Operation) -> tuple[cirq.Operation, cirq.Operatio
     coherence = abs(complex(sum(k[0, 0] * np.conj(k[1, 1]) for k in kraus)))
     lam = float(min(1.0, max(0.0, 1.0 - coherence**2 / (1.0 - gamma))))
     named = (cirq.amplitude_damp(gamma).on(q), cirq.phase_damp(lam).on(q))
-    composed = _superoperator(cirq.kraus(named[1])) @ _superoperator(cirq.kraus(named[0]))
-    if not np.allclose(composed, _superoperator(kraus), atol=1e-9):
+    composed = cirq.kraus_to_superoperator(cirq.kraus(named[1])) @ cirq.kraus_to_superoperator(cirq.kraus(named[0]))
+    if not np.allclose(composed, cirq.kraus_to_superoperator(kraus), atol=1e-9):
         raise UnsupportedGateError(f"thermal channel on {q} is not amplitude + phase damping (heating?); "
                                    "privqml converts only cooling and dephasing")
     return named
