@@ -286,33 +286,29 @@ class DeterministicStep:
         return dataclasses.asdict(self)
 
 
-def depolarizing_step(
-    depolarizing: float,
-    weights: Sequence[float] = (0.3,),
-    inputs=((math.pi / 2,), (0.5,)),
-    labels=(1.0, -1.0),
-    canary: Sequence[float] = (0.0,),
-    canary_label: float = -1.0,
-    learning_rate: float = 0.1,
-) -> DeterministicStep:
+@dataclasses.dataclass(frozen=True)
+class CanaryStep:
+    """The one exact step of :func:`depolarizing_step` and :func:`device_step`: dataset D = (``inputs``,
+    ``labels``) against D ∪ {(``canary``, ``canary_label``)}, from ``weights`` at ``learning_rate``."""
+
+    weights: Sequence[float] = (0.3,)
+    inputs: Sequence[Sequence[float]] = ((math.pi / 2,), (0.5,))
+    labels: Sequence[float] = (1.0, -1.0)
+    canary: Sequence[float] = (0.0,)
+    canary_label: float = -1.0
+    learning_rate: float = 0.1
+
+
+def depolarizing_step(depolarizing: float, step: CanaryStep = CanaryStep()) -> DeterministicStep:
     """Exact one-step update of :func:`one_qubit_model` under depolarising channels (MSE loss
     ℓ = (f − y)², y ∈ {−1, +1}); gradients from :mod:`privqml.theory.exact.numeric` (exact adjoint,
     density matrices), expectations cross-checked against Cirq."""
     validation.probability("depolarizing", depolarizing, hint="the depolarising probability after each gate")
     return _exact_step(one_qubit_model(depolarizing), one_qubit_model(),
-                       f"depolarize({depolarizing:g}) after each gate, applied as a channel",
-                       weights, inputs, labels, canary, canary_label, learning_rate)
+                       f"depolarize({depolarizing:g}) after each gate, applied as a channel", step)
 
 
-def device_step(
-    device: str,
-    weights: Sequence[float] = (0.3,),
-    inputs=((math.pi / 2,), (0.5,)),
-    labels=(1.0, -1.0),
-    canary: Sequence[float] = (0.0,),
-    canary_label: float = -1.0,
-    learning_rate: float = 0.1,
-) -> DeterministicStep:
+def device_step(device: str, step: CanaryStep = CanaryStep()) -> DeterministicStep:
     """:func:`depolarizing_step` with the calibrated noise of a Google device instead: :func:`one_qubit_model`
     placed on ``device``, compiled to its gates, with its depolarising, thermal-relaxation and readout errors
     applied as channels (:func:`privqml.theory.devices.on_device`); the noiseless reference is the same compiled
@@ -322,26 +318,24 @@ def device_step(
     placed = on_device(one_qubit_model(), device)
     channels = ", ".join(f"{kind} ×{stats['count']}" for kind, stats in placed.summary()["noise"].items())
     return _exact_step(placed.ansatz, placed.noiseless,
-                       f"{device} calibrated noise on {placed.qubits[0][1]} ({channels}), applied as channels",
-                       weights, inputs, labels, canary, canary_label, learning_rate)
+                       f"{device} calibrated noise on {placed.qubits[0][1]} ({channels}), applied as channels", step)
 
 
-def _exact_step(noisy: Ansatz, clean: Ansatz, noise: str, weights, inputs, labels, canary, canary_label,
-                learning_rate) -> DeterministicStep:
+def _exact_step(noisy: Ansatz, clean: Ansatz, noise: str, step: CanaryStep) -> DeterministicStep:
     """One exact MSE step of ``noisy`` on D and on D ∪ {canary} (see :class:`DeterministicStep`)."""
-    weights = np.asarray(weights, dtype=np.float64)
+    weights, learning_rate = np.asarray(step.weights, dtype=np.float64), step.learning_rate
 
-    def step(x, y):
+    def update(x, y):
         f, jac = batch_expectations_and_jacobians(noisy, weights, x)
         grads = 2.0 * (f[:, 0] - y)[:, None] * jac[:, 0, :]
         return weights - learning_rate * grads.mean(axis=0), f[:, 0]
 
-    x = np.asarray(inputs, dtype=np.float64)
-    y = np.asarray(labels, dtype=np.float64)
-    x_all = np.vstack([x, np.atleast_2d(canary)])
-    y_all = np.append(y, canary_label)
-    w_without, _ = step(x, y)
-    w_with, f_noisy = step(x_all, y_all)
+    x = np.asarray(step.inputs, dtype=np.float64)
+    y = np.asarray(step.labels, dtype=np.float64)
+    x_all = np.vstack([x, np.atleast_2d(step.canary)])
+    y_all = np.append(y, step.canary_label)
+    w_without, _ = update(x, y)
+    w_with, f_noisy = update(x_all, y_all)
     f_cirq = exact_expectations(noisy, weights, x_all)
     if not np.allclose(f_cirq, f_noisy, atol=1e-9):
         raise AssertionError(f"numeric and Cirq expectations disagree: {f_noisy} vs {f_cirq}")
@@ -373,6 +367,7 @@ def replace_one_shot_epsilon(max_abs_expectation: float, shots: int) -> float:
 
 
 __all__ = [
+    "CanaryStep",
     "DeterministicStep",
     "device_step",
     "ShotNoisePrivacyLoss",
