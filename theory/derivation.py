@@ -24,7 +24,7 @@ import sympy
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.entries import SlotEntries, per_weight_sums, slot_entries
 from privqml.theory.observable_range import observable_range, sample_mean_range
-from privqml.theory.pauli import live_slots, pauli_from_cirq
+from privqml.theory.pauli import best_live_slots, pauli_from_cirq
 from privqml.theory.refinements.stages import LiveSet, Refiner, noise_adjusted, union_factors
 from privqml.theory.slots import SlotTable, slot_table
 
@@ -98,7 +98,7 @@ def _live_sets(ansatz: Ansatz, table: SlotTable, observable: cirq.PauliSum, opti
             continue
         factor = np.ones(n_slots)
         if options.prune:
-            result = live_slots(table.canonical, pauli_from_cirq(term, qubit_index), qubit_index,
+            result = best_live_slots(table.canonical, pauli_from_cirq(term, qubit_index), qubit_index,
                                 options.max_strings, options.prune_commuting)
             factor = result.factors(n_slots)
             commuting |= result.commuting

@@ -111,6 +111,8 @@ _CALIBRATIONS = {
 DEVICES = tuple(_CALIBRATIONS)
 #: the two-qubit gate families a device ansatz can be compiled to (√iSWAP, Sycamore); both are calibrated
 GATESETS = ("sqrt_iswap", "sycamore")
+#: how far a compiled exponent may lie from a multiple of 1/8 and still be set to it (:func:`_snapped`)
+_SNAP = 1e-6
 _ATOL = 1e-8
 
 
@@ -362,9 +364,25 @@ def _native_parametrised(op: cirq.Operation) -> cirq.Operation:
                                "PhasedXZ; on_device keeps only those symbolic; rewrite it with them")
 
 
+def _snapped(gate: cirq.PhasedXZGate) -> cirq.PhasedXZGate:
+    """``gate`` with each exponent that lies within :data:`_SNAP` of a multiple of 1/8 set to that multiple.
+
+    Cirq's two-qubit decompositions are numerical: the single-qubit gates around each √iSWAP come out a
+    few 1e-8 away from the exact (Clifford) angles. Those residues would make the gates non-Clifford and
+    every Pauli they meet spread into strings of weight 1e-8, which the bound's walk must then carry as
+    live. The snapped gate is the exact one the decomposition approximates (the compiled circuit still
+    equals the source, now to rounding, checked in the tests)."""
+    def snap(value: float) -> float:
+        nearest = round(float(value) * 8) / 8
+        return nearest if abs(float(value) - nearest) <= _SNAP else float(value)
+
+    return cirq.PhasedXZGate(x_exponent=snap(gate.x_exponent), z_exponent=snap(gate.z_exponent),
+                             axis_phase_exponent=snap(gate.axis_phase_exponent))
+
+
 def _fixed_single(op: cirq.Operation) -> list[cirq.Operation]:
     """A fixed single-qubit gate as PhasedXZ, or as Z^z (virtual) when it has no X part; [] for the identity."""
-    gate = cirq.PhasedXZGate.from_matrix(cirq.unitary(op))
+    gate = _snapped(cirq.PhasedXZGate.from_matrix(cirq.unitary(op)))
     if abs(gate.x_exponent) > _ATOL:
         return [gate.on(*op.qubits)]
     z = (gate.z_exponent + 1) % 2 - 1
@@ -452,7 +470,9 @@ def add_device_noise(circuit: cirq.AbstractCircuit, properties: "cirq_google.Goo
                 dephasing.append(phase)
             else:
                 plain.append(op.untagged)
-        moments += [cirq.Moment(ops) for ops in (plain, damping, dephasing) if ops]
+        # the noise model builds some moments from sets: sorted by qubit, the circuit (and every walk over it) is the
+        # same in every process (operations in one moment act on disjoint qubits and commute)
+        moments += [cirq.Moment(sorted(ops, key=lambda op: op.qubits)) for ops in (plain, damping, dephasing) if ops]
     return cirq.Circuit(moments)
 
 

@@ -47,6 +47,7 @@ import cirq
 import numpy as np
 
 from privqml.theory.rational import heisenberg_pauli_coefficients, magnitude_up, pauli_coefficients
+from privqml.theory.runs import FixedRun, merge_fixed_runs
 from privqml.theory.spectra import CanonicalCircuit, generator_matrix
 
 # (x bit, z bit) of I, X, Y, Z
@@ -209,16 +210,27 @@ class _Remainder:
         self.support |= support
 
 
+def _image(op: cirq.Operation, labels: tuple[int, ...]) -> tuple[list, float] | None:
+    """(the Heisenberg image of ``labels`` as (labels, coefficient) pairs, the allowance to add to each carried
+    magnitude): exact for one operation, in floating point with its rounding allowance for a merged run."""
+    if isinstance(op.gate, FixedRun):
+        return op.gate.image(labels), op.gate.allowance
+    image = heisenberg_exact(op, labels)
+    return None if image is None else (image, 0.0)
+
+
 def _fixed_image(op: cirq.Operation, touching: list[PauliString], positions: list[int], mask: int,
-                 remainder: _Remainder) -> set[PauliString] | None:
-    """The strings the images of ``touching`` keep; the small terms go to ``remainder``. None if unknown."""
+                 remainder: _Remainder, carry_below=_CARRY_BELOW) -> set[PauliString] | None:
+    """The strings the images of ``touching`` keep; the terms of magnitude at most ``carry_below`` go to
+    ``remainder``. None if unknown."""
     kept: set[PauliString] = set()
     dropped: list[float] = []
     moved_support = 0
     for r in touching:
-        image = heisenberg_exact(op, bits_to_labels(r, positions))
-        if image is None:
+        found = _image(op, bits_to_labels(r, positions))
+        if found is None:
             return None
+        image, allowance = found
         rest_x, rest_z = r.x & ~mask, r.z & ~mask
         moved = 0.0
         for labels, c in image:
@@ -226,10 +238,10 @@ def _fixed_image(op: cirq.Operation, touching: list[PauliString], positions: lis
             s = PauliString(rest_x | x, rest_z | z)
             if not s.support:
                 continue  # the identity commutes with every generator
-            if abs(c) > _CARRY_BELOW:
+            if abs(c) > carry_below:
                 kept.add(s)
             else:
-                moved += magnitude_up(c)
+                moved += float(np.nextafter(abs(c) + allowance, np.inf)) if allowance else magnitude_up(c)
                 moved_support |= s.support
         if moved:
             dropped.append(moved)
@@ -259,8 +271,10 @@ def live_slots(
     qubit_index: dict,
     max_strings: int = 64,
     prune_commuting: bool = True,
+    carry_below=_CARRY_BELOW,
 ) -> LiveSlots:
-    """Walk ``canonical`` backwards from the observable term; see the module docstring."""
+    """Walk ``canonical`` backwards from the observable term; see the module docstring. A fixed image's term of
+    magnitude at most ``carry_below`` is carried in the remainder (a choice of tightness: any value is sound)."""
     strings: set[PauliString] = {term}
     cone = term.support
     exact = True
@@ -290,7 +304,7 @@ def live_slots(
                 live.add(slot)
                 _close_under(strings, touching, generators, max_strings)
             elif touching:
-                kept = _fixed_image(op, touching, positions, mask, remainder)
+                kept = _fixed_image(op, touching, positions, mask, remainder, carry_below)
                 if kept is None:
                     exact = False
                 else:
@@ -412,11 +426,47 @@ def _makes_identity(op: cirq.Operation, touching: list[PauliString], positions: 
     return False
 
 
+
+
+#: carry thresholds tried on the merged circuit of a noisy ansatz (:func:`best_live_slots`)
+MERGED_CARRIES = (1e-9, 1e-3, 1e-2, 5e-2, 1e-1)
+
+
+def best_live_slots(
+    canonical: CanonicalCircuit,
+    term: PauliString,
+    qubit_index: dict,
+    max_strings: int = 64,
+    prune_commuting: bool = True,
+) -> LiveSlots:
+    """:func:`live_slots` on ``canonical``, and — when it holds a channel — also on its merged form
+    (:func:`~privqml.theory.runs.merge_fixed_runs`) with each carry threshold of :data:`MERGED_CARRIES`:
+    every walk bounds each slot's derivative soundly, so the smallest factor per slot is kept (a slot
+    provably zero in one walk is zero; near zero with ε in one and live in another is near zero)."""
+    first = live_slots(canonical, term, qubit_index, max_strings, prune_commuting)
+    if all(slot >= 0 or cirq.has_unitary(op) for op, slot in zip(canonical.operations, canonical.slot_of)):
+        return first
+    merged = merge_fixed_runs(canonical)
+    walks = [first] + [live_slots(merged, term, qubit_index, max_strings, prune_commuting, carry)
+                       for carry in MERGED_CARRIES]
+    n_slots = len(canonical.slots)
+    factors = np.min([w.factors(n_slots) for w in walks], axis=0)
+    commuting = frozenset().union(*(w.commuting for w in walks))
+    zero = {k for k in range(n_slots) if factors[k] == 0}
+    return LiveSlots(
+        live=frozenset(int(k) for k in np.nonzero(factors >= 1.0)[0]),
+        commuting=frozenset(zero & commuting),
+        outside_cone=frozenset(zero - commuting),
+        fell_back_at=first.fell_back_at,
+        near=tuple((int(k), float(factors[k])) for k in range(n_slots) if 0 < factors[k] < 1.0),
+    )
+
 __all__ = [
     "PauliString",
     "heisenberg_supports",
     "vanish_on_input",
     "LiveSlots",
+    "best_live_slots",
     "live_slots",
     "pauli_from_cirq",
     "heisenberg_exact",

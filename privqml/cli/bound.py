@@ -33,6 +33,16 @@ def _report(ansatz_spec: str, ansatz, bound, loss: Optional[str], clamp: Optiona
     result["refinement_stages"] = [{"stage": name, "bound": value} for name, value in stages]
     if explain:
         result["explain"] = bound.explain()
+    from privqml.theory.noise import has_noise
+
+    if has_noise(ansatz):
+        # each weight's channel factors (min over its slots, per observable): what the noise refinement scaled
+        factors: dict[str, float] = {}
+        for entry in (result.get("explain") or bound.explain())["observables"]:
+            for row in entry.get("noise", []):
+                for name in row["weights"]:
+                    factors[name] = min(factors.get(name, 1.0), row["factor"])
+        result["channel_factors"] = factors
     if tightness:
         # lazy: NumPy's generator and SciPy's optimiser load only for --tightness
         import numpy as np
@@ -169,6 +179,9 @@ def _print_table(result: dict, console: Console) -> None:
     per_weight = Table(title="per weight: sup |∂f/∂θ_j| (per unit of the weight)")
     per_weight.add_column("weight")
     per_weight.add_column("bound", justify="right")
+    channel = result.get("channel_factors")
+    if channel is not None:
+        per_weight.add_column("channel factor", justify="right")
     zero = set(result["zero_weights"])
     items = list(result["per_weight"].items())
     shown = items if len(items) <= 40 else items[:20] + [("…", None)] + items[-19:]
@@ -176,7 +189,10 @@ def _print_table(result: dict, console: Console) -> None:
         if name == "…":
             per_weight.add_row("…", f"({len(items) - 39} more)")
             continue
-        per_weight.add_row(name, fmt(value) + ("  (provably 0)" if name in zero else ""))
+        cells = [name, fmt(value) + ("  (provably 0)" if name in zero else "")]
+        if channel is not None:
+            cells.append(f"{channel[name]:.4f}" if name in channel else "—")
+        per_weight.add_row(*cells)
     console.print(per_weight)
 
 

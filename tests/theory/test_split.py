@@ -58,6 +58,8 @@ def test_explain_names_every_refinement_that_lowered_the_bound():
 
     entry = gradient_bound(builtin_ansatz("hea", n_qubits=3, n_layers=2, observable="sumZ")).explain()["observables"][0]
     changed = [row["stage"] for row in entry["changed"]]
-    assert "terms" in changed and all(row["to"] < row["from"] for row in entry["changed"])
+    # the prefix block beside the per-weight bounds of the rest already reaches what the term quadrature gave
+    assert changed == ["prefix"] and all(row["to"] < row["from"] for row in entry["changed"])
+    assert entry["stages"][-1]["bound"] == pytest.approx(2 * 3**0.5)
     assert len(entry["terms"]) == 3 and all(row["weights"] for row in entry["terms"])
     assert entry["blocks"] and all(row["weights"] for row in entry["blocks"])

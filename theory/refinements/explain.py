@@ -57,7 +57,8 @@ def explain(refiner, refinements: tuple[str, ...]) -> dict:
         factors = np.asarray(live.union_weights(), dtype=float)
         near_zero = [{"slot": int(k), "gate": _gate(refiner, int(k)), "factor": float(factors[k]),
                       "why": "commutes with every tracked Heisenberg-evolved Pauli string; only the remainder carried "
-                             "from negligible (non-zero) terms of fixed gates' images reaches it"}
+                             "from small (non-zero) terms of fixed gates' and channels' images — rounding, a coherent "
+                             "error, relaxation — reaches it: bounded by that remainder's norm ε"}
                      for k in np.nonzero((factors > 0) & (factors < 1))[0] if refiner.table.rows[int(k)].weight_derivatives]
         stages = list(refiner.stage_totals(c))
         entry = {
@@ -108,7 +109,9 @@ def explain(refiner, refinements: tuple[str, ...]) -> dict:
                                for q, ws in sorted(by_qubit.items())]
         if "noise" in refinements:
             noise = refiner.noise
+            entries = refiner.entries
             entry["noise"] = [{"slot": int(k), "gate": _gate(refiner, int(k)), "factor": float(noise.factors[k]),
+                               "weights": sorted({names[int(j)] for j in entries.weight[entries.slot == k]}),
                                "channels": noise.reasons.get(int(k), "")}
                               for k in np.nonzero(noise.factors < 1.0)[0]
                               if live.union[k] and refiner.table.rows[int(k)].weight_derivatives]

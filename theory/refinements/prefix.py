@@ -52,7 +52,7 @@ import numpy as np
 
 from privqml.theory.entries import SlotEntries
 from privqml.theory.refinements.channels import depolarising_factor, pauli_support
-from privqml.theory.pauli import generator_terms
+from privqml.theory.pauli import generator_terms, heisenberg_exact
 from privqml.theory.slots import SlotTable
 
 _SIGMA = (
@@ -136,7 +136,13 @@ class AxisChain:
     rotations R the inserted Paulis can make.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, defer_covariant: bool = False) -> None:
+        #: with ``defer_covariant`` (the prefix only) a channel that would end the run is deferred instead:
+        #: it and every operation after it wait at the run's end, and a later slot still joins when its axis is
+        #: ±Z and every waiting operation commutes with Z rotations (module docstring). None: nothing waits;
+        #: True: all that waits commutes with Z rotations; False: something that waits does not.
+        self._defer = defer_covariant
+        self._waiting: bool | None = None
         self.slots: list[int] = []
         self._axes: list[np.ndarray] = []
         self._pairs: dict[tuple[int, int], float] = {}
@@ -145,6 +151,13 @@ class AxisChain:
 
     def add(self, op: cirq.Operation, slot: int, spread: float) -> bool:
         """Take the next operation; False (and nothing taken) when the run must end before it."""
+        if self._waiting is not None:
+            if slot < 0:
+                self._waiting = self._waiting and z_covariant(op)
+                return True
+            if not (self._waiting and _is_z_axis(op)):
+                return False
+            # the slot commutes with everything waiting: it moves before it, the rotations since the last slot stay
         if slot >= 0:
             axis = _axis(op) if cirq.qid_shape(op) == (2,) else None
             if axis is None and spread > 0:
@@ -168,7 +181,10 @@ class AxisChain:
             return True
         support = pauli_support(op)
         if support is None:
-            return False
+            if not self._defer:
+                return False
+            self._waiting = z_covariant(op)
+            return True
         # a random Pauli between: the pair's Gram entry is the largest over the Paulis it may be
         # (only exact duplicates merge: two rotations that differ at all both stay, so the maximum over
         # them is never taken at a neighbour of the rotation that attains it)
@@ -184,6 +200,29 @@ class AxisChain:
         return gram
 
 
+def _is_z_axis(op: cirq.Operation) -> bool:
+    """A single-qubit slot whose generator is a multiple of Z (exactly: :func:`generator_terms` drops only zeros)."""
+    return cirq.qid_shape(op) == (2,) and all(labels == (3,) for labels, _ in generator_terms(op))
+
+
+def z_covariant(op: cirq.Operation) -> bool:
+    """True when the fixed single-qubit ``op`` commutes with every Z rotation, decided exactly: a diagonal unitary,
+    or a channel whose Heisenberg map sends X, Y into span{X, Y} as a rotation-scaling (a X + b Y, −b X + a Y)
+    and Z into span{I, Z} (amplitude and phase damping, depolarising, dephasing)."""
+    if cirq.qid_shape(op) != (2,):
+        return False
+    if cirq.has_unitary(op):
+        unitary = np.asarray(cirq.unitary(op))
+        return unitary[0, 1] == 0 and unitary[1, 0] == 0
+    images = [heisenberg_exact(op, (label,)) for label in (1, 2, 3)]
+    if any(image is None for image in images):
+        return False
+    x, y, z = ({labels[0]: c for labels, c in image} for image in images)
+    if set(x) - {1, 2} or set(y) - {1, 2} or set(z) - {0, 3}:
+        return False
+    return x.get(1, 0) == y.get(2, 0) and x.get(2, 0) == -y.get(1, 0)
+
+
 def _prepares_state(op: cirq.Operation) -> bool:
     """A channel that ends a prefix (not unitary, not depolarising, not a Pauli mixture: amplitude damping, a
     general Kraus map) — which, before any weighted slot, only prepares the qubit's initial state."""
@@ -197,7 +236,7 @@ def prefix_structure(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: fr
     index = {q: i for i, q in enumerate(qubits)}
     open_ = {q: True for q in qubits}
     weighted = {q: False for q in qubits}
-    chains = {q: AxisChain() for q in qubits}
+    chains = {q: AxisChain(defer_covariant=True) for q in qubits}
     canonical = table.canonical
     for op, slot in zip(canonical.operations, canonical.slot_of):
         if slot in removed:
@@ -212,7 +251,7 @@ def prefix_structure(table: SlotTable, qubits: tuple[cirq.Qid, ...], removed: fr
         if slot < 0 and not weighted[q] and _prepares_state(op):
             # a channel before the qubit's first weighted slot is part of its (mixed) initial state: the
             # uncertainty relation holds for mixed states, so the prefix starts afresh after it
-            chains[q] = AxisChain()
+            chains[q] = AxisChain(defer_covariant=True)
             continue
         if not chains[q].add(op, slot, table.rows[slot].spread if slot >= 0 else 0.0):
             open_[q] = False

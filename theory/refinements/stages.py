@@ -32,7 +32,7 @@ import numpy as np
 from privqml.theory.ansatz import Ansatz
 from privqml.theory.directional import directional_form
 from privqml.theory.entries import SlotEntries, per_weight_sums
-from privqml.theory.pauli import live_slots, pauli_from_cirq
+from privqml.theory.pauli import best_live_slots, pauli_from_cirq
 from privqml.theory.refinements import REFINEMENTS
 from privqml.theory.refinements.blocks import run_weights, runs_sigma, single_qubit_runs
 from privqml.theory.refinements.commutation import WholeObservablePruning, whole_observable_pruning
@@ -181,7 +181,7 @@ class Refiner:
         terms, factors = [], []
         for (coef, mask), base_factors, term in zip(base.terms, base.term_weights(),
                                                     [t for t in self.ansatz.observables[c] if len(t)]):
-            result = live_slots(reduced, pauli_from_cirq(term, self.qubit_index), self.qubit_index, self.max_strings,
+            result = best_live_slots(reduced, pauli_from_cirq(term, self.qubit_index), self.qubit_index, self.max_strings,
                                 self.prune_commuting)
             # both walks bound the same term where the dropped slots sit at exponent 0: take the smaller
             factor = np.minimum(np.asarray(base_factors, dtype=float), result.factors(self.table.n_slots)) * keep
@@ -245,8 +245,17 @@ class Refiner:
         use_prefix = "prefix" in switches
         removed = self.removed(c, "commutation" in switches)
         h = live.half_range
-        candidates = [float(np.linalg.norm(self.per_weight(c, switches))),
+        per_weight = self.per_weight(c, switches)
+        candidates = [float(np.linalg.norm(per_weight)),
                       h * self._whole(entries, live.union, use_prefix, removed)]
+        if use_prefix:
+            # the prefix block beside the per-weight bounds of the other weights (which keep the near-zero
+            # slots' factors ε_k, where the directional form of the rest takes those slots as live)
+            prefix = self.prefix(live.union, removed)
+            if prefix.weights:
+                rest = np.ones(self.n_weights, dtype=bool)
+                rest[list(prefix.weights)] = False
+                candidates.append(math.hypot(h * prefix.sigma, float(np.linalg.norm(per_weight[rest]))))
         if self.per_term and live.terms:
             values = [coef * self._whole(entries, m, use_prefix, removed) for coef, m in live.terms]
             if "terms" in switches:
