@@ -18,7 +18,6 @@ from privqml.theory.ansatz import Ansatz, parameter_names
 from privqml.theory.devices import (
     DEVICES,
     DeviceAnsatz,
-    _thermal_as_named,
     calibration_source,
     compile_circuit,
     couplers,
@@ -27,6 +26,7 @@ from privqml.theory.devices import (
     place,
     readout_observable,
 )
+from privqml.theory.devices.channels import _thermal_as_named
 from privqml.theory.exact.numeric import compile_numeric, evaluate
 from privqml.theory.exact.tightness import max_gradient_norm
 
