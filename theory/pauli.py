@@ -35,6 +35,11 @@ between strings are ignored, so S only over-approximates and the rule is sound. 
 ``max_strings`` the walk falls back to the backward light cone (the qubit support of S and of
 the remainder), where a slot is provably zero iff it acts outside the cone. Both passes are linear
 in the number of gates.
+
+:func:`best_live_slots` also walks a noisy circuit with its runs of fixed operations merged
+(:mod:`privqml.theory.runs`: a compiled CZ with the channels inside it maps a string to one string and small
+terms) at several carry thresholds — how small a term must be to go into the remainder instead of being tracked
+is a choice of tightness, not of soundness — and keeps, per slot, the smallest factor any walk proved.
 """
 
 from __future__ import annotations

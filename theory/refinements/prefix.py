@@ -38,6 +38,14 @@ the mixture, over the subsets S of qubits that keep σ_q (each with probability 
 the circuits with I/2 on the others, whose weights there have no effect: |D_u f| ≤ h E_S (Σ_{q∈S}
 ‖V_q u_q‖²)^{1/2} ≤ h (Σ_q φ_q ‖V_q u_q‖²)^{1/2} (Jensen), i.e. M = Σ_q φ_q |W_q|ᵀ Ĝ_q |W_q|.
 
+*Channels that commute with Z rotations* (amplitude and phase damping, depolarising, dephasing — the thermal
+channels of a device; :func:`z_covariant` decides it exactly) need not end a prefix after a weighted slot. Such a
+channel, and everything after it on the qubit, *waits* at the prefix's end; a later slot whose axis is ±Z
+commutes with every waiting operation when they all commute with Z rotations, so it moves before them and joins
+the prefix (its Gram entry with the previous slot uses the rotations before the waiting block). The waiting
+operations are then part of Õ — a unital positive map again — and no depolarising factor is taken from them. Any
+other slot ends the prefix there.
+
 The weights outside P keep the base bound B_rest; ∇_P f and ∇_rest f are disjoint blocks of the
 gradient, so ‖∇f‖² ≤ (h·σ)² + B_rest².
 """

@@ -6,7 +6,8 @@ observable's live sets, the whole-observable pruning, the prefixes and the noise
 on. Every candidate form it computes is a valid bound on its own; the total is their minimum:
 
 - the directional form over the live slots (factor h), and with ``prefix`` the split
-  √((h σ_P)² + B_rest²) (:mod:`.prefix`);
+  √((h σ_P)² + B_rest²) (:mod:`.prefix`), B_rest the directional form of the other weights or the norm of
+  their per-weight bounds (which keep the near-zero slots' factors ε_k);
 - the coordinate form on the per-weight bounds min(h Σ_{k∈L}, Σ_t |c_t| Σ_{k∈L_t}) Ω_k M_kj;
 - the per-term form Σ_t |c_t| b_t, or with ``terms`` its quadrature (:mod:`.terms`), b_t the
   directional (or prefix-split) bound of term t.
