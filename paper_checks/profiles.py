@@ -92,6 +92,8 @@ class Profile:
     c3_blocks: tuple[Block, ...]
     c3_lr_rule: LRRule | None
     c3_confirm: ConfirmSettings | None = None
+    #: families :meth:`with_device` left noiseless only, each with why it cannot run on the device
+    device_skipped: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.c2_seeds < 1:
@@ -135,8 +137,11 @@ class Profile:
         twins = tuple(dataclasses.replace(block, quantum=on(block.quantum),
                                           classical=tuple(dict.fromkeys(c.partition(":")[0] for c in block.classical)))
                       for block in self.c3_blocks)
+        refusals = {f: _device_refusal(f, device) for f in self.c2_families}
         return dataclasses.replace(self, c1_model=on(self.c1_model),
-                                   c2_families=self.c2_families + tuple(on(f) for f in self.c2_families),
+                                   c2_families=self.c2_families + tuple(on(f) for f in self.c2_families
+                                                                        if refusals[f] is None),
+                                   device_skipped=tuple(f"{f}: {why}" for f, why in refusals.items() if why),
                                    c3_blocks=self.c3_blocks + twins, c3_confirm=confirm)
 
     def c3_design(self) -> Design:
@@ -159,6 +164,23 @@ _COMMON = dict(
     c1_counterexample_shots=(1, 10, 100, 1000),
     c2_classical=("mlp",),
 )
+
+def _device_refusal(spec: str, device: str) -> str | None:
+    """Why the quantum model of ``spec`` cannot be placed on ``device`` (``native``'s parametrised FSim gates have
+    no fixed decomposition to compile), or None — decided before any run, so no task fails on it."""
+    from privqml.errors import ConfigError, UnsupportedGateError
+    from privqml.models.specs import parse_model_spec
+    from privqml.theory.builtins import builtin_ansatz
+    from privqml.theory.devices import on_device
+
+    family, options = parse_model_spec(spec)
+    sizes = {k: options[k] for k in ("n_qubits", "n_layers") if k in options}
+    try:
+        on_device(builtin_ansatz(family, **sizes), device)
+    except (UnsupportedGateError, ConfigError) as error:
+        return str(error).split(";")[0]
+    return None
+
 
 #: the smallest accuracy difference a confirmation on a device is sized for, and its cap on fresh seeds per cell
 #: (:meth:`Profile.with_device`)

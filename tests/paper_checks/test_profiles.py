@@ -60,6 +60,24 @@ def test_a_profile_on_another_model_replaces_every_quantum_arm_and_rematches_the
     assert (mine.seeds, mine.c2_datasets, mine.c3_confirm) == (full.seeds, full.c2_datasets, full.c3_confirm)
 
 
+def test_with_device_leaves_a_family_that_cannot_compile_noiseless_and_sizes_the_confirmation():
+    """native's parametrised FSim has no fixed decomposition: its device twin would fail every task of its group, so
+    it is left out before any run, with the reason in the profile (and C2's report); the confirmation on a device
+    is sized for larger effects with fewer fresh seeds."""
+    from privqml.models.specs import parse_model_spec
+    from privqml.paper_checks.profiles import DEVICE_EFFECT, DEVICE_SEED_CAP, PROFILES
+
+    profile = PROFILES["quick"]
+    on = profile.with_device("rainbow")
+    device_families = [parse_model_spec(f)[0] for f in on.c2_families if "device" in parse_model_spec(f)[1]]
+    assert device_families == ["hea", "reupload"] and "native" in on.c2_families
+    assert len(on.device_skipped) == 1 and on.device_skipped[0].startswith("native: gate cirq.FSimGate")
+    assert on.to_json()["device_skipped"] == list(on.device_skipped)
+    assert on.c3_confirm.effect == DEVICE_EFFECT > profile.c3_confirm.effect
+    assert on.c3_confirm.seed_cap == DEVICE_SEED_CAP < profile.c3_confirm.seed_cap
+    assert PROFILES["demo"].with_device("rainbow").c3_confirm is None
+
+
 def test_with_device_puts_the_device_arm_beside_the_noiseless_one():
     """check --device: C1 audits the model on the device, C2 runs every family noiseless and on the device, and
     every C3 block gets a twin with the device arm against the same classical arms."""
@@ -81,3 +99,12 @@ def test_with_device_puts_the_device_arm_beside_the_noiseless_one():
         assert twin.dataset == block.dataset
         assert parse_model_spec(twin.quantum) == (parse_model_spec(block.quantum)[0],
                                                   {**parse_model_spec(block.quantum)[1], "device": "rainbow"})
+
+
+def test_c2_report_says_which_family_was_not_run_on_the_device(tmp_path):
+    from privqml.paper_checks import c2_clipping_bias
+    from privqml.paper_checks.profiles import PROFILES
+
+    on = PROFILES["quick"].with_device("rainbow")
+    report = c2_clipping_bias.render(c2_clipping_bias.analyse(on, {}), tmp_path)
+    assert [n for n in report.notes if n.startswith("Not run on the device (noiseless only): native: gate")]
