@@ -134,14 +134,18 @@ class Profile:
             self.c3_confirm, effect=max(self.c3_confirm.effect, DEVICE_EFFECT),
             seed_cap=min(self.c3_confirm.seed_cap, DEVICE_SEED_CAP))
         # the twin's classical arms are matched to the device model: their own runs, at its C = G*
+        # (a block whose quantum arm cannot be placed, or is wider than DEVICE_MAX_QUBITS, gets no twin)
+        twin_refusals = {block: _device_refusal(block.quantum, device) for block in self.c3_blocks}
         twins = tuple(dataclasses.replace(block, quantum=on(block.quantum),
                                           classical=tuple(dict.fromkeys(c.partition(":")[0] for c in block.classical)))
-                      for block in self.c3_blocks)
+                      for block in self.c3_blocks if twin_refusals[block] is None)
         refusals = {f: _device_refusal(f, device) for f in self.c2_families}
+        skipped = [f"{f}: {why}" for f, why in refusals.items() if why]
+        skipped += [f"C3 block {b.dataset} | {b.quantum} | n={b.n_train}: {why}" for b, why in twin_refusals.items() if why]
         return dataclasses.replace(self, c1_model=on(self.c1_model),
                                    c2_families=self.c2_families + tuple(on(f) for f in self.c2_families
                                                                         if refusals[f] is None),
-                                   device_skipped=tuple(f"{f}: {why}" for f, why in refusals.items() if why),
+                                   device_skipped=tuple(dict.fromkeys(skipped)),
                                    c3_blocks=self.c3_blocks + twins, c3_confirm=confirm)
 
     def c3_design(self) -> Design:
@@ -175,8 +179,12 @@ def _device_refusal(spec: str, device: str) -> str | None:
 
     family, options = parse_model_spec(spec)
     sizes = {k: options[k] for k in ("n_qubits", "n_layers") if k in options}
+    ansatz = builtin_ansatz(family, **sizes)
+    if ansatz.n_qubits > DEVICE_MAX_QUBITS:
+        return (f"{ansatz.n_qubits} qubits: exact density matrices of more than {DEVICE_MAX_QUBITS} qubits with the "
+                "device's hundreds of channels are beyond a profile's budget (run it with --model and --device)")
     try:
-        on_device(builtin_ansatz(family, **sizes), device)
+        on_device(ansatz, device)
     except (UnsupportedGateError, ConfigError) as error:
         return str(error).split(";")[0]
     return None
@@ -186,6 +194,8 @@ def _device_refusal(spec: str, device: str) -> str | None:
 #: (:meth:`Profile.with_device`)
 DEVICE_EFFECT = 0.06
 DEVICE_SEED_CAP = 80
+#: the widest quantum model a profile's device arm trains (density matrices of 2^n × 2^n)
+DEVICE_MAX_QUBITS = 4
 _ARMS = ("mlp", "logistic")
 C3_EPSILONS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 C3_CLIPS = ("0.25xbound", "bound", "4xbound", 0.5, 0.1)

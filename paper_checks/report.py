@@ -181,6 +181,9 @@ def write_report(out_dir: Path | str, claims: Sequence[ClaimReport], meta: Mappi
         lines += [f"Command: `{meta['command']}`", ""]
     if meta.get("profile"):
         lines += [f"Profile: **{meta['profile']}**" + (" — verdicts are *indicative* (one seed, no intervals)" if indicative else ""), ""]
+    skipped = (meta.get("profile_settings") or {}).get("device_skipped") or ()
+    if skipped:
+        lines += ["Left noiseless only (no device arm):", ""] + [f"- {why}" for why in skipped] + [""]
     simulation = any(c.simulation for c in claims)
     if simulation:
         lines += [f"**{SIMULATION_LABEL}.**", ""]

@@ -108,3 +108,19 @@ def test_c2_report_says_which_family_was_not_run_on_the_device(tmp_path):
     on = PROFILES["quick"].with_device("rainbow")
     report = c2_clipping_bias.render(c2_clipping_bias.analyse(on, {}), tmp_path)
     assert [n for n in report.notes if n.startswith("Not run on the device (noiseless only): native: gate")]
+
+
+def test_the_full_profile_on_a_device_twins_only_the_blocks_it_can_train_and_the_report_lists_the_others(tmp_path):
+    from privqml.paper_checks.profiles import DEVICE_MAX_QUBITS, PROFILES
+    from privqml.paper_checks.report import write_report
+
+    full = PROFILES["full"]
+    on = full.with_device("rainbow")
+    wide = [b for b in full.c3_blocks if ":n_qubits=8" in b.quantum]
+    assert wide and len(on.c3_blocks) == 2 * len(full.c3_blocks) - len(wide)
+    assert all("device" not in b.quantum for b in on.c3_blocks[:len(full.c3_blocks)])
+    skipped = [why for why in on.device_skipped if why.startswith("C3 block")]
+    assert len(skipped) == len(wide) and all(f"more than {DEVICE_MAX_QUBITS} qubits" in why for why in skipped)
+    report, _ = write_report(tmp_path, [], {"profile": "full", "profile_settings": on.to_json()})
+    text = report.read_text()
+    assert "Left noiseless only (no device arm):" in text and text.count("- C3 block") == len(wide)
