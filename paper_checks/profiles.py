@@ -173,11 +173,13 @@ def _device_refusal(spec: str, device: str) -> str | None:
     """Why the quantum model of ``spec`` cannot be placed on ``device`` (``native``'s parametrised FSim gates have
     no fixed decomposition to compile), or None — decided before any run, so no task fails on it."""
     from privqml.errors import ConfigError, UnsupportedGateError
-    from privqml.models.specs import parse_model_spec
+    from privqml.models.specs import QUANTUM_FAMILIES, parse_model_spec
     from privqml.theory.builtins import builtin_ansatz
     from privqml.theory.devices import on_device
 
     family, options = parse_model_spec(spec)
+    if family not in QUANTUM_FAMILIES:
+        return None  # a user's ansatz (--model file.py:f) is placed when its model is built: its error names it
     sizes = {k: options[k] for k in ("n_qubits", "n_layers") if k in options}
     ansatz = builtin_ansatz(family, **sizes)
     if ansatz.n_qubits > DEVICE_MAX_QUBITS:

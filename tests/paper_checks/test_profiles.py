@@ -124,3 +124,17 @@ def test_the_full_profile_on_a_device_twins_only_the_blocks_it_can_train_and_the
     report, _ = write_report(tmp_path, [], {"profile": "full", "profile_settings": on.to_json()})
     text = report.read_text()
     assert "Left noiseless only (no device arm):" in text and text.count("- C3 block") == len(wide)
+
+
+def test_a_users_model_on_a_device_is_placed_when_its_model_is_built():
+    """with_model(file.py:f) then with_device: the user's ansatz is not a built-in, so with_device does not try to
+    build it (its own errors come when its model is built, naming it); it becomes the device arm everywhere."""
+    from privqml.models.specs import parse_model_spec
+    from privqml.paper_checks.profiles import PROFILES
+
+    from pathlib import Path
+
+    spec = f"{Path(__file__).parents[2] / 'examples' / 'my_ansatz.py'}:my_ansatz"
+    on = PROFILES["demo"].with_model(spec).with_device("rainbow")
+    assert on.device_skipped == ()
+    assert [parse_model_spec(f)[1].get("device") for f in on.c2_families] == [None, "rainbow"]
