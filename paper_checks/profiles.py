@@ -92,7 +92,7 @@ class Profile:
     c3_blocks: tuple[Block, ...]
     c3_lr_rule: LRRule | None
     c3_confirm: ConfirmSettings | None = None
-    #: families :meth:`with_device` left noiseless only, each with why it cannot run on the device
+    #: the families and C3 blocks :meth:`with_device` left noiseless only, each with why (listed in report.md)
     device_skipped: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -127,8 +127,8 @@ class Profile:
         from privqml.models.specs import with_options
 
         on = functools.partial(with_options, device=device)
-        # a device run trains on exact density matrices of circuits with hundreds of channels, ~20× a noiseless one:
-        # the confirmation is sized for effects of at least DEVICE_EFFECT (fewer fresh seeds: n ∝ 1/effect²), fixed
+        # a device run trains on exact density matrices of circuits with hundreds of channels, far slower than a
+        # noiseless one: the confirmation is sized for effects of at least DEVICE_EFFECT (fewer fresh seeds: n ∝ 1/effect²), fixed
         # here — before any run — so the plan stays pre-registered
         confirm = self.c3_confirm if self.c3_confirm is None else dataclasses.replace(
             self.c3_confirm, effect=max(self.c3_confirm.effect, DEVICE_EFFECT),
@@ -169,6 +169,7 @@ _COMMON = dict(
     c2_classical=("mlp",),
 )
 
+
 def _device_refusal(spec: str, device: str) -> str | None:
     """Why the quantum model of ``spec`` cannot be placed on ``device`` (``native``'s parametrised FSim gates have
     no fixed decomposition to compile), or None — decided before any run, so no task fails on it."""
@@ -198,6 +199,7 @@ DEVICE_EFFECT = 0.06
 DEVICE_SEED_CAP = 80
 #: the widest quantum model a profile's device arm trains (density matrices of 2^n × 2^n)
 DEVICE_MAX_QUBITS = 4
+
 _ARMS = ("mlp", "logistic")
 C3_EPSILONS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 C3_CLIPS = ("0.25xbound", "bound", "4xbound", 0.5, 0.1)
